@@ -1,0 +1,1 @@
+"""Chat platform adapters: translate in, render out."""

@@ -1,0 +1,1 @@
+"""The Social API: typed models, typed errors and the async client."""

@@ -1,0 +1,87 @@
+"""``socialbot`` — the command line.
+
+    socialbot sandbox   run the local Social API sandbox
+    socialbot demo      sandbox + bot + console adapter (no account needed)
+    socialbot run       the bot: Slack and/or Discord, the notifier
+    socialbot check     validate configuration and reach each configured service
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.config import ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="socialbot",
+        description="Publish to eight social networks from Slack and Discord.",
+    )
+    p.add_argument("--version", action="version", version=f"socialbot {__version__}")
+    p.add_argument("--log-format", choices=["text", "json"], default="text")
+    p.add_argument("--log-level", default="INFO")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    sb = sub.add_parser("sandbox", help="run the local Social API sandbox")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=8765)
+    sb.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="KEY[:SCOPE,SCOPE...]",
+        help="an API key the sandbox accepts (all scopes unless listed); repeatable",
+    )
+    sb.add_argument("--publish-delay", type=float, default=2.0, metavar="SECONDS")
+    sb.add_argument("--fail", action="append", default=[], metavar="PLATFORM")
+    sb.add_argument("--timezone", default="UTC", metavar="ZONE")
+    sb.add_argument("--db", default=None, metavar="FILE")
+
+    demo = sub.add_parser("demo", help="sandbox + bot + console adapter, no account needed")
+    demo.add_argument("--wait", type=float, default=30.0, metavar="SECONDS")
+    demo.add_argument("--publish-delay", type=float, default=2.0, metavar="SECONDS")
+    demo.add_argument("--fail", action="append", default=[], metavar="PLATFORM")
+    demo.add_argument("--db", default=None, metavar="FILE")
+    demo.add_argument("--poll-interval", type=float, default=1.0, metavar="SECONDS")
+
+    run = sub.add_parser("run", help="run the bot (Slack and/or Discord) and the notifier")
+    run.add_argument("--host", default="0.0.0.0")
+    run.add_argument("--port", type=int, default=3000)
+    run.add_argument("--health-port", type=int, default=None)
+
+    sub.add_parser("check", help="validate configuration and reach each configured service")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.cmd is None:
+        build_parser().print_help()
+        return 0
+    try:
+        if args.cmd == "sandbox":
+            from bot.sandbox.cli import run_sandbox
+
+            return run_sandbox(args)
+        if args.cmd == "demo":
+            from adapters.console.demo import run_demo
+
+            return run_demo(args)
+        if args.cmd == "run":
+            from bot.runner import run_bot
+
+            return run_bot(args)
+        if args.cmd == "check":
+            from bot.check import run_check
+
+            return run_check(args)
+    except ConfigError as e:
+        print(f"socialbot: configuration error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2

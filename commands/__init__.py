@@ -1,0 +1,1 @@
+"""The platform-neutral command layer: invocations and reactions in, neutral replies out."""

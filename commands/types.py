@@ -1,0 +1,238 @@
+"""Typed, frozen, platform-neutral values exchanged between adapters and the command layer.
+
+Adapters build ``Invocation`` / ``ReactionEvent`` / ``ButtonEvent`` from platform payloads, call
+``commands.dispatch``, and render the ``Reply`` they get back natively (Block Kit, embeds, text).
+Messages the core sends on its own (approval cards, announcements, decisions) go through the
+adapter's ``ChatPort``. Nothing here imports slack or discord.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+ChatPlatform = str  # "slack" | "discord" | "console"
+
+# Emoji short names after normalisation ("✅", ":white_check_mark:", "heavy_check_mark" → ...)
+APPROVE = "white_check_mark"
+REJECT = "x"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str | None = None
+    roles: frozenset[str] = frozenset()  # Discord role ids the member has (from the payload)
+    is_bot: bool = False
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A chat attachment, streamed on demand (never held whole in memory)."""
+
+    name: str
+    content_type: str
+    size: int | None
+    open: Callable[[], AsyncIterator[bytes]] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command: str  # "post" | "schedule" | "status" | "social" (without the slash)
+    text: str  # the argument text, as typed
+    user: User
+    platform: ChatPlatform
+    channel: str
+    delivery_id: str  # unique per platform delivery: retries carry the same id
+    team: str | None = None  # Slack team / Discord guild
+    thread: str | None = None  # the thread/message to answer under, when there is one
+    user_tz: str | None = None  # IANA name, when the platform knows it
+    attachments: tuple[Attachment, ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # structured options (Discord / modal fields)
+
+
+class ReactionAction(enum.StrEnum):
+    ADDED = "added"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """A chat message the bot posted or that a reaction is on."""
+
+    platform: ChatPlatform
+    channel: str
+    message_id: str  # Slack ts / Discord message id / console card number
+
+
+@dataclass(frozen=True)
+class ReactionEvent:
+    action: ReactionAction
+    emoji: str  # normalised short name: APPROVE, REJECT, or anything else
+    user: User
+    message: MessageRef
+    delivery_id: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class ButtonEvent:
+    """Approve / Reject pressed on a card (same rules as reactions)."""
+
+    decision: str  # APPROVE | REJECT
+    user: User
+    message: MessageRef
+    delivery_id: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Destination:
+    platform: ChatPlatform
+    channel: str
+    thread: str | None = None
+    team: str | None = None
+    ephemeral_to: str | None = None  # a user id: only they see it
+
+
+# ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    value: str
+    link: Link | None = None
+
+
+class Tone(enum.StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    title: str
+    fields: tuple[Field, ...] = ()
+    text: str | None = None
+    ephemeral: bool = False
+    tone: Tone = Tone.SUCCESS
+
+
+@dataclass(frozen=True)
+class ErrorReply:
+    """A user error: what is wrong, the limit, an example of the right form."""
+
+    title: str
+    problems: tuple[str, ...] = ()
+    hint: str | None = None  # e.g. an example of the right form
+    reference: str | None = None  # for unexpected failures: the id to quote to an admin
+    ephemeral: bool = True
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    platform: str  # label, e.g. "Instagram"
+    account: str  # handle or display name
+    status: str
+    permalink: str | None = None
+    error: str | None = None
+    scheduled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusCard:
+    post_id: str
+    status: str
+    title: str
+    caption: str | None = None
+    scheduled_at: datetime | None = None
+    targets: tuple[TargetLine, ...] = ()
+    history: tuple[str, ...] = ()  # approval decisions, one line each
+    fields: tuple[Field, ...] = ()
+    ephemeral: bool = False
+
+
+@dataclass(frozen=True)
+class ListReply:
+    """A list of items (posts lately, the queue, accounts, help)."""
+
+    title: str
+    items: tuple[str, ...]
+    footer: str | None = None
+    ephemeral: bool = True
+
+
+@dataclass(frozen=True)
+class ApprovalCard:
+    card_id: str
+    state: str  # "pending" | "approved" | "rejected" | "expired" | "canceled"
+    requester: User
+    title: str
+    previews: tuple[Field, ...]  # per platform: caption (+ media, time)
+    targets: tuple[str, ...]
+    when: str  # human text: "now" / "Tue 1 Jul 09:00 Europe/Berlin (07:00 UTC)"
+    needed: int
+    approvals: tuple[str, ...]  # user ids who approved
+    decided_by: str | None = None
+    note: str | None = None
+    buttons: bool = True  # show Approve / Reject buttons while pending
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A publish result (or a digest of several)."""
+
+    title: str
+    result: str  # "published" | "partial" | "failed" | "canceled" | "digest" | other
+    post_id: str | None
+    targets: tuple[TargetLine, ...] = ()
+    mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
+    lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+
+
+Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What dispatch returns: replies to the invoker, in order. Empty for a duplicate delivery."""
+
+    replies: tuple[Reply, ...] = ()
+    duplicate: bool = False
+
+
+# ---------------------------------------------------------------- ports
+
+
+class ChatPort(Protocol):
+    """What the core needs from a chat platform. Each adapter implements it (render + send)."""
+
+    platform: ChatPlatform
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        """Post a message. ``key`` is a stable de-duplication key (Discord nonce)."""
+        ...
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None: ...
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None: ...
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        """User ids in a user group (Slack). Platforms without groups return ``frozenset()``."""
+        ...
