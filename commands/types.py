@@ -55,7 +55,10 @@ class Invocation:
     thread: str | None = None  # the thread/message to answer under, when there is one
     user_tz: str | None = None  # IANA name, when the platform knows it
     attachments: tuple[Attachment, ...] = ()
-    options: tuple[tuple[str, str], ...] = ()  # structured options (Discord / modal fields)
+    # Structured options (Discord options / Slack modal fields), used instead of or on top of
+    # ``text``. Canonical names (see commands/options.py): targets, caption, captions, type,
+    # when, times, draft, media, thread, link, article, cover, title, privacy, id, what.
+    options: tuple[tuple[str, str], ...] = ()
 
 
 class ReactionAction(enum.StrEnum):
@@ -143,6 +146,7 @@ class ErrorReply:
     hint: str | None = None  # e.g. an example of the right form
     reference: str | None = None  # for unexpected failures: the id to quote to an admin
     ephemeral: bool = True
+    field_errors: tuple[tuple[str, str], ...] = ()  # (option name, message): inline form errors
 
 
 @dataclass(frozen=True)
