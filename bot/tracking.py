@@ -1,0 +1,125 @@
+"""The posts the bot asked for (table ``requests``): origin channel, thread and requester.
+
+The command layer records a row when it creates a post (or an approval draft); the approval
+workflow updates it on activation; the notifier follows rows that are not terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from bot.api.models import TERMINAL_STATUSES, PostStatus
+
+
+@dataclass(frozen=True)
+class TrackedPost:
+    post_id: str
+    workspace: str
+    platform: str  # chat platform
+    channel: str
+    thread: str | None
+    requester: str
+    requester_name: str | None
+    created_at: datetime
+    scheduled_at: datetime | None  # earliest target time (None: now / draft)
+    last_due_at: datetime | None  # latest target time
+    status: str
+    summary: str | None
+    team: str | None = None
+    external: bool = False
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def record(sdb: sqlite_utils.Database, post: TrackedPost) -> None:
+    """Insert or replace the row for ``post.post_id`` (call inside the caller's transaction)."""
+    sdb.execute(
+        """INSERT INTO requests (post_id, workspace, platform, team, channel, thread, requester,
+               requester_name, created_at, scheduled_at, last_due_at, status, summary, external)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+           ON CONFLICT(post_id) DO UPDATE SET
+               scheduled_at = excluded.scheduled_at, last_due_at = excluded.last_due_at,
+               status = excluded.status, summary = excluded.summary""",
+        [
+            post.post_id,
+            post.workspace,
+            post.platform,
+            post.team,
+            post.channel,
+            post.thread,
+            post.requester,
+            post.requester_name,
+            post.created_at.isoformat(),
+            _iso(post.scheduled_at),
+            _iso(post.last_due_at),
+            post.status,
+            post.summary,
+            int(post.external),
+        ],
+    )
+
+
+def set_status(
+    sdb: sqlite_utils.Database,
+    post_id: str,
+    status: str,
+    scheduled_at: datetime | None = None,
+    last_due_at: datetime | None = None,
+) -> None:
+    if scheduled_at is None and last_due_at is None:
+        sdb.execute("UPDATE requests SET status = ? WHERE post_id = ?", [status, post_id])
+    else:
+        sdb.execute(
+            "UPDATE requests SET status = ?, scheduled_at = ?, last_due_at = ? WHERE post_id = ?",
+            [status, _iso(scheduled_at), _iso(last_due_at), post_id],
+        )
+
+
+def get(sdb: sqlite_utils.Database, post_id: str) -> TrackedPost | None:
+    rows = list(sdb.query("SELECT * FROM requests WHERE post_id = ?", [post_id]))
+    return _row(rows[0]) if rows else None
+
+
+def recent(sdb: sqlite_utils.Database, platform: str, channel: str, limit: int = 10) -> list[TrackedPost]:
+    rows = sdb.query(
+        "SELECT * FROM requests WHERE platform = ? AND channel = ? "
+        "ORDER BY created_at DESC LIMIT ?",
+        [platform, channel, limit],
+    )
+    return [_row(r) for r in rows]
+
+
+def is_terminal(status: str) -> bool:
+    try:
+        return PostStatus(status) in TERMINAL_STATUSES
+    except ValueError:
+        return False
+
+
+def _row(r: dict[str, object]) -> TrackedPost:
+    def t(v: object) -> datetime | None:
+        return datetime.fromisoformat(v) if isinstance(v, str) and v else None
+
+    created = t(r["created_at"])
+    assert created is not None
+    return TrackedPost(
+        post_id=str(r["post_id"]),
+        workspace=str(r["workspace"]),
+        platform=str(r["platform"]),
+        team=str(r["team"]) if r.get("team") else None,
+        channel=str(r["channel"]),
+        thread=str(r["thread"]) if r.get("thread") else None,
+        requester=str(r["requester"]),
+        requester_name=str(r["requester_name"]) if r.get("requester_name") else None,
+        created_at=created,
+        scheduled_at=t(r.get("scheduled_at")),
+        last_due_at=t(r.get("last_due_at")),
+        status=str(r["status"]),
+        summary=str(r["summary"]) if r.get("summary") else None,
+        external=bool(r.get("external")),
+    )
