@@ -1,9 +1,9 @@
 """``socialbot`` — the command line.
 
-    socialbot sandbox   run the local Social API sandbox
-    socialbot demo      sandbox + bot + console adapter (no account needed)
-    socialbot run       the bot: Slack and/or Discord, the notifier
-    socialbot check     validate configuration and reach each configured service
+socialbot sandbox   run the local Social API sandbox
+socialbot demo      sandbox + bot + console adapter (no account needed)
+socialbot run       the bot: Slack and/or Discord, the notifier
+socialbot check     validate configuration and reach each configured service
 """
 
 from __future__ import annotations

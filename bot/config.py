@@ -322,7 +322,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 raise ConfigError("DISCORD_GUILD_IDS: expected comma-separated numeric guild ids")
             guild_ids.append(int(part))
 
-    poll_raw = raw.get("notifier", {}).get("interval", 30) if isinstance(raw.get("notifier"), dict) else 30
+    poll_raw = (
+        raw.get("notifier", {}).get("interval", 30) if isinstance(raw.get("notifier"), dict) else 30
+    )
     if not isinstance(poll_raw, int | float) or poll_raw <= 0:
         raise ConfigError("notifier.interval: expected a number of seconds > 0")
 

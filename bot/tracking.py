@@ -85,7 +85,9 @@ def get(sdb: sqlite_utils.Database, post_id: str) -> TrackedPost | None:
     return _row(rows[0]) if rows else None
 
 
-def recent(sdb: sqlite_utils.Database, platform: str, channel: str, limit: int = 10) -> list[TrackedPost]:
+def recent(
+    sdb: sqlite_utils.Database, platform: str, channel: str, limit: int = 10
+) -> list[TrackedPost]:
     rows = sdb.query(
         "SELECT * FROM requests WHERE platform = ? AND channel = ? "
         "ORDER BY created_at DESC LIMIT ?",

@@ -1,22 +1,23 @@
 """Typed errors of the Social API client.
 
-    ApiError                      any failure talking to the Social API (never carries the key)
-    ├── TransportError            no HTTP answer: connect/read failure or timeout
-    │   └── AmbiguousCreateError  a create may or may not have reached the server and could
-    │                             not be reconciled
-    └── HttpError                 an HTTP error answer; ``status``, ``code``, ``message``
-        ├── BadRequest            400 bad_request
-        ├── Unauthorized          401 unauthorized
-        ├── Forbidden             403 forbidden
-        ├── NotFound              404 not_found
-        ├── NotEditable           409 not_editable
-        ├── Publishing            409 publishing
-        ├── PostTypeInvalid       422 post_type_invalid
-        ├── ContentInvalid        422 content_invalid
-        ├── Unsupported           422 unsupported
-        ├── PlatformError         platform_error (the platform's own API failed)
-        ├── RateLimited           429 rate_limited (``retry_after`` seconds)
-        └── ServerError           5xx, or any unknown code / non-JSON body (generic)
+ApiError                      any failure talking to the Social API (never carries the key)
+├── UploadFailed              the presigned PUT of media bytes failed (no URL in the message)
+├── TransportError            no HTTP answer: connect/read failure or timeout
+│   └── AmbiguousCreateError  a create may or may not have reached the server and could
+│                             not be reconciled
+└── HttpError                 an HTTP error answer; ``status``, ``code``, ``message``
+    ├── BadRequest            400 bad_request
+    ├── Unauthorized          401 unauthorized
+    ├── Forbidden             403 forbidden
+    ├── NotFound              404 not_found
+    ├── NotEditable           409 not_editable
+    ├── Publishing            409 publishing
+    ├── PostTypeInvalid       422 post_type_invalid
+    ├── ContentInvalid        422 content_invalid
+    ├── Unsupported           422 unsupported
+    ├── PlatformError         platform_error (the platform's own API failed)
+    ├── RateLimited           429 rate_limited (``retry_after`` seconds)
+    └── ServerError           5xx, or any unknown code / non-JSON body (generic)
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class ApiError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class UploadFailed(ApiError):
+    code = "upload_failed"
 
 
 class TransportError(ApiError):

@@ -217,9 +217,7 @@ class Post:
             platforms=tuple(_platform(p) for p in d.get("platforms") or [] if isinstance(p, str)),
             account_ids=_strs(d, "accountIds"),
             media_ids=_strs(d, "mediaIds"),
-            targets=tuple(
-                Target.from_json(t) for t in raw_targets or [] if isinstance(t, Mapping)
-            ),
+            targets=tuple(Target.from_json(t) for t in raw_targets or [] if isinstance(t, Mapping)),
             extra=dict(d),
         )
 
@@ -490,7 +488,6 @@ class NewPost:
         if self.yt_privacy:
             out["ytPrivacy"] = self.yt_privacy
         return out
-
 
 
 @dataclass(frozen=True)

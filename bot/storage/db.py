@@ -115,9 +115,7 @@ def _core_v1(sdb: sqlite_utils.Database) -> None:
     # Key/value facts (e.g. the Discord command tree hash).
     sdb.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
     # Deliveries already processed (platform retries are de-duplicated here).
-    sdb.execute(
-        "CREATE TABLE deliveries (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL, result TEXT)"
-    )
+    sdb.execute("CREATE TABLE deliveries (id TEXT PRIMARY KEY, seen_at TEXT NOT NULL, result TEXT)")
     # Posts the bot asked for: where they were asked from, for status and announcements.
     sdb.execute(
         """CREATE TABLE requests (

@@ -1,0 +1,214 @@
+"""``socialbot check``: validate the configuration and reach each configured service.
+
+Prints one line per check — ``ok``/``FAIL`` with a plain-words fix — and exits non-zero if any
+check failed. Secrets are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from bot.api.client import SocialClient
+from bot.api.errors import ApiError, Forbidden, HttpError, Unauthorized
+from bot.config import Settings, load_settings
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def check_social(
+    settings: Settings, transport: httpx.AsyncBaseTransport | None = None
+) -> list[CheckResult]:
+    out: list[CheckResult] = []
+    for ws in settings.workspaces.values():
+        name = f"Social API ({ws.name})"
+        if ws.key is None:
+            if ws.name == "default" and len(settings.workspaces) > 1:
+                continue
+            out.append(
+                CheckResult(
+                    name,
+                    False,
+                    f"{ws.key_env} is not set — create a key in the dashboard and export it",
+                )
+            )
+            continue
+        client = SocialClient(
+            settings.api_url, ws.key, transport=transport, max_retries=1, timeout=10
+        )
+        try:
+            accounts = await client.list_accounts()
+            out.append(
+                CheckResult(
+                    name, True, f"{len(accounts)} connected account(s) at {settings.api_url}"
+                )
+            )
+        except Unauthorized:
+            out.append(
+                CheckResult(
+                    name,
+                    False,
+                    f"the key in {ws.key_env} was refused (401) — check it was copied whole and not revoked",
+                )
+            )
+        except Forbidden:
+            out.append(
+                CheckResult(
+                    name,
+                    False,
+                    f"the key in {ws.key_env} lacks the accounts:read scope — create a key with posts, media, accounts and analytics scopes",
+                )
+            )
+        except HttpError as e:
+            out.append(
+                CheckResult(
+                    name, False, f"the Social API answered {e.status} {e.code} — try again later"
+                )
+            )
+        except ApiError as e:
+            out.append(
+                CheckResult(
+                    name,
+                    False,
+                    f"cannot reach {settings.api_url} ({e.message}) — check SOCIAL_API_URL and the network",
+                )
+            )
+        finally:
+            await client.aclose()
+    return out
+
+
+async def _get_json(url: str, headers: dict[str, str], method: str = "GET") -> tuple[int, object]:
+    async with httpx.AsyncClient(timeout=10) as c:
+        r = await c.request(method, url, headers=headers)
+        try:
+            return r.status_code, r.json()
+        except ValueError:
+            return r.status_code, None
+
+
+async def check_slack(settings: Settings) -> list[CheckResult]:
+    token = settings.slack_bot_token
+    if token is None:
+        return []
+    out: list[CheckResult] = []
+    base = (settings.slack_api_url or "https://slack.com") + "/api/"
+    if settings.slack_api_url and settings.slack_api_url.rstrip("/").endswith("/api"):
+        base = settings.slack_api_url.rstrip("/") + "/"
+    try:
+        status, body = await _get_json(
+            base + "auth.test", {"Authorization": f"Bearer {token.reveal()}"}, "POST"
+        )
+        if isinstance(body, dict) and body.get("ok"):
+            out.append(
+                CheckResult(
+                    "Slack auth.test",
+                    True,
+                    f"team {body.get('team', '?')} as {body.get('user', '?')}",
+                )
+            )
+        else:
+            err = body.get("error") if isinstance(body, dict) else f"HTTP {status}"
+            out.append(
+                CheckResult(
+                    "Slack auth.test",
+                    False,
+                    f"Slack refused SLACK_BOT_TOKEN ({err}) — reinstall the app and copy the Bot User OAuth Token (xoxb-…)",
+                )
+            )
+    except httpx.HTTPError as e:
+        out.append(
+            CheckResult(
+                "Slack auth.test",
+                False,
+                f"cannot reach Slack ({type(e).__name__}) — check SLACK_API_URL and the network",
+            )
+        )
+    if settings.slack_app_token is None and settings.slack_signing_secret is None:
+        out.append(
+            CheckResult(
+                "Slack mode",
+                False,
+                "set SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)",
+            )
+        )
+    else:
+        mode = "Socket Mode" if settings.slack_app_token else "HTTP mode (/slack/events)"
+        out.append(CheckResult("Slack mode", True, mode))
+    return out
+
+
+async def check_discord(settings: Settings) -> list[CheckResult]:
+    token = settings.discord_bot_token
+    if token is None:
+        return []
+    base = (settings.discord_api_url or "https://discord.com/api/v10").rstrip("/")
+    try:
+        status, body = await _get_json(
+            base + "/users/@me", {"Authorization": f"Bot {token.reveal()}"}
+        )
+    except httpx.HTTPError as e:
+        return [
+            CheckResult(
+                "Discord login",
+                False,
+                f"cannot reach Discord ({type(e).__name__}) — check DISCORD_API_URL and the network",
+            )
+        ]
+    if status == 200 and isinstance(body, dict):
+        return [CheckResult("Discord login", True, f"logged in as {body.get('username', '?')}")]
+    return [
+        CheckResult(
+            "Discord login",
+            False,
+            f"Discord refused DISCORD_BOT_TOKEN (HTTP {status}) — reset the token in the Developer Portal → Bot and copy it again",
+        )
+    ]
+
+
+async def run_checks(
+    settings: Settings, extra: list[Callable[[], Awaitable[list[CheckResult]]]] | None = None
+) -> list[CheckResult]:
+    results = [
+        CheckResult(
+            "configuration",
+            True,
+            "environment and " + (settings.config_path or "no TOML file") + " are valid",
+        )
+    ]
+    results += await check_social(settings)
+    results += await check_slack(settings)
+    results += await check_discord(settings)
+    if settings.slack_bot_token is None and settings.discord_bot_token is None:
+        results.append(
+            CheckResult(
+                "chat platform",
+                False,
+                "neither SLACK_BOT_TOKEN nor DISCORD_BOT_TOKEN is set — set one to run the bot (or try `socialbot demo`)",
+            )
+        )
+    for fn in extra or []:
+        results += await fn()
+    return results
+
+
+def run_check(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    results = asyncio.run(run_checks(settings))
+    for r in results:
+        print(f"{'ok  ' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} passed, {failed} failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
