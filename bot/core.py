@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.api.client import SocialClient
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
+from bot.notifier.pacing import ChannelPacer
 from bot.storage import Database
 from commands.types import ChatPort
 
@@ -46,6 +47,14 @@ class Core:
     clients: Clients
     clock: Clock = field(default_factory=SystemClock)
     ports: dict[str, ChatPort] = field(default_factory=dict)
+    pacers: dict[str, ChannelPacer] = field(default_factory=dict)
 
     def port(self, platform: str) -> ChatPort:
         return self.ports[platform]
+
+    def pacer(self, platform: str) -> ChannelPacer:
+        """The per-channel send pacer of a chat platform, shared by the adapter and notifier."""
+        pacer = self.pacers.get(platform)
+        if pacer is None:
+            pacer = self.pacers[platform] = ChannelPacer(self.clock)
+        return pacer
