@@ -1,0 +1,202 @@
+"""The announcement outbox: enqueue with the status change, claim into batches, mark sent.
+
+Every function takes the ``sqlite_utils.Database`` and runs inside the caller's transaction
+(``await db.transaction(lambda sdb: ...)``).
+
+Delivery protocol (exactly once, as far as a chat platform allows):
+
+1. ``enqueue`` — in the transaction that records the status change (``requests.status``); the
+   announcement key ``"<post_id>:<status>"`` is UNIQUE, so re-seeing a status adds nothing.
+2. ``claim`` — pending rows are grouped into send batches (one row, or a digest of a channel's
+   burst) and the batch id is stored *before* sending. The batch id is the message's
+   de-duplication key (Discord nonce): a re-send after a crash reuses it.
+3. send, then ``mark_sent`` in its own transaction.
+
+What remains: a crash after the chat platform accepted a message and before ``mark_sent``
+commits re-sends that batch on restart. Discord drops the duplicate (same nonce within a few
+minutes); Slack has no idempotency key, so the thread may get the message twice — at most once
+more per crash, and only for the batch that was in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from bot.notifier.render import DIGEST_MAX_ENTRIES
+from commands.types import Destination
+
+
+def dedup_key(keys: Iterable[str]) -> str:
+    """A short stable key for a message (Discord nonces are at most 25 characters)."""
+    joined = "\n".join(sorted(keys))
+    return "n" + hashlib.sha256(joined.encode()).hexdigest()[:24]
+
+
+def announcement_key(post_id: str, status: str) -> str:
+    return f"{post_id}:{status}"
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    post_id: str
+    result: str
+    payload: str
+    thread: str | None
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch: str  # de-duplication key of the message
+    platform: str
+    team: str | None
+    channel: str
+    rows: tuple[OutboxRow, ...]
+
+    @property
+    def channel_key(self) -> str:
+        return f"{self.platform}:{self.channel}"
+
+    @property
+    def digest(self) -> bool:
+        return len(self.rows) > 1
+
+    @property
+    def destination(self) -> Destination:
+        threads = {r.thread for r in self.rows}
+        thread = threads.pop() if len(threads) == 1 else None
+        return Destination(self.platform, self.channel, thread, team=self.team)
+
+
+def enqueue(
+    sdb: sqlite_utils.Database,
+    *,
+    key: str,
+    workspace: str,
+    post_id: str,
+    result: str,
+    dest: Destination,
+    payload: str,
+    now: datetime,
+) -> bool:
+    """Add an announcement; False if one with this key exists (already announced or queued)."""
+    cur = sdb.execute(
+        """INSERT INTO notifier_outbox (key, workspace, post_id, result, platform, team,
+               channel, thread, payload, created_at, next_attempt_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING""",
+        [
+            key,
+            workspace,
+            post_id,
+            result,
+            dest.platform,
+            dest.team,
+            dest.channel,
+            dest.thread,
+            payload,
+            now.isoformat(),
+            now.isoformat(),
+        ],
+    )
+    return cur.rowcount == 1
+
+
+def _row(r: dict[str, Any]) -> OutboxRow:
+    return OutboxRow(
+        id=int(r["id"]),
+        key=str(r["key"]),
+        post_id=str(r["post_id"]),
+        result=str(r["result"]),
+        payload=str(r["payload"]),
+        thread=str(r["thread"]) if r["thread"] else None,
+    )
+
+
+def claim(
+    sdb: sqlite_utils.Database, now: datetime, *, digest_min: int, platforms: Iterable[str]
+) -> list[Batch]:
+    """Group ready rows into send batches (stored), oldest first; in-doubt batches come back
+    unchanged. A channel with ``digest_min`` or more new rows gets digests of up to
+    ``DIGEST_MAX_ENTRIES`` entries instead of one message per result."""
+    plats = list(platforms)
+    if not plats:
+        return []
+    marks = ",".join("?" * len(plats))
+    rows = list(
+        sdb.query(
+            f"""SELECT * FROM notifier_outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
+                AND platform IN ({marks}) ORDER BY id""",
+            [now.isoformat(), *plats],
+        )
+    )
+    claimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    fresh: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        if r["batch"]:
+            claimed[str(r["batch"])].append(r)
+        else:
+            fresh[(str(r["platform"]), r["team"], str(r["channel"]))].append(r)
+    groups: list[list[dict[str, Any]]] = list(claimed.values())
+    for rs in fresh.values():
+        if len(rs) >= digest_min:
+            groups += [
+                rs[i : i + DIGEST_MAX_ENTRIES] for i in range(0, len(rs), DIGEST_MAX_ENTRIES)
+            ]
+        else:
+            groups += [[r] for r in rs]
+    out: list[Batch] = []
+    for g in groups:
+        batch = str(g[0]["batch"]) if g[0]["batch"] else dedup_key(str(r["key"]) for r in g)
+        if not g[0]["batch"]:
+            sdb.execute(
+                f"UPDATE notifier_outbox SET batch = ? WHERE id IN ({','.join('?' * len(g))})",
+                [batch, *(r["id"] for r in g)],
+            )
+        out.append(
+            Batch(
+                batch=batch,
+                platform=str(g[0]["platform"]),
+                team=g[0]["team"],
+                channel=str(g[0]["channel"]),
+                rows=tuple(_row(r) for r in g),
+            )
+        )
+    out.sort(key=lambda b: min(r.id for r in b.rows))
+    return out
+
+
+def mark_sent(sdb: sqlite_utils.Database, batch: str, message_id: str, now: datetime) -> int:
+    cur = sdb.execute(
+        "UPDATE notifier_outbox SET sent_at = ?, message_id = ?, last_error = NULL "
+        "WHERE batch = ? AND sent_at IS NULL",
+        [now.isoformat(), message_id, batch],
+    )
+    return int(cur.rowcount)
+
+
+def mark_failed(sdb: sqlite_utils.Database, batch: str, error: str, now: datetime) -> datetime:
+    """A send failed: retry the same batch (same key) later, with exponential back-off."""
+    row = sdb.execute(
+        "SELECT MAX(attempts) FROM notifier_outbox WHERE batch = ?", [batch]
+    ).fetchone()
+    attempts = int(row[0] or 0) + 1
+    retry_at = now + timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+    sdb.execute(
+        "UPDATE notifier_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
+        "WHERE batch = ? AND sent_at IS NULL",
+        [attempts, retry_at.isoformat(), error[:500], batch],
+    )
+    return retry_at
+
+
+def pending_count(sdb: sqlite_utils.Database) -> int:
+    row = sdb.execute("SELECT COUNT(*) FROM notifier_outbox WHERE sent_at IS NULL").fetchone()
+    return int(row[0])
