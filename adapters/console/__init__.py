@@ -1,0 +1,1 @@
+"""The console adapter: a ChatPort that prints, and ``socialbot demo``."""

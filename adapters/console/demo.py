@@ -1,0 +1,260 @@
+"""``socialbot demo``: the local sandbox + the bot + the console adapter, no account needed.
+
+Two demo channels: ``#general`` (no approval) and ``#launches`` (approval required: approvers
+alice and bob, one approval). The console user starts as alice in #general.
+
+Non-interactive (stdin is not a TTY): the piped lines run in order; once input ends the demo
+waits until what they started has settled — no post publishing or due within ``--wait``, no
+approval decision in flight, no announcement waiting in the outbox — then exits (0), or exits
+(1) when ``--wait`` seconds pass first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol, TextIO
+
+import sqlite_utils
+
+from adapters.console.port import PLATFORM, ConsolePort
+from adapters.console.session import HELP, Session
+from bot import approvals
+from bot.clock import SystemClock
+from bot.config import (
+    DEFAULT_KEY_ENV,
+    DEFAULT_WORKSPACE,
+    SANDBOX_DEMO_KEY,
+    ApprovalPolicy,
+    ChannelBinding,
+    ChannelConfig,
+    Settings,
+    Workspace,
+)
+from bot.core import Clients, Core
+from bot.logs import setup_logging
+from bot.secret import Secret
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+CHANNELS = ("general", "launches")
+APPROVERS = ("alice", "bob")
+DEFAULT_TARGETS = ("x", "facebook")
+
+
+def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
+    workspace = Workspace(DEFAULT_WORKSPACE, DEFAULT_KEY_ENV, key=Secret(SANDBOX_DEMO_KEY))
+    general = ChannelConfig(default_targets=DEFAULT_TARGETS, timezone="UTC")
+    launches = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        approval=ApprovalPolicy(
+            required=True,
+            approvers=APPROVERS,
+            quorum=1,
+            allow_self=False,
+            expires_after=timedelta(hours=48),
+        ),
+    )
+    return Settings(
+        api_url=api_url,
+        db_path=db_path,
+        workspaces={DEFAULT_WORKSPACE: workspace},
+        bindings=(
+            ChannelBinding(PLATFORM, None, "general", general),
+            ChannelBinding(PLATFORM, None, "launches", launches),
+        ),
+        poll_interval=poll_interval,
+    )
+
+
+# ---------------------------------------------------------------- the pieces
+
+
+class _Service(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+@contextlib.asynccontextmanager
+async def _sandbox(publish_delay: float, fail: list[str]) -> AsyncIterator[str]:
+    """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL."""
+    from bot.sandbox import start_sandbox  # type: ignore[attr-defined]
+    from bot.sandbox.options import SandboxOptions
+
+    opts = SandboxOptions(publish_delay=publish_delay, fail_platforms=frozenset(fail))
+    server = await start_sandbox(opts, host="127.0.0.1", port=0)
+    try:
+        yield str(server.url)
+    finally:
+        await server.stop()
+
+
+def _notifier(core: Core) -> _Service | None:
+    """The notifier (announces results as they land)."""
+    try:
+        from bot.notifier import Notifier
+    except ImportError:  # pragma: no cover - the notifier ships with the bot
+        return None
+    return Notifier(core)
+
+
+async def _settled(core: Core, horizon: float) -> bool:
+    """Nothing the demo started is still moving (see the module docstring)."""
+    now = core.clock.now()
+    limit = (now + timedelta(seconds=horizon)).isoformat()
+
+    def check(sdb: sqlite_utils.Database) -> bool:
+        moving = sdb.execute(
+            "SELECT COUNT(*) FROM requests WHERE status = 'publishing' OR (status = 'scheduled' "
+            "AND COALESCE(last_due_at, scheduled_at, '') <= ?)",
+            [limit],
+        ).fetchone()[0]
+        if moving:
+            return False
+        if "notifier_outbox" in sdb.table_names():
+            if sdb.execute("SELECT COUNT(*) FROM notifier_outbox WHERE sent_at IS NULL").fetchone()[
+                0
+            ]:
+                return False
+        busy = sdb.execute(
+            "SELECT COUNT(*) FROM approval_cards WHERE state IN ('approving', 'rejecting')"
+        ).fetchone()[0]
+        return not busy
+
+    return bool(await core.db.run(check))
+
+
+async def _expiry_loop(core: Core, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await approvals.expire_due(core, core.clock.now())
+        except Exception:
+            log.exception("demo: expiring approval requests failed")
+
+
+def _reader(stream: TextIO, loop: asyncio.AbstractEventLoop, q: asyncio.Queue[str | None]) -> None:
+    """A daemon thread: blocking readline never holds up the loop or the exit."""
+    try:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(q.put_nowait, line)
+    finally:
+        loop.call_soon_threadsafe(q.put_nowait, None)
+
+
+@dataclass
+class DemoOptions:
+    wait: float = 30.0
+    publish_delay: float = 2.0
+    fail: tuple[str, ...] = ()
+    db: str | None = None
+    poll_interval: float = 1.0
+
+
+async def demo(opts: DemoOptions, stdin: TextIO, out: TextIO, interactive: bool) -> int:
+    from commands.dispatch import dispatch, dispatch_reaction
+
+    tmpdir: tempfile.TemporaryDirectory[str] | None = None
+    db_path = opts.db
+    if db_path is None:
+        tmpdir = tempfile.TemporaryDirectory(prefix="socialbot-demo-")
+        db_path = os.path.join(tmpdir.name, "demo.db")
+    port = ConsolePort(out)
+    try:
+        async with _sandbox(opts.publish_delay, list(opts.fail)) as api_url:
+            settings = demo_settings(api_url, db_path, opts.poll_interval)
+            clock = SystemClock()
+            db = await Database.open(db_path)
+            clients = Clients(settings, clock)
+            core = Core(settings, db, clients, clock, ports={PLATFORM: port})
+            await approvals.migrate(db)
+            notifier = _notifier(core)
+            if notifier is not None:
+                await notifier.start()
+            expiry = asyncio.create_task(_expiry_loop(core, max(opts.poll_interval, 1.0)))
+
+            async def wait(seconds: float | None) -> bool:
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + (opts.wait if seconds is None else seconds)
+                while loop.time() < deadline:
+                    if await _settled(core, opts.wait):
+                        return True
+                    await asyncio.sleep(0.1)
+                return await _settled(core, opts.wait)
+
+            session = Session(
+                core,
+                port,
+                user="alice",
+                channel="general",
+                channels=CHANNELS,
+                dispatch=dispatch,
+                dispatch_reaction=dispatch_reaction,
+                wait=wait,
+                echo=not interactive,
+            )
+            port.note(f"socialbot demo — Social API sandbox at {api_url}, database {db_path}")
+            port.note("channels: #general (no approval), #launches (alice or bob approves)")
+            if interactive:
+                for h in HELP.splitlines():
+                    port.note(h)
+            settled = True
+            try:
+                q: asyncio.Queue[str | None] = asyncio.Queue()
+                threading.Thread(
+                    target=_reader,
+                    args=(stdin, asyncio.get_running_loop(), q),
+                    name="console-input",
+                    daemon=True,
+                ).start()
+                while not session.done:
+                    if interactive:
+                        out.write(session.prompt)
+                        out.flush()
+                    line = await q.get()
+                    if line is None:
+                        break
+                    await session.handle(line)
+                if not interactive and not session.done:
+                    settled = await wait(None)
+                    if not settled:
+                        port.note(f"gave up waiting after {opts.wait:g} s (--wait)")
+            finally:
+                expiry.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await expiry
+                if notifier is not None:
+                    await notifier.stop()
+                await clients.aclose()
+                await db.close()
+            port.note("demo finished")
+            return 0 if settled else 1
+    finally:
+        if tmpdir is not None:
+            tmpdir.cleanup()
+
+
+def run_demo(args: argparse.Namespace | Any) -> int:
+    opts = DemoOptions(
+        wait=float(args.wait),
+        publish_delay=float(args.publish_delay),
+        fail=tuple(args.fail or ()),
+        db=args.db,
+        poll_interval=float(args.poll_interval),
+    )
+    # The transcript is stdout; logs go to stderr, warnings and up unless --log-level DEBUG.
+    level = "DEBUG" if str(getattr(args, "log_level", "")).upper() == "DEBUG" else "WARNING"
+    setup_logging(getattr(args, "log_format", "text"), level, secrets=[SANDBOX_DEMO_KEY])
+    interactive = sys.stdin.isatty()
+    return asyncio.run(demo(opts, sys.stdin, sys.stdout, interactive))

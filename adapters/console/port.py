@@ -1,0 +1,108 @@
+"""A ChatPort that prints to a text stream: the console adapter of ``socialbot demo``.
+
+Every message gets a number (``[#4]``) — cards are reacted to by number (``:react 4 ✅``).
+Replies in a thread read ``↳ in thread of #3``; updates of a message reprint it as
+``[#4 updated]``; replies only the invoker would see are marked ``(only @alice sees this)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from adapters.console.render import is_ephemeral, render
+from commands.types import APPROVE, REJECT, Destination, MessageRef, Reply
+
+PLATFORM = "console"
+EMOJI = {APPROVE: "✅", REJECT: "❌"}
+_INDENT = "     "
+
+
+@dataclass(frozen=True)
+class ConsoleMessage:
+    number: int
+    channel: str
+    thread: str | None
+
+
+class ConsolePort:
+    platform = PLATFORM
+
+    def __init__(self, out: TextIO, groups: dict[str, frozenset[str]] | None = None) -> None:
+        self.out = out
+        self.groups = groups or {}
+        self.messages: dict[str, ConsoleMessage] = {}
+        self._keys: dict[str, MessageRef] = {}
+        self._n = 0
+
+    # ---------------------------------------------------------------- ChatPort
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        if key is not None and key in self._keys:
+            return self._keys[key]  # the same key twice is one message (like a Discord nonce)
+        ref = self._new(dest.channel, dest.thread)
+        only = dest.ephemeral_to or None
+        self._print(self._header(ref, dest.thread, only), render(reply))
+        if key is not None:
+            self._keys[key] = ref
+        return ref
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        msg = self.messages.get(ref.message_id)
+        where = f"#{msg.channel}" if msg else f"#{ref.channel}"
+        self._print(f"[#{ref.message_id} updated] {where}", render(reply))
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
+        marks = " ".join(EMOJI.get(e, f":{e}:") for e in emojis)
+        self._write(f"{_INDENT}(bot reacted on #{ref.message_id}: {marks})")
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return self.groups.get(group_id, frozenset())
+
+    # ---------------------------------------------------------------- console side
+
+    def typed(self, channel: str, user: str, text: str, *, echo: bool) -> MessageRef:
+        """A line the user typed becomes message #n (replies thread under it)."""
+        ref = self._new(channel, None)
+        if echo:
+            self._write(f"[#{ref.message_id}] #{channel} @{user}: {text}")
+        return ref
+
+    def reply(self, channel: str, thread: str | None, user: str, reply: Reply) -> MessageRef:
+        """A reply to the user who typed a command (ephemeral ones only they would see)."""
+        ref = self._new(channel, thread)
+        only = user if is_ephemeral(reply) else None
+        self._print(self._header(ref, thread, only), render(reply))
+        return ref
+
+    def note(self, text: str) -> None:
+        """A line from the console itself (not a chat message)."""
+        self._write(f"· {text}")
+
+    def channel_of(self, number: str) -> str | None:
+        msg = self.messages.get(number)
+        return msg.channel if msg else None
+
+    # ---------------------------------------------------------------- internals
+
+    def _new(self, channel: str, thread: str | None) -> MessageRef:
+        self._n += 1
+        number = str(self._n)
+        self.messages[number] = ConsoleMessage(self._n, channel, thread)
+        return MessageRef(PLATFORM, channel, number)
+
+    def _header(self, ref: MessageRef, thread: str | None, only: str | None) -> str:
+        head = f"[#{ref.message_id}] #{ref.channel}"
+        if thread:
+            head += f" ↳ in thread of #{thread}"
+        if only:
+            head += f" (only @{only} sees this)"
+        return head
+
+    def _print(self, header: str, lines: list[str]) -> None:
+        self._write("\n".join([header, *(_INDENT + line for line in lines)]))
+
+    def _write(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()

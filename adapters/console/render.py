@@ -1,0 +1,158 @@
+"""Plain-text rendering of the neutral replies: one renderer per reply kind.
+
+Mentions in the neutral text (``<@alice>``, ``<#launches>``) read as ``@alice`` / ``#launches``.
+Every renderer returns a list of lines without trailing newlines; the port indents and prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from commands.types import (
+    Announcement,
+    ApprovalCard,
+    Confirmation,
+    ErrorReply,
+    Field,
+    ListReply,
+    Reply,
+    StatusCard,
+    TargetLine,
+    Tone,
+)
+
+_USER = re.compile(r"<@[!&]?([^>|]+)(?:\|[^>]*)?>")
+_CHANNEL = re.compile(r"<#([^>|]+)(?:\|([^>]*))?>")
+
+TONE_MARK = {Tone.SUCCESS: "✔", Tone.INFO: "ℹ", Tone.WARNING: "⚠", Tone.ERROR: "✖"}
+CARD_STATE = {
+    "pending": "⏳ waiting for approval",
+    "approved": "✅ approved",
+    "rejected": "❌ rejected",
+    "expired": "⌛ expired",
+    "canceled": "🚫 canceled",
+}
+RESULT_MARK = {"published": "🎉", "partial": "⚠", "failed": "✖", "canceled": "🚫"}
+
+
+def plain(text: str) -> str:
+    """Neutral markup → console text."""
+    text = _USER.sub(lambda m: "@" + m.group(1), text)
+    return _CHANNEL.sub(lambda m: "#" + (m.group(2) or m.group(1)).lstrip("#"), text)
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%a %d %b %H:%M UTC")
+
+
+def _fields(fields: tuple[Field, ...]) -> list[str]:
+    out: list[str] = []
+    for f in fields:
+        value = plain(f.value).splitlines() or [""]
+        link = f"  <{f.link.url}>" if f.link else ""
+        out.append(f"  {plain(f.name)}: {value[0]}{link}")
+        out += [f"    {v}" for v in value[1:]]
+    return out
+
+
+def _target(t: TargetLine) -> str:
+    line = f"  • {t.platform} {t.account} — {t.status}"
+    if t.scheduled_at is not None:
+        line += f" ({_when(t.scheduled_at)})"
+    if t.permalink:
+        line += f"  {t.permalink}"
+    if t.error:
+        line += f"\n      {plain(t.error)}"
+    return line
+
+
+def confirmation(r: Confirmation) -> list[str]:
+    out = [f"{TONE_MARK.get(r.tone, '✔')} {plain(r.title)}"]
+    if r.text:
+        out += [f"  {line}" for line in plain(r.text).splitlines()]
+    return out + _fields(r.fields)
+
+
+def error(r: ErrorReply) -> list[str]:
+    out = [f"✖ {plain(r.title)}"]
+    out += [f"  - {plain(p)}" for p in r.problems]
+    out += [f"  - {name}: {plain(msg)}" for name, msg in r.field_errors]
+    if r.hint:
+        out.append(f"  try: {plain(r.hint)}")
+    if r.reference:
+        out.append(f"  (reference {r.reference})")
+    return out
+
+
+def status(r: StatusCard) -> list[str]:
+    out = [f"📋 {plain(r.title)} — {r.status}  [{r.post_id}]"]
+    if r.caption:
+        out.append(f"  “{plain(r.caption)}”")
+    if r.scheduled_at is not None:
+        out.append(f"  when: {_when(r.scheduled_at)}")
+    out += [_target(t) for t in r.targets]
+    out += _fields(r.fields)
+    if r.history:
+        out.append("  approvals:")
+        out += [f"    {plain(h)}" for h in r.history]
+    return out
+
+
+def listing(r: ListReply) -> list[str]:
+    out = [f"☰ {plain(r.title)}"]
+    out += [f"  {i}. {plain(item)}" for i, item in enumerate(r.items, 1)] or ["  (nothing)"]
+    if r.footer:
+        out.append(f"  {plain(r.footer)}")
+    return out
+
+
+def approval_card(r: ApprovalCard) -> list[str]:
+    state = CARD_STATE.get(r.state, r.state)
+    out = [f"🗳  APPROVAL — {plain(r.title)}", f"  state: {state}  [{r.card_id}]"]
+    out.append(f"  asked by @{r.requester.name or r.requester.id} · when: {plain(r.when)}")
+    out += _fields(r.previews)
+    approvals = ", ".join("@" + a for a in r.approvals) or "none yet"
+    out.append(f"  approvals: {len(r.approvals)}/{r.needed} ({approvals})")
+    if r.decided_by and r.state != "pending":
+        out.append(f"  decided by @{r.decided_by}")
+    if r.note:
+        out.append(f"  note: {plain(r.note)}")
+    if r.buttons and r.state == "pending":
+        out.append("  react with ✅ to approve or ❌ to reject (:react <n> ✅)")
+    return out
+
+
+def announcement(r: Announcement) -> list[str]:
+    mark = RESULT_MARK.get(r.result, "📣")
+    post = f"  [{r.post_id}]" if r.post_id else ""
+    out = [f"{mark} {plain(r.title)}{post}"]
+    if r.mentions:
+        out.append("  " + " ".join("@" + m for m in r.mentions))
+    out += [_target(t) for t in r.targets]
+    out += [f"  {plain(line)}" for line in r.lines]
+    return out
+
+
+_RENDERERS: dict[type[Any], Callable[[Any], list[str]]] = {
+    Confirmation: confirmation,
+    ErrorReply: error,
+    StatusCard: status,
+    ListReply: listing,
+    ApprovalCard: approval_card,
+    Announcement: announcement,
+}
+
+
+def render(reply: Reply) -> list[str]:
+    """The lines of one reply (unknown kinds fall back to their repr, never crash)."""
+    fn = _RENDERERS.get(type(reply))
+    if fn is None:
+        return [repr(reply)]
+    return fn(reply)
+
+
+def is_ephemeral(reply: Reply) -> bool:
+    return bool(getattr(reply, "ephemeral", False))

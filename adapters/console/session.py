@@ -1,0 +1,211 @@
+"""One console user's session: typed lines → commands, reactions, and console switches.
+
+/post …  /schedule …  /status …  /social …   → commands.dispatch (as the current user)
+:as bob                switch user
+:channel launches      switch channel
+:react 4 ✅ | ❌        react on message #4 (also :unreact 4 ✅)
+:wait [seconds]        wait until what was started has settled
+:help                  this list
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import uuid
+from collections.abc import Awaitable, Callable
+
+from adapters.console.port import PLATFORM, ConsolePort
+from bot.core import Core
+from commands.types import (
+    APPROVE,
+    REJECT,
+    ErrorReply,
+    Invocation,
+    MessageRef,
+    Outcome,
+    ReactionAction,
+    ReactionEvent,
+    User,
+)
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("post", "schedule", "status", "social")
+EMOJI_NAMES = {
+    "✅": APPROVE,
+    "✔": APPROVE,
+    "✔️": APPROVE,
+    "☑️": APPROVE,
+    "white_check_mark": APPROVE,
+    "heavy_check_mark": APPROVE,
+    "approve": APPROVE,
+    "yes": APPROVE,
+    "+1": APPROVE,
+    "❌": REJECT,
+    "✖": REJECT,
+    "x": REJECT,
+    "reject": REJECT,
+    "no": REJECT,
+}
+
+HELP = """\
+Type a command as you would in Slack, for example:
+  /post "Hello from the demo 👋" to x,facebook
+  /schedule "Launch day 🚀" to x at tomorrow 9am
+  /status            /status <post id>            /social help
+Console switches:
+  :as <user>             act as another user (approvers in #launches: alice, bob)
+  :channel <name>        switch channel (#general: no approval, #launches: approval needed)
+  :react <n> ✅|❌        react on message #n (:unreact <n> ✅ withdraws)
+  :wait [seconds]        wait until posts and announcements have settled
+  :help  :quit"""
+
+
+def normalize_emoji(text: str) -> str:
+    t = text.strip().strip(":").lower()
+    return EMOJI_NAMES.get(t, EMOJI_NAMES.get(text.strip(), t))
+
+
+Dispatch = Callable[[Core, Invocation], Awaitable[Outcome]]
+DispatchReaction = Callable[[Core, ReactionEvent], Awaitable[Outcome]]
+Waiter = Callable[[float | None], Awaitable[bool]]
+
+
+class Session:
+    def __init__(
+        self,
+        core: Core,
+        port: ConsolePort,
+        *,
+        user: str,
+        channel: str,
+        channels: tuple[str, ...],
+        dispatch: Dispatch,
+        dispatch_reaction: DispatchReaction,
+        wait: Waiter,
+        echo: bool,
+    ) -> None:
+        self.core = core
+        self.port = port
+        self.user = user
+        self.channel = channel
+        self.channels = channels
+        self._dispatch = dispatch
+        self._dispatch_reaction = dispatch_reaction
+        self._wait = wait
+        self.echo = echo
+        self.done = False
+
+    @property
+    def prompt(self) -> str:
+        return f"{self.user}@#{self.channel}> "
+
+    def _user(self) -> User:
+        return User(self.user, self.user)
+
+    async def handle(self, line: str) -> None:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return
+        try:
+            if line.startswith(":"):
+                await self._switch(line)
+            elif line.startswith("/"):
+                await self._command(line)
+            else:
+                self.port.note("commands start with / (e.g. /post …); :help lists the rest")
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception("console: %r failed (ref %s)", line, reference)
+            self.port.reply(
+                self.channel,
+                None,
+                self.user,
+                ErrorReply(title="Sorry, something went wrong", reference=reference),
+            )
+
+    async def _command(self, line: str) -> None:
+        name, _, text = line[1:].partition(" ")
+        name = name.lower()
+        ref = self.port.typed(self.channel, self.user, line, echo=self.echo)
+        if name not in COMMANDS:
+            self.port.reply(
+                self.channel,
+                ref.message_id,
+                self.user,
+                ErrorReply(
+                    title=f"Unknown command /{name}",
+                    hint="/post, /schedule, /status or /social (:help for more)",
+                ),
+            )
+            return
+        inv = Invocation(
+            command=name,
+            text=text.strip(),
+            user=self._user(),
+            platform=PLATFORM,
+            channel=self.channel,
+            delivery_id=f"console-{uuid.uuid4().hex}",
+            thread=ref.message_id,
+            user_tz="UTC",
+        )
+        outcome = await self._dispatch(self.core, inv)
+        for reply in outcome.replies:
+            self.port.reply(self.channel, ref.message_id, self.user, reply)
+
+    async def _switch(self, line: str) -> None:
+        try:
+            parts = shlex.split(line[1:])
+        except ValueError:
+            parts = line[1:].split()
+        if not parts:
+            return
+        verb, args = parts[0].lower(), parts[1:]
+        if verb == "help":
+            for h in HELP.splitlines():
+                self.port.note(h)
+        elif verb in ("quit", "exit", "q"):
+            self.done = True
+        elif verb == "as" and len(args) == 1:
+            self.user = args[0].lstrip("@").lower()
+            self.port.note(f"you are now @{self.user}")
+        elif verb == "channel" and len(args) == 1:
+            name = args[0].lstrip("#").lower()
+            if name not in self.channels:
+                known = ", ".join("#" + c for c in self.channels)
+                self.port.note(f"no channel #{name} in the demo (channels: {known})")
+                return
+            self.channel = name
+            self.port.note(f"now in #{self.channel}")
+        elif verb in ("react", "unreact") and len(args) in (1, 2):
+            await self._react(verb, args)
+        elif verb == "wait":
+            seconds = float(args[0]) if args else None
+            settled = await self._wait(seconds)
+            self.port.note("settled" if settled else "still busy; moving on")
+        else:
+            self.port.note(f"unknown console command {line!r} (:help)")
+
+    async def _react(self, verb: str, args: list[str]) -> None:
+        number = args[0].lstrip("#")
+        emoji = normalize_emoji(args[1] if len(args) == 2 else "✅")
+        channel = self.port.channel_of(number)
+        if channel is None:
+            self.port.note(f"no message #{number}")
+            return
+        action = ReactionAction.ADDED if verb == "react" else ReactionAction.REMOVED
+        mark = "✅" if emoji == APPROVE else "❌" if emoji == REJECT else f":{emoji}:"
+        self.port.note(
+            f"@{self.user} {'reacted' if verb == 'react' else 'removed'} {mark} on #{number}"
+        )
+        event = ReactionEvent(
+            action=action,
+            emoji=emoji,
+            user=self._user(),
+            message=MessageRef(PLATFORM, channel, number),
+            delivery_id=f"console-{uuid.uuid4().hex}",
+        )
+        outcome = await self._dispatch_reaction(self.core, event)
+        for reply in outcome.replies:
+            self.port.reply(channel, number, self.user, reply)
