@@ -1,0 +1,20 @@
+"""The Discord adapter (discord.py): translates Discord payloads and renders replies as embeds.
+
+Entry points for the runner: ``create_discord_client``, ``start_discord``, ``close_discord``.
+"""
+
+from adapters.discord.client import (
+    Handlers,
+    SocialDiscordClient,
+    close_discord,
+    create_discord_client,
+    start_discord,
+)
+
+__all__ = [
+    "Handlers",
+    "SocialDiscordClient",
+    "close_discord",
+    "create_discord_client",
+    "start_discord",
+]

@@ -1,0 +1,244 @@
+"""The app commands: /post, /schedule, /status, /social <help|accounts|queue|cancel|edit|analytics>.
+
+Each callback only collects its typed options under the canonical names of
+``commands/options.py`` (targets, caption, captions, type, when, times, draft, link, title,
+privacy, id, what) and hands them to ``CommandRunner.run_command``; the command layer
+validates everything, including autocompleted values (autocomplete is only a suggestion).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+
+from bot.api.models import PostType
+
+Options = tuple[tuple[str, str], ...]
+
+MEDIA_OPTIONS = ("media", "media2", "media3", "media4")
+TYPE_CHOICES = [app_commands.Choice(name=t.value, value=t.value) for t in PostType]
+PRIVACY_CHOICES = [app_commands.Choice(name=p, value=p) for p in ("public", "unlisted", "private")]
+
+
+class CommandRunner(Protocol):
+    async def run_command(
+        self,
+        interaction: discord.Interaction[Any],
+        command: str,
+        options: Options,
+        attachments: tuple[discord.Attachment, ...],
+        *,
+        ephemeral: bool,
+    ) -> None: ...
+
+    async def complete_targets(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]: ...
+
+    async def complete_when(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]: ...
+
+
+def collect(**values: object) -> Options:
+    """Non-empty values as (canonical name, text) pairs, in a stable order."""
+    out: list[tuple[str, str]] = []
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, app_commands.Choice):
+            value = value.value
+        if isinstance(value, bool):
+            out.append((name, "true" if value else "false"))
+            continue
+        text = str(value).strip()
+        if text:
+            out.append((name, text))
+    return tuple(out)
+
+
+def media(*atts: discord.Attachment | None) -> tuple[discord.Attachment, ...]:
+    return tuple(a for a in atts if a is not None)
+
+
+_POST_DESCRIBE: dict[str, str] = {
+    "targets": "Accounts or platforms, comma-separated (e.g. instagram, x)",
+    "caption": "The text of the post",
+    "media1": "An image, video or PDF",
+    "media2": "A second image or video (carousels)",
+    "media3": "A third image or video",
+    "media4": "A fourth image or video",
+    "post_type": "Post type (default: guessed from the media)",
+    "captions": "Per-platform captions, e.g. 'x: short text | linkedin: longer text'",
+    "link": "A link to attach",
+    "title": "Title (YouTube, Pinterest, articles)",
+    "privacy": "YouTube privacy",
+    "draft": "Save as a draft instead of publishing",
+}
+_RENAME: dict[str, str] = {
+    "post_type": "type",
+    "media1": "media",
+}
+
+
+def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
+    """Add every command to ``tree`` (callbacks close over ``runner``)."""
+
+    async def targets_ac(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await runner.complete_targets(interaction, current)
+
+    async def when_ac(
+        interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await runner.complete_when(interaction, current)
+
+    @app_commands.command(name="post", description="Publish to your social accounts now")
+    @app_commands.describe(**_POST_DESCRIBE)
+    @app_commands.rename(**_RENAME)
+    @app_commands.choices(post_type=TYPE_CHOICES, privacy=PRIVACY_CHOICES)
+    @app_commands.autocomplete(targets=targets_ac)
+    @app_commands.guild_only()
+    async def post(
+        interaction: discord.Interaction[Any],
+        targets: str | None = None,
+        caption: str | None = None,
+        media1: discord.Attachment | None = None,
+        media2: discord.Attachment | None = None,
+        media3: discord.Attachment | None = None,
+        media4: discord.Attachment | None = None,
+        post_type: app_commands.Choice[str] | None = None,
+        captions: str | None = None,
+        link: str | None = None,
+        title: str | None = None,
+        privacy: app_commands.Choice[str] | None = None,
+        draft: bool | None = None,
+    ) -> None:
+        opts = collect(
+            targets=targets,
+            caption=caption,
+            type=post_type,
+            captions=captions,
+            link=link,
+            title=title,
+            privacy=privacy,
+            draft=draft,
+        )
+        await runner.run_command(
+            interaction, "post", opts, media(media1, media2, media3, media4), ephemeral=False
+        )
+
+    @app_commands.command(name="schedule", description="Schedule a post for later")
+    @app_commands.describe(
+        when="When to publish, e.g. 'tomorrow 9am' or '2026-07-01 18:00'",
+        times="Per-platform times, e.g. 'instagram: 9am | x: 10am'",
+        **_POST_DESCRIBE,
+    )
+    @app_commands.rename(**_RENAME)
+    @app_commands.choices(post_type=TYPE_CHOICES, privacy=PRIVACY_CHOICES)
+    @app_commands.autocomplete(targets=targets_ac, when=when_ac)
+    @app_commands.guild_only()
+    async def schedule(
+        interaction: discord.Interaction[Any],
+        when: str,
+        targets: str | None = None,
+        caption: str | None = None,
+        media1: discord.Attachment | None = None,
+        media2: discord.Attachment | None = None,
+        media3: discord.Attachment | None = None,
+        media4: discord.Attachment | None = None,
+        post_type: app_commands.Choice[str] | None = None,
+        captions: str | None = None,
+        times: str | None = None,
+        link: str | None = None,
+        title: str | None = None,
+        privacy: app_commands.Choice[str] | None = None,
+        draft: bool | None = None,
+    ) -> None:
+        opts = collect(
+            when=when,
+            targets=targets,
+            caption=caption,
+            type=post_type,
+            captions=captions,
+            times=times,
+            link=link,
+            title=title,
+            privacy=privacy,
+            draft=draft,
+        )
+        await runner.run_command(
+            interaction, "schedule", opts, media(media1, media2, media3, media4), ephemeral=False
+        )
+
+    @app_commands.command(name="status", description="Status of a post (or the latest ones)")
+    @app_commands.describe(id="The post id (leave empty for the latest posts here)")
+    @app_commands.guild_only()
+    async def status(interaction: discord.Interaction[Any], id: str | None = None) -> None:
+        await runner.run_command(interaction, "status", collect(id=id), (), ephemeral=False)
+
+    social = app_commands.Group(
+        name="social", description="Accounts, queue, cancel, edit, analytics, help", guild_only=True
+    )
+
+    @social.command(name="help", description="What the bot can do")
+    async def help_(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(interaction, "social", collect(what="help"), (), ephemeral=True)
+
+    @social.command(name="accounts", description="The connected social accounts")
+    async def accounts(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(
+            interaction, "social", collect(what="accounts"), (), ephemeral=True
+        )
+
+    @social.command(name="queue", description="Scheduled posts")
+    async def queue(interaction: discord.Interaction[Any]) -> None:
+        await runner.run_command(interaction, "social", collect(what="queue"), (), ephemeral=True)
+
+    @social.command(name="cancel", description="Cancel a scheduled post")
+    @app_commands.describe(id="The post id")
+    async def cancel(interaction: discord.Interaction[Any], id: str) -> None:
+        await runner.run_command(
+            interaction, "social", collect(what="cancel", id=id), (), ephemeral=False
+        )
+
+    @social.command(name="edit", description="Change a scheduled post")
+    @app_commands.describe(
+        id="The post id",
+        caption="The new caption",
+        captions="New per-platform captions",
+        when="The new time",
+        targets="The new targets",
+    )
+    @app_commands.autocomplete(targets=targets_ac, when=when_ac)
+    async def edit(
+        interaction: discord.Interaction[Any],
+        id: str,
+        caption: str | None = None,
+        captions: str | None = None,
+        when: str | None = None,
+        targets: str | None = None,
+    ) -> None:
+        opts = collect(
+            what="edit", id=id, caption=caption, captions=captions, when=when, targets=targets
+        )
+        await runner.run_command(interaction, "social", opts, (), ephemeral=False)
+
+    @social.command(name="analytics", description="How a post (or the recent ones) performed")
+    @app_commands.describe(id="The post id (optional)")
+    async def analytics(interaction: discord.Interaction[Any], id: str | None = None) -> None:
+        await runner.run_command(
+            interaction, "social", collect(what="analytics", id=id), (), ephemeral=True
+        )
+
+    commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [
+        post,
+        schedule,
+        status,
+        social,
+    ]
+    for cmd in commands:
+        tree.add_command(cmd)

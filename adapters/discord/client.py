@@ -1,0 +1,418 @@
+"""The Discord adapter: a discord.py ``Client`` with an app-command tree. Translates and renders.
+
+    client = create_discord_client(core, settings)     # registers core.ports["discord"]
+    await start_discord(client, settings.discord_bot_token)   # returns once connected & ready
+    ...
+    await close_discord(client)                          # logs out, waits for the task
+
+Intents: ``guilds`` + ``guild_reactions`` only (nothing privileged). DISCORD_API_URL and
+DISCORD_GATEWAY_URL are applied by ``configure_endpoints`` (discord.py keeps them as class
+attributes: they are process-wide, set once here). Commands are synced only when the tree changed
+(``sync.sync_if_changed``). Reactions come in raw (``on_raw_reaction_add`` / ``_remove``), so a
+card posted before a restart is found by message id in the database, cache or not.
+
+Errors:
+    user errors            → the command layer's ErrorReply, ephemeral
+    attachment problems    → ErrorReply before any work (type / size)
+    missing permissions    → said in words to the person who asked (ephemeral), logged
+    anything else          → logged with a reference id; the user gets a short apology with it
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord import attachments as att
+from adapters.discord.appcommands import Options, install
+from adapters.discord.port import DiscordPort
+from adapters.discord.render import render
+from adapters.discord.respond import CURRENT, Responder
+from adapters.discord.sync import sync_if_changed
+from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
+from adapters.discord.views import ApprovalView
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core import Core
+from bot.secret import Secret
+from commands import complete as complete_mod
+from commands import dispatch as dispatch_mod
+from commands.complete import Choice
+from commands.types import (
+    ButtonEvent,
+    Destination,
+    ErrorReply,
+    Invocation,
+    Outcome,
+    ReactionAction,
+    ReactionEvent,
+)
+
+log = logging.getLogger(__name__)
+
+API_VERSION_PATH = "/api/v10"
+MAX_RATELIMIT_TIMEOUT = 30.0  # seconds: a rate-limited route fails instead of stalling a poll
+AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
+
+
+@dataclass(frozen=True)
+class Handlers:
+    """The command layer's entry points (injectable for tests)."""
+
+    dispatch: Callable[[Core, Invocation], Awaitable[Outcome]] = dispatch_mod.dispatch
+    dispatch_reaction: Callable[[Core, ReactionEvent], Awaitable[Outcome]] = (
+        dispatch_mod.dispatch_reaction
+    )
+    dispatch_button: Callable[[Core, ButtonEvent], Awaitable[Outcome]] = (
+        dispatch_mod.dispatch_button
+    )
+    target_choices: Callable[[Core, str, str | None, str, str], Awaitable[list[Choice]]] = (
+        complete_mod.target_choices
+    )
+    when_choices: Callable[
+        [Core, str, str | None, str, str, str | None], Awaitable[list[Choice]]
+    ] = complete_mod.when_choices
+
+
+def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
+    """Point discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL (process-wide class attributes).
+
+    ``api_url`` may be the host (``http://host:port``) or include ``/api/v10``; ``None`` restores
+    Discord's own endpoints.
+    """
+    base = api_url.rstrip("/") if api_url else "https://discord.com"
+    if "/api/v" not in base:
+        base += API_VERSION_PATH
+    discord.http.Route.BASE = base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
+        gateway_url or "wss://gateway.discord.gg/"
+    )
+
+
+def intents() -> discord.Intents:
+    i = discord.Intents.none()
+    i.guilds = True  # guild/channel/role cache, interaction.channel
+    i.guild_reactions = True  # MESSAGE_REACTION_ADD / _REMOVE in guilds
+    return i
+
+
+class SocialDiscordClient(discord.Client):
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        *,
+        handlers: Handlers | None = None,
+        clock: Clock | None = None,
+        max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            intents=intents(),
+            max_ratelimit_timeout=MAX_RATELIMIT_TIMEOUT,
+            guild_ready_timeout=guild_ready_timeout,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.core = core
+        self.settings = settings
+        self.handlers = handlers or Handlers()
+        self.clock: Clock = clock or core.clock
+        self.max_attachment_bytes = max_attachment_bytes
+        self.tree: app_commands.CommandTree[SocialDiscordClient] = app_commands.CommandTree(self)
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        install(self.tree, self)
+        self.port = DiscordPort(self)
+        self.synced_scopes: list[str] = []
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self.ready_event = asyncio.Event()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def setup_hook(self) -> None:
+        self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
+        app_id = self.application_id
+        if app_id is None:
+            log.error("discord: no application id after login; commands not synced")
+            return
+        self.synced_scopes = await sync_if_changed(
+            self.tree, self.core.db, app_id, self.settings.discord_guild_ids
+        )
+
+    async def on_ready(self) -> None:
+        log.info("discord: connected as %s in %d guild(s)", self.user, len(self.guilds))
+        self.ready_event.set()
+
+    def http_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    async def close(self) -> None:
+        await super().close()
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    # ------------------------------------------------------------------ commands
+
+    async def run_command(
+        self,
+        interaction: discord.Interaction[Any],
+        command: str,
+        options: Options,
+        attachments: tuple[discord.Attachment, ...],
+        *,
+        ephemeral: bool,
+    ) -> None:
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        problems = [p for p in (att.check(a, self.max_attachment_bytes) for a in attachments) if p]
+        if problems:
+            reply = ErrorReply(
+                title="That attachment can't be posted",
+                problems=tuple(p.problem for p in problems),
+                hint=f"Attach up to four {att.ALLOWED_HINT}, each at most "
+                f"{self.max_attachment_bytes // (1024 * 1024)} MB.",
+            )
+            r = render(reply)
+            await interaction.response.send_message(embeds=list(r.embeds), ephemeral=True)
+            return
+        await responder.defer(ephemeral=ephemeral)
+        inv = Invocation(
+            command=command,
+            text="",
+            user=user_of(interaction.user),
+            platform=PLATFORM,
+            channel=str(interaction.channel_id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            thread=responder.thread,
+            attachments=tuple(
+                att.streamed(a, self.http_session, self.max_attachment_bytes) for a in attachments
+            ),
+            options=options,
+        )
+        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command}")
+        await self._answer(responder, outcome)
+
+    async def _guarded(self, work: Awaitable[Outcome], what: str) -> Outcome:
+        try:
+            return await work
+        except Exception:
+            ref = uuid.uuid4().hex[:8]
+            log.exception("discord: %s failed (reference %s)", what, ref)
+            return Outcome(
+                replies=(
+                    ErrorReply(
+                        title="Sorry, something went wrong on our side",
+                        problems=("Nothing was published by this request.",),
+                        reference=ref,
+                    ),
+                )
+            )
+
+    async def _answer(self, responder: Responder, outcome: Outcome) -> None:
+        try:
+            if not outcome.replies and not responder.component:
+                # A duplicate delivery (or nothing to say): don't leave "thinking…" behind.
+                if responder.token_usable() and responder.deferred_ephemeral is not None:
+                    try:
+                        await responder.interaction.delete_original_response()
+                    except discord.HTTPException:
+                        pass
+            for reply in outcome.replies:
+                await responder.send(reply)
+            await responder.report_problems()
+        except discord.HTTPException as e:
+            log.error(
+                "discord: could not answer interaction %s (HTTP %s, code %s)",
+                responder.interaction.id,
+                e.status,
+                e.code,
+            )
+
+    async def _on_tree_error(
+        self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
+    ) -> None:
+        ref = uuid.uuid4().hex[:8]
+        log.error("discord: command error (reference %s)", ref, exc_info=error)
+        reply = ErrorReply(title="Sorry, something went wrong on our side", reference=ref)
+        r = render(reply)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(embeds=list(r.embeds), ephemeral=True)
+            else:
+                await interaction.response.send_message(embeds=list(r.embeds), ephemeral=True)
+        except discord.HTTPException:
+            pass
+
+    # ------------------------------------------------------------------ autocomplete
+
+    async def complete_targets(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        # Several targets, comma-separated: complete the last one, keep the ones before.
+        head, _, last = current.rpartition(",")
+        prefix = ",".join(p.strip() for p in head.split(",") if p.strip())
+        choices = await self._complete(
+            self.handlers.target_choices(
+                self.core, PLATFORM, _team(interaction), str(interaction.channel_id), last.strip()
+            )
+        )
+        out: list[app_commands.Choice[str]] = []
+        for c in choices:
+            value = f"{prefix},{c.value}" if prefix else c.value
+            label = f"{prefix}, {c.label}" if prefix else c.label
+            if len(value) <= 100:
+                out.append(app_commands.Choice(name=label[:100], value=value))
+        return out[:25]
+
+    async def complete_when(
+        self, interaction: discord.Interaction[Any], current: str
+    ) -> list[app_commands.Choice[str]]:
+        choices = await self._complete(
+            self.handlers.when_choices(
+                self.core, PLATFORM, _team(interaction), str(interaction.channel_id), current, None
+            )
+        )
+        return [app_commands.Choice(name=c.label[:100], value=c.value[:100]) for c in choices][:25]
+
+    async def _complete(self, work: Awaitable[list[Choice]]) -> list[Choice]:
+        try:
+            return await asyncio.wait_for(work, AUTOCOMPLETE_BUDGET)
+        except Exception:
+            log.warning("discord: autocomplete failed", exc_info=True)
+            return []
+
+    # ------------------------------------------------------------------ approvals
+
+    async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=True)
+        message = interaction.message
+        if message is None or interaction.channel_id is None:
+            return
+        event = ButtonEvent(
+            decision=decision,
+            user=user_of(interaction.user),
+            message=message_ref(interaction.channel_id, message.id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+        )
+        outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "button")
+        await self._answer(responder, outcome)
+
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._on_reaction(payload, ReactionAction.ADDED)
+
+    async def on_raw_reaction_remove(self, payload: discord.RawReactionActionEvent) -> None:
+        await self._on_reaction(payload, ReactionAction.REMOVED)
+
+    async def _on_reaction(
+        self, payload: discord.RawReactionActionEvent, action: ReactionAction
+    ) -> None:
+        try:
+            event = reaction_event(payload, action, self.user.id if self.user else None)
+        except Exception:
+            log.warning("discord: unexpected reaction payload ignored", exc_info=True)
+            return
+        if event is None:
+            return
+        outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
+        for reply in outcome.replies:
+            if getattr(reply, "ephemeral", False):
+                # No interaction to whisper through: a reaction is answered by the card itself.
+                log.info("discord: reply to reaction by %s not shown (ephemeral)", event.user.id)
+                continue
+            try:
+                await self.port.send(
+                    _dest(event.message.channel, event.message.message_id, event.team), reply
+                )
+            except Exception:
+                log.warning("discord: could not answer a reaction", exc_info=True)
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        # Never crash on an unexpected payload: log and carry on.
+        log.exception("discord: error in %s", event_method)
+
+
+def _team(interaction: discord.Interaction[Any]) -> str | None:
+    return str(interaction.guild_id) if interaction.guild_id else None
+
+
+def _dest(channel: str, thread: str | None, team: str | None) -> Destination:
+    return Destination(platform=PLATFORM, channel=channel, thread=thread, team=team)
+
+
+# ---------------------------------------------------------------------- the runner's API
+
+
+def create_discord_client(
+    core: Core,
+    settings: Settings,
+    *,
+    handlers: Handlers | None = None,
+    clock: Clock | None = None,
+    max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
+    guild_ready_timeout: float = 2.0,
+) -> SocialDiscordClient:
+    """Build the client, point discord.py at the configured endpoints, register the ChatPort."""
+    configure_endpoints(settings.discord_api_url, settings.discord_gateway_url)
+    client = SocialDiscordClient(
+        core,
+        settings,
+        handlers=handlers,
+        clock=clock,
+        max_attachment_bytes=max_attachment_bytes,
+        guild_ready_timeout=guild_ready_timeout,
+    )
+    core.ports[PLATFORM] = client.port
+    return client
+
+
+async def start_discord(
+    client: SocialDiscordClient, token: Secret | str, *, ready_timeout: float | None = 60.0
+) -> None:
+    """Log in and connect in a background task; return once READY (or raise why not).
+
+    Raises ``discord.LoginFailure`` for a bad token, ``discord.PrivilegedIntentsRequired`` never
+    (no privileged intents), ``TimeoutError`` if not ready within ``ready_timeout`` seconds.
+    """
+    secret = token.reveal() if isinstance(token, Secret) else token
+    task = asyncio.create_task(client.start(secret), name="discord")
+    client._runner = task
+    ready = asyncio.create_task(client.ready_event.wait())
+    done, _ = await asyncio.wait(
+        {task, ready}, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED
+    )
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()  # raises the login / connection error
+            raise RuntimeError("discord client stopped before it was ready")
+        await close_discord(client)
+        raise TimeoutError(f"discord: not ready after {ready_timeout} s")
+
+
+async def close_discord(client: SocialDiscordClient) -> None:
+    """Log out, close the gateway and HTTP sessions, wait for the client task."""
+    await client.close()
+    task = client._runner
+    client._runner = None
+    if task is not None:
+        try:
+            await asyncio.wait_for(task, 10)
+        except (asyncio.CancelledError, TimeoutError):
+            pass
+        except Exception:
+            log.warning("discord: client task ended with an error", exc_info=True)

@@ -1,0 +1,138 @@
+"""``DiscordPort``: the ChatPort the core uses to post cards and announcements on Discord.
+
+    send(dest, reply, key=)   POST /channels/{id}/messages — a reply to ``dest.thread`` when set
+                              (message reference, never failing if it is gone); ``key`` becomes
+                              the message nonce (≤ 25 chars, ``enforce_nonce``) so a resend after
+                              a crash is de-duplicated by Discord.
+    update(ref, reply)        PATCH the message (approval cards as votes arrive / when decided).
+    add_reactions(ref, ...)   PUT …/reactions/{emoji}/@me (✅ ❌ seeded on cards).
+
+Missing permissions (50013 / 50001) are logged and, while an interaction is being handled,
+told in words to the person who asked (``respond.CURRENT``). ``send`` then raises
+``DiscordPermissionError``; reactions and edits are best-effort and do not raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+
+from adapters.discord.render import render
+from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
+from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
+from adapters.discord.views import ApprovalView
+from commands.types import Destination, MessageRef, Reply
+
+log = logging.getLogger(__name__)
+
+
+class DiscordPortError(Exception):
+    """A message could not be posted. ``str()`` is safe to show."""
+
+
+class DiscordPermissionError(DiscordPortError):
+    """The bot lacks a permission in the channel (Discord 50013 / 50001)."""
+
+
+class DiscordPort:
+    platform = PLATFORM
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    def _channel(self, channel_id: str, team: str | None = None) -> discord.PartialMessageable:
+        guild_id = int(team) if team and team.isdigit() else None
+        return self.client.get_partial_messageable(int(channel_id), guild_id=guild_id)
+
+    def _problem(self, e: discord.HTTPException, what: str, channel: str) -> str:
+        words = permission_words(e, what, channel)
+        log.warning("discord: %s (HTTP %s, code %s)", words, e.status, e.code)
+        responder = CURRENT.get()
+        if responder is not None:
+            responder.note_problem(words)
+        return words
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        r = render(reply)
+        responder = CURRENT.get()
+        if (
+            dest.ephemeral_to is not None
+            and responder is not None
+            and responder.user_id == dest.ephemeral_to
+            and responder.can_follow_up()
+        ):
+            ref = await responder.send(reply)
+            if ref is not None:
+                return ref
+        if not dest.channel.isdigit():
+            raise DiscordPortError(f"not a Discord channel id: {dest.channel!r}")
+        channel = self._channel(dest.channel, dest.team)
+        mentions = [*r.mentions]
+        content = r.content
+        if dest.ephemeral_to is not None and dest.ephemeral_to not in mentions:
+            mentions.append(dest.ephemeral_to)
+            content = f"<@{dest.ephemeral_to}> {content or ''}".strip()
+        kwargs: dict[str, Any] = {
+            "embeds": list(r.embeds),
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(int(u)) for u in mentions if u.isdigit()],
+                replied_user=False,
+            ),
+        }
+        if content:
+            kwargs["content"] = content
+        if key is not None:
+            kwargs["nonce"] = nonce_for(key)
+        if dest.thread and dest.thread.isdigit():
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
+            )
+        if r.buttons:
+            kwargs["view"] = ApprovalView()
+        try:
+            msg = await channel.send(**kwargs)
+        except discord.HTTPException as e:
+            if e.code in NO_PERMISSION_CODES or isinstance(e, discord.Forbidden):
+                raise DiscordPermissionError(
+                    self._problem(e, "post messages", dest.channel)
+                ) from None
+            raise
+        return message_ref(dest.channel, msg.id)
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        r = render(reply)
+        message = self._channel(ref.channel).get_partial_message(int(ref.message_id))
+        kwargs: dict[str, Any] = {
+            "embeds": list(r.embeds),
+            "view": ApprovalView() if r.buttons else None,
+        }
+        if r.content is not None:
+            kwargs["content"] = r.content
+        try:
+            await message.edit(**kwargs)
+        except discord.NotFound:
+            log.warning(
+                "discord: message %s in %s is gone; not updated", ref.message_id, ref.channel
+            )
+        except discord.Forbidden as e:
+            self._problem(e, "update the card", ref.channel)
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
+        message = self._channel(ref.channel).get_partial_message(int(ref.message_id))
+        for name in emojis:
+            try:
+                await message.add_reaction(emoji_for(name))
+            except discord.Forbidden as e:
+                self._problem(e, "add reactions", ref.channel)
+                return
+            except discord.NotFound:
+                log.warning("discord: message %s is gone; no reactions added", ref.message_id)
+                return
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()  # Discord has roles (User.roles), not user groups

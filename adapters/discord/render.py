@@ -1,0 +1,262 @@
+"""Neutral replies → Discord embeds. One renderer per reply kind; nothing here does I/O.
+
+Discord's embed limits are enforced here (title 256, description 4096, 25 fields, field name
+256, field value 1024, footer 2048, 6000 characters in all the embeds of a message): text is
+clipped with "…", fields beyond the limits are folded into a last "…and N more" field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import discord
+
+from commands.types import (
+    Announcement,
+    ApprovalCard,
+    Confirmation,
+    ErrorReply,
+    Field,
+    ListReply,
+    Reply,
+    StatusCard,
+    TargetLine,
+    Tone,
+)
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELDS_MAX = 25
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+TOTAL_MAX = 6000
+CONTENT_MAX = 2000
+
+COLOURS: dict[str, int] = {
+    Tone.INFO: 0x5865F2,
+    Tone.SUCCESS: 0x57F287,
+    Tone.WARNING: 0xFEE75C,
+    Tone.ERROR: 0xED4245,
+}
+
+STATE_COLOURS: dict[str, int] = {
+    "pending": COLOURS[Tone.WARNING],
+    "approved": COLOURS[Tone.SUCCESS],
+    "published": COLOURS[Tone.SUCCESS],
+    "scheduled": COLOURS[Tone.INFO],
+    "draft": 0x99AAB5,
+    "publishing": COLOURS[Tone.INFO],
+    "partial": COLOURS[Tone.WARNING],
+    "rejected": COLOURS[Tone.ERROR],
+    "failed": COLOURS[Tone.ERROR],
+    "expired": 0x99AAB5,
+    "canceled": 0x99AAB5,
+}
+
+STATUS_ICONS: dict[str, str] = {
+    "published": "✅",
+    "scheduled": "🗓️",
+    "draft": "📝",
+    "publishing": "⏳",
+    "partial": "⚠️",
+    "failed": "❌",
+    "canceled": "🚫",
+    "pending": "⏳",
+    "approved": "✅",
+    "rejected": "❌",
+    "expired": "⌛",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What one reply becomes: message content, embeds, and whether it carries card buttons."""
+
+    embeds: tuple[discord.Embed, ...]
+    content: str | None = None
+    ephemeral: bool = False
+    buttons: bool = False  # Approve / Reject (the persistent approval view)
+    mentions: tuple[str, ...] = ()  # user ids the content may ping
+
+
+def clip(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _ts(t: datetime) -> str:
+    """A Discord timestamp: shown in each reader's own time zone."""
+    return f"<t:{int(t.timestamp())}:f>"
+
+
+def _field_value(f: Field) -> str:
+    if f.link is not None:
+        link = f"[{f.link.label}]({f.link.url})"
+        return f"{f.value}\n{link}" if f.value else link
+    return f.value
+
+
+def _target_value(t: TargetLine) -> str:
+    parts = [f"{STATUS_ICONS.get(t.status, '•')} {t.status}"]
+    if t.scheduled_at is not None:
+        parts.append(_ts(t.scheduled_at))
+    if t.permalink:
+        parts.append(f"[open]({t.permalink})")
+    text = " · ".join(parts)
+    if t.error:
+        text += f"\n{t.error}"
+    return text
+
+
+class _Builder:
+    """Accumulates one embed within Discord's limits."""
+
+    def __init__(self, title: str, colour: int, description: str | None = None) -> None:
+        self.embed = discord.Embed(
+            title=clip(title, TITLE_MAX) or "—",
+            colour=colour,
+            description=clip(description, DESCRIPTION_MAX) if description else None,
+        )
+        self._pending: list[tuple[str, str, bool]] = []
+
+    def field(self, name: str, value: str, inline: bool = False) -> None:
+        self._pending.append(
+            (clip(name, FIELD_NAME_MAX) or "—", clip(value, FIELD_VALUE_MAX) or "—", inline)
+        )
+
+    def footer(self, text: str) -> None:
+        self.embed.set_footer(text=clip(text, FOOTER_MAX))
+
+    def build(self) -> discord.Embed:
+        fields = self._pending
+        if len(fields) > FIELDS_MAX:
+            rest = len(fields) - (FIELDS_MAX - 1)
+            fields = [*fields[: FIELDS_MAX - 1], ("…", f"and {rest} more", False)]
+        for name, value, inline in fields:
+            if len(self.embed) + len(name) + len(value) > TOTAL_MAX - 40:
+                self.embed.add_field(name="…", value="(shortened: too long for Discord)")
+                break
+            self.embed.add_field(name=name, value=value, inline=inline)
+        if len(self.embed) > TOTAL_MAX and self.embed.description:
+            over = len(self.embed) - TOTAL_MAX
+            self.embed.description = clip(
+                self.embed.description, max(1, len(self.embed.description) - over - 1)
+            )
+        return self.embed
+
+
+# ------------------------------------------------------------------ one renderer per kind
+
+
+def render_confirmation(r: Confirmation) -> Rendered:
+    b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
+    for f in r.fields:
+        b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+
+
+def render_error(r: ErrorReply) -> Rendered:
+    lines = [f"• {p}" for p in r.problems]
+    b = _Builder(r.title, COLOURS[Tone.ERROR], "\n".join(lines) or None)
+    for name, message in r.field_errors:
+        b.field(name, message)
+    if r.hint:
+        b.field("Try", r.hint)
+    if r.reference:
+        b.footer(f"Reference: {r.reference}")
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+
+
+def render_status(r: StatusCard) -> Rendered:
+    icon = STATUS_ICONS.get(r.status, "•")
+    b = _Builder(r.title, STATE_COLOURS.get(r.status, COLOURS[Tone.INFO]), r.caption)
+    b.field("Status", f"{icon} {r.status}", inline=True)
+    b.field("Post", f"`{r.post_id}`", inline=True)
+    if r.scheduled_at is not None:
+        b.field("When", _ts(r.scheduled_at), inline=True)
+    for t in r.targets:
+        b.field(f"{t.platform} · {t.account}", _target_value(t))
+    for f in r.fields:
+        b.field(f.name, _field_value(f))
+    if r.history:
+        b.field("Approvals", "\n".join(r.history))
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+
+
+def render_list(r: ListReply) -> Rendered:
+    items = list(r.items)
+    lines: list[str] = []
+    used = 0
+    for i, item in enumerate(items):
+        line = f"• {item}"
+        if used + len(line) + 1 > DESCRIPTION_MAX - 40:
+            lines.append(f"…and {len(items) - i} more")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    b = _Builder(r.title, COLOURS[Tone.INFO], "\n".join(lines) or "(nothing)")
+    if r.footer:
+        b.footer(r.footer)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+
+
+def render_approval(r: ApprovalCard) -> Rendered:
+    pending = r.state == "pending"
+    icon = STATUS_ICONS.get(r.state, "•")
+    title = f"{icon} Approval {r.state}: {r.title}"
+    b = _Builder(title, STATE_COLOURS.get(r.state, COLOURS[Tone.INFO]), r.note)
+    b.field("Requested by", r.requester.mention, inline=True)
+    b.field("When", r.when, inline=True)
+    b.field("Targets", ", ".join(r.targets) or "—", inline=True)
+    approvals = ", ".join(f"<@{u}>" for u in r.approvals) or "none yet"
+    b.field("Approvals", f"{len(r.approvals)}/{r.needed}: {approvals}", inline=False)
+    if r.decided_by:
+        b.field("Decided by", f"<@{r.decided_by}>", inline=True)
+    for f in r.previews:
+        b.field(f.name, _field_value(f))
+    if pending:
+        b.footer(f"Card {r.card_id} · react ✅ to approve or ❌ to reject")
+    else:
+        b.footer(f"Card {r.card_id}")
+    return Rendered(embeds=(b.build(),), buttons=pending and r.buttons)
+
+
+_RESULT_COLOURS: dict[str, int] = {
+    "published": COLOURS[Tone.SUCCESS],
+    "partial": COLOURS[Tone.WARNING],
+    "failed": COLOURS[Tone.ERROR],
+    "canceled": 0x99AAB5,
+}
+
+
+def render_announcement(r: Announcement) -> Rendered:
+    b = _Builder(r.title, _RESULT_COLOURS.get(r.result, COLOURS[Tone.INFO]), "\n".join(r.lines))
+    for t in r.targets:
+        b.field(f"{t.platform} · {t.account}", _target_value(t))
+    if r.post_id:
+        b.footer(f"Post {r.post_id}")
+    content = " ".join(f"<@{u}>" for u in r.mentions) or None
+    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions)
+
+
+def render(reply: Reply) -> Rendered:
+    match reply:
+        case Confirmation():
+            return render_confirmation(reply)
+        case ErrorReply():
+            return render_error(reply)
+        case StatusCard():
+            return render_status(reply)
+        case ListReply():
+            return render_list(reply)
+        case ApprovalCard():
+            return render_approval(reply)
+        case Announcement():
+            return render_announcement(reply)
+    raise TypeError(f"no Discord renderer for {type(reply).__name__}")
+
+
+def is_ephemeral(reply: Reply) -> bool:
+    return bool(getattr(reply, "ephemeral", False))
