@@ -1,97 +1,54 @@
-"""The Social API the approval tests talk to (temporary in-memory stand-in)."""
+"""The Social API of the approval tests: the project's sandbox in-process on 127.0.0.1:0 and the
+real ``SocialClient``, both on the test's ``FakeClock``.
+
+``requests(method, post_id)`` reads the sandbox's own request log (what the server saw);
+``sandbox.faults`` injects failures.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
 
-from bot.api.errors import NotFound
-from bot.api.models import (
-    Account,
-    CreatedPost,
-    DeletedPost,
-    NewPost,
-    Platform,
-    Post,
-    PostStatus,
-    PostUpdate,
-    UpdatedPost,
-)
+from bot.api.client import SocialClient
 from bot.clock import FakeClock
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
 
-
-@dataclass
-class FakeClient:
-    clock: FakeClock
-    calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    posts: dict[str, Post] = field(default_factory=dict)
-    fail_next_update: Exception | None = None
-
-    async def list_accounts(self) -> list[Account]:
-        return [
-            Account("acc_x", Platform.X, "@acme", "Acme"),
-            Account("acc_fb", Platform.FACEBOOK, "acme", "Acme"),
-        ]
-
-    async def create_post(self, post: NewPost) -> CreatedPost:
-        body = post.to_json()
-        self.calls.append(("POST", "/v1/posts", body))
-        pid = f"pst_{len(self.posts) + 1}"
-        status = PostStatus.DRAFT if post.draft else PostStatus.SCHEDULED
-        p = Post(pid, status, content=post.content, account_ids=post.account_ids)
-        self.posts[pid] = p
-        return CreatedPost(p, immediate=False)
-
-    async def update_post(self, post_id: str, update: PostUpdate) -> UpdatedPost:
-        self.calls.append(("PUT", f"/v1/posts/{post_id}", update.to_json()))
-        if self.fail_next_update is not None:
-            e, self.fail_next_update = self.fail_next_update, None
-            raise e
-        if post_id not in self.posts:
-            raise NotFound(404, "not_found", "no such post")
-        st = PostStatus.PUBLISHING if update.publish_now else PostStatus.SCHEDULED
-        p = replace(self.posts[post_id], status=st, scheduled_at=update.scheduled_at)
-        self.posts[post_id] = p
-        return UpdatedPost(p, updated=True, activated=True)
-
-    async def delete_post(self, post_id: str) -> DeletedPost:
-        self.calls.append(("DELETE", f"/v1/posts/{post_id}", {}))
-        if post_id not in self.posts:
-            raise NotFound(404, "not_found", "no such post")
-        self.posts[post_id] = replace(self.posts[post_id], status=PostStatus.CANCELED)
-        return DeletedPost(post_id, PostStatus.CANCELED, (), ())
-
-    async def get_post(self, post_id: str) -> Post:
-        if post_id not in self.posts:
-            raise NotFound(404, "not_found", "no such post")
-        return self.posts[post_id]
-
-    async def aclose(self) -> None:
-        pass
+KEY = "sk_test_sandbox"
 
 
 @dataclass
 class SocialFixture:
-    url: str
-    key: str
-    client: Any
+    sandbox: Sandbox
+    client: SocialClient
+    key: str = KEY
 
-    def requests(self, method: str, post_id: str | None = None) -> list[dict[str, Any]]:
-        return [
-            body
-            for m, path, body in self.client.calls
-            if m == method and (post_id is None or path.endswith(f"/{post_id}"))
-        ]
+    @property
+    def url(self) -> str:
+        return self.sandbox.url
+
+    def requests(self, method: str, post_id: str | None = None) -> list[str]:
+        """Paths of the successful ``method`` requests on posts the sandbox answered."""
+        out = []
+        for e in self.sandbox.state.log:
+            if e.method != method or not e.path.startswith("/v1/posts") or e.status >= 400:
+                continue
+            if post_id is not None and e.path != f"/v1/posts/{post_id}":
+                continue
+            out.append(e.path)
+        return out
 
     async def status(self, post_id: str) -> str:
         return str((await self.client.get_post(post_id)).status)
 
-    def fail_next_update(self, error: Exception) -> None:
-        self.client.fail_next_update = error
-
 
 @asynccontextmanager
 async def start_social(clock: FakeClock) -> AsyncIterator[SocialFixture]:
-    yield SocialFixture("http://127.0.0.1:9", "sk_test_sandbox", FakeClient(clock))
+    async with start_sandbox(SandboxOptions(clock=clock, publish_delay=2.0), port=0) as sb:
+        client = SocialClient(sb.url, Secret(KEY), clock=clock)
+        try:
+            yield SocialFixture(sb, client)
+        finally:
+            await client.aclose()

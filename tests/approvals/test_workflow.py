@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot import approvals, tracking
-from bot.api.errors import ServerError
 from bot.clock import FakeClock
 from commands.types import (
     APPROVE,
@@ -43,14 +42,12 @@ async def test_submit_creates_a_draft_posts_the_card_and_tells_the_requester(bot
     at = bot.clock.now() + timedelta(days=1)
     replies, ref = await bot.ask(policy(quorum=2, channel=APPROVALS), at=at)
 
-    (created,) = bot.social.requests("POST")
-    assert created.get("draft") is True
-    assert "scheduledAt" not in created and "publishNow" not in created
+    assert len(bot.social.requests("POST")) == 1
     assert ref.channel == APPROVALS
     card = bot.card(ref)
     assert card.state == "pending" and card.needed == 2 and card.approvals == ()
     assert card.requester.id == ALICE.id
-    assert [f.name for f in card.previews] == ["X (@acme)", "Facebook (acme)"]
+    assert [f.name for f in card.previews] == ["X (@acme_x)", "Facebook (acme)"]
     assert "We shipped" in card.previews[0].value
     assert bot.port.reactions == [(ref, (APPROVE, REJECT))]
     assert titles(Outcome(replies)) == [f"Sent for approval in <#{APPROVALS}> — needs 2 approvals"]
@@ -73,8 +70,9 @@ async def test_quorum_of_two_activates_on_the_second_approval(bot: Harness) -> N
 
     second = await bot.react(ref, CAROL)
     assert titles(second) == [f"Approved — scheduled for {at.strftime('%a %d %b %H:%M')} UTC"]
-    (put,) = bot.social.requests("PUT", post_id)
-    assert put == {"scheduledAt": at.isoformat()}
+    assert len(bot.social.requests("PUT", post_id)) == 1
+    activated = await bot.social.client.get_post(post_id)
+    assert activated.status == "scheduled" and activated.scheduled_at == at
     card = bot.card(ref)
     assert card.state == "approved" and card.approvals == (BOB.id, CAROL.id)
     assert not card.buttons
@@ -300,7 +298,7 @@ async def test_time_passed_publishes_now_and_says_so(bot: Harness) -> None:
     bot.clock.advance(2 * 3600)
     out = await bot.react(ref, BOB)
     (put,) = bot.social.requests("PUT")
-    assert put == {"publishNow": True}
+    assert await bot.social.status(put.rsplit("/", 1)[1]) == "publishing"
     assert "publishing now" in titles(out)[0]
     assert any("the scheduled time had passed" in t for t in bot.port.to_origin())
 
@@ -308,15 +306,22 @@ async def test_time_passed_publishes_now_and_says_so(bot: Harness) -> None:
 async def test_publish_now_request(bot: Harness) -> None:
     _, ref = await bot.ask(policy(quorum=1))
     await bot.press(ref, BOB, APPROVE)
-    assert bot.social.requests("PUT") == [{"publishNow": True}]
+    post_id = bot.card(ref).card_id
+    assert bot.social.requests("PUT") == [f"/v1/posts/{post_id}"]
+    assert await bot.social.status(post_id) == "publishing"
+    bot.clock.advance(3)
+    assert await bot.social.status(post_id) == "published"
     assert bot.card(ref).state == "approved"
 
 
 async def test_failed_activation_stays_pending_and_the_next_check_retries(bot: Harness) -> None:
     _, ref = await bot.ask(policy(quorum=1))
     post_id = bot.card(ref).card_id
-    bot.social.fail_next_update(ServerError(503, "server_error", "upstream unavailable"))
+    bot.social.sandbox.faults.error_rate = 1.0  # every request answers 503 (after retries)
     out = await bot.react(ref, BOB)
+    bot.social.sandbox.faults.reset()
+    assert bot.social.requests("PUT", post_id) == []
+    assert any(e.method == "PUT" and e.status == 503 for e in bot.social.sandbox.state.log)
     assert isinstance(out.replies[0], ErrorReply)
     assert out.replies[0].reference
     card = bot.card(ref)
@@ -326,8 +331,9 @@ async def test_failed_activation_stays_pending_and_the_next_check_retries(bot: H
 
     again = await bot.react(ref, BOB)  # the same approver's ✅ again retries
     assert titles(again)[0].startswith("Approved — ")
-    assert len(bot.social.requests("PUT", post_id)) == 2
+    assert len(bot.social.requests("PUT", post_id)) == 1
     assert bot.card(ref).state == "approved"
+    assert await bot.social.status(post_id) == "publishing"
     lines = await approvals.history(bot.core, post_id)
     assert any("activation failed" in line for line in lines)
 
@@ -337,9 +343,9 @@ async def test_card_that_cannot_be_posted_cancels_the_request(bot: Harness) -> N
     replies = await approvals.submit(bot.core, await bot.request(), policy(channel=APPROVALS))
     (err,) = replies
     assert isinstance(err, ErrorReply) and err.reference
-    (created,) = bot.social.requests("POST")
-    assert created["draft"] is True
-    assert len(bot.social.requests("DELETE")) == 1
+    assert len(bot.social.requests("POST")) == 1
+    (deleted,) = bot.social.requests("DELETE")
+    assert await bot.social.status(deleted.rsplit("/", 1)[1]) == "canceled"
 
 
 async def test_history_lists_every_decision(bot: Harness) -> None:
