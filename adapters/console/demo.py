@@ -89,15 +89,11 @@ class _Service(Protocol):
 @contextlib.asynccontextmanager
 async def _sandbox(publish_delay: float, fail: list[str]) -> AsyncIterator[str]:
     """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL."""
-    from bot.sandbox import start_sandbox  # type: ignore[attr-defined]
-    from bot.sandbox.options import SandboxOptions
+    from bot.sandbox import SandboxOptions, start_sandbox
 
     opts = SandboxOptions(publish_delay=publish_delay, fail_platforms=frozenset(fail))
-    server = await start_sandbox(opts, host="127.0.0.1", port=0)
-    try:
-        yield str(server.url)
-    finally:
-        await server.stop()
+    async with start_sandbox(opts, host="127.0.0.1", port=0) as sb:
+        yield sb.url
 
 
 def _notifier(core: Core) -> _Service | None:
