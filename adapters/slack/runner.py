@@ -1,0 +1,55 @@
+"""Serving the Slack app: HTTP (Events API + interactivity at ``/slack/events``) or Socket Mode.
+
+    runner = await start_http(app, "0.0.0.0", 3000)      # …later: await runner.cleanup()
+    handler = await start_socket_mode(app, settings.slack_app_token, None)
+                                                          # …later: await handler.close_async()
+
+Both check the bot token first (auth.test), so Bolt knows the bot's own user id before the first
+event arrives and no request pays for that call before its ``ack()``.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.app import adapter_of
+from bot.config import ConfigError
+from bot.secret import Secret
+
+EVENTS_PATH = "/slack/events"
+
+
+async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
+    """Serve ``app`` on ``http://host:port/slack/events`` (signature-verified; bad or stale
+    signatures get 401). Requires ``SLACK_SIGNING_SECRET``. The bound port of ``port=0`` is
+    ``runner.addresses[0][1]``."""
+    adapter = adapter_of(app)
+    if not adapter.signing_secret_set:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (required to receive Slack over HTTP)")
+    await adapter.identity.load()
+    runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    return runner
+
+
+async def start_socket_mode(
+    app: AsyncApp, app_token: Secret | str | None, web_client: AsyncWebClient | None = None
+) -> AsyncSocketModeHandler:
+    """Connect to Slack over Socket Mode with the app-level token (``xapp-…``,
+    ``SLACK_APP_TOKEN``). ``web_client`` (for ``apps.connections.open``) defaults to one on
+    the app's Web API base URL, so ``SLACK_API_URL`` is honoured."""
+    token = app_token.reveal() if isinstance(app_token, Secret) else app_token
+    if not token:
+        raise ConfigError("SLACK_APP_TOKEN is not set (required for Socket Mode)")
+    adapter = adapter_of(app)
+    await adapter.identity.load()
+    if web_client is None:
+        web_client = AsyncWebClient(base_url=adapter.client.base_url)
+    handler = AsyncSocketModeHandler(app, app_token=token, web_client=web_client)
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    return handler

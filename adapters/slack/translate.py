@@ -1,0 +1,190 @@
+"""Slack payloads → neutral command-layer values. Pure functions, one place.
+
+Raw payload shapes (``SlashCommand``, ``ReactionPayload``…) stay in this module; what leaves it
+is ``commands.types`` values: ``Invocation``, ``ReactionEvent``, ``ButtonEvent``. Nothing here
+decides anything the command layer decides (defaults, validation of values, permissions).
+
+Delivery ids (what ``dispatch`` de-duplicates on; Slack retries carry the same id):
+
+    events (reaction_added/removed)   slack:ev:<event_id>
+    slash commands (no id from Slack) slack:cmd:<sha256(team, user, channel, trigger_id)>
+    buttons                           slack:act:<sha256(team, user, channel, message ts, action_ts)>
+    modal submissions                 slack:view:<sha256(team, user, view id, trigger_id)>
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from commands.types import (
+    APPROVE,
+    REJECT,
+    ButtonEvent,
+    Invocation,
+    MessageRef,
+    ReactionAction,
+    ReactionEvent,
+    User,
+)
+
+PLATFORM = "slack"
+
+# Slash command → command-layer command name.
+COMMANDS: Mapping[str, str] = {
+    "/post": "post",
+    "/schedule": "schedule",
+    "/status": "status",
+    "/social": "social",
+}
+
+# Stable action ids of the approval card buttons.
+ACTION_APPROVE = "socialbot_approve"
+ACTION_REJECT = "socialbot_reject"
+ACTION_DECISIONS: Mapping[str, str] = {ACTION_APPROVE: APPROVE, ACTION_REJECT: REJECT}
+
+_APPROVE_NAMES = frozenset(
+    {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "✅", "✔", "✔️", "☑️"}
+)
+_REJECT_NAMES = frozenset({"x", "heavy_multiplication_x", "negative_squared_cross_mark", "❌", "✖️"})
+_SKIN_TONE = re.compile(r"::skin-tone-\d$")
+
+
+def normalise_emoji(name: str) -> str:
+    """``:white_check_mark:``, ``heavy_check_mark``, ``✅`` → APPROVE; ``x``, ``❌`` → REJECT."""
+    n = _SKIN_TONE.sub("", name.strip()).strip(":").lower()
+    if n in _APPROVE_NAMES:
+        return APPROVE
+    if n in _REJECT_NAMES:
+        return REJECT
+    return n
+
+
+def _digest(*parts: object) -> str:
+    raw = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _s(d: Mapping[str, Any], key: str) -> str | None:
+    v = d.get(key)
+    return v if isinstance(v, str) and v else None
+
+
+@dataclass(frozen=True)
+class SlashCommand:
+    """The fields of a slash-command payload the adapter uses."""
+
+    command: str  # command-layer name: post / schedule / status / social
+    slash: str  # as Slack sent it: "/post"
+    text: str  # as Slack sent it (markup is undone by commands.normalize)
+    user_id: str
+    user_name: str | None
+    channel: str
+    team: str | None
+    trigger_id: str | None
+    delivery_id: str
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> SlashCommand:
+        slash = str(body.get("command", ""))
+        team = _s(body, "team_id")
+        user = str(body.get("user_id", ""))
+        channel = str(body.get("channel_id", ""))
+        trigger = _s(body, "trigger_id")
+        return cls(
+            command=COMMANDS.get(slash, slash.lstrip("/")),
+            slash=slash,
+            text=str(body.get("text") or ""),
+            user_id=user,
+            user_name=_s(body, "user_name"),
+            channel=channel,
+            team=team,
+            trigger_id=trigger,
+            delivery_id=f"slack:cmd:{_digest(team, user, channel, trigger, slash, body.get('text'))}",
+        )
+
+    def invocation(self, *, thread: str | None, user_tz: str | None) -> Invocation:
+        return Invocation(
+            command=self.command,
+            text=self.text,
+            user=User(id=self.user_id, name=self.user_name),
+            platform=PLATFORM,
+            channel=self.channel,
+            delivery_id=self.delivery_id,
+            team=self.team,
+            thread=thread,
+            user_tz=user_tz,
+        )
+
+
+def reaction_event(body: Mapping[str, Any]) -> ReactionEvent | None:
+    """``reaction_added`` / ``reaction_removed`` on a message → ``ReactionEvent`` (else None)."""
+    event = body.get("event")
+    if not isinstance(event, Mapping):
+        return None
+    item = event.get("item")
+    if not isinstance(item, Mapping) or item.get("type") != "message":
+        return None
+    kind = event.get("type")
+    if kind == "reaction_added":
+        action = ReactionAction.ADDED
+    elif kind == "reaction_removed":
+        action = ReactionAction.REMOVED
+    else:
+        return None
+    channel, ts, user = _s(item, "channel"), _s(item, "ts"), _s(event, "user")
+    event_id = _s(body, "event_id")
+    if not (channel and ts and user):
+        return None
+    return ReactionEvent(
+        action=action,
+        emoji=normalise_emoji(str(event.get("reaction", ""))),
+        user=User(id=user),
+        message=MessageRef(platform=PLATFORM, channel=channel, message_id=ts),
+        delivery_id=(
+            f"slack:ev:{event_id}"
+            if event_id
+            else f"slack:ev:{_digest(kind, user, channel, ts, event.get('event_ts'))}"
+        ),
+        team=_s(body, "team_id"),
+    )
+
+
+def button_event(body: Mapping[str, Any]) -> ButtonEvent | None:
+    """Approve / Reject pressed on an approval card (``block_actions``) → ``ButtonEvent``."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    action = actions[0]
+    decision = ACTION_DECISIONS.get(str(action.get("action_id", "")))
+    container = body.get("container")
+    user = body.get("user")
+    if decision is None or not isinstance(container, Mapping) or not isinstance(user, Mapping):
+        return None
+    channel = _s(container, "channel_id")
+    ts = _s(container, "message_ts")
+    uid = _s(user, "id")
+    if not (channel and ts and uid):
+        return None
+    team_obj = body.get("team")
+    team = _s(team_obj, "id") if isinstance(team_obj, Mapping) else None
+    return ButtonEvent(
+        decision=decision,
+        user=User(id=uid, name=_s(user, "username") or _s(user, "name")),
+        message=MessageRef(platform=PLATFORM, channel=channel, message_id=ts),
+        delivery_id=f"slack:act:{_digest(team, uid, channel, ts, action.get('action_ts'))}",
+        team=team,
+    )
+
+
+def view_delivery_id(body: Mapping[str, Any]) -> str:
+    view = body.get("view") if isinstance(body.get("view"), Mapping) else {}
+    user = body.get("user") if isinstance(body.get("user"), Mapping) else {}
+    team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
+    assert isinstance(view, Mapping) and isinstance(user, Mapping) and isinstance(team, Mapping)
+    return "slack:view:" + _digest(
+        team.get("id"), user.get("id"), view.get("id"), body.get("trigger_id")
+    )

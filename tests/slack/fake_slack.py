@@ -1,0 +1,260 @@
+"""A fake Slack on 127.0.0.1:0 (aiohttp): the Web API under /api/{method}, files under
+/files/…, response_url sinks under /respond/…, and a Socket Mode websocket at /link.
+
+It records every call (``calls``), keeps the messages the bot posted (``messages``) so
+``chat.update`` / ``chat.delete`` act on them, and fails on demand (``fail``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_TOKEN = "xoxb-test-token"
+APP_TOKEN = "xapp-test-token"
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+TEAM = "T111"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Failure:
+    error: str
+    times: int = 1
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → params
+        self.ephemeral: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.tz: dict[str, str] = {}
+        self.groups: dict[str, list[str]] = {}
+        self.files: dict[str, bytes] = {}
+        self.file_requests: list[Mapping[str, str]] = []
+        self.acks: list[dict[str, Any]] = []  # Socket Mode acks
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self.failures: dict[str, list[Failure]] = {}
+        self.gates: dict[str, asyncio.Event] = {}  # method → hold calls until set
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._ws: list[web.WebSocketResponse] = []
+
+    # ------------------------------------------------------------ set-up
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/files/{fid}/{name}", self._file)
+        app.router.add_post("/respond/{tail:.*}", self._respond)
+        app.router.add_get("/link", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        await self.outbox.put(None)
+        for ws in self._ws:
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, tag: str) -> str:
+        return f"{self.url}/respond/{tag}"
+
+    def add_file(self, fid: str, name: str, content: bytes, mimetype: str) -> dict[str, Any]:
+        self.files[fid] = content
+        return {
+            "id": fid,
+            "name": name,
+            "mimetype": mimetype,
+            "size": len(content),
+            "url_private_download": f"{self.url}/files/{fid}/{name}",
+            "url_private": f"{self.url}/files/{fid}/{name}",
+        }
+
+    def fail(self, method: str, error: str, times: int = 1, **kw: Any) -> None:
+        self.failures.setdefault(method, []).append(Failure(error, times, **kw))
+
+    # ------------------------------------------------------------ queries
+
+    def calls_to(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+    # ------------------------------------------------------------ handlers
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        for k in ("blocks", "view"):
+            if isinstance(params.get(k), str):
+                params[k] = json.loads(params[k])
+        self.calls.append(Call(method, params, dict(request.headers)))
+        gate = self.gates.get(method)
+        if gate is not None:
+            await gate.wait()
+        auth = request.headers.get("Authorization", "")
+        want = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
+        if auth != f"Bearer {want}":
+            return web.json_response({"ok": False, "error": "not_authed"})
+        queue = self.failures.get(method)
+        if queue:
+            f = queue[0]
+            f.times -= 1
+            if f.times <= 0:
+                queue.pop(0)
+            return web.json_response(
+                {"ok": False, "error": f.error, **f.extra}, status=f.status, headers=f.headers
+            )
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True, "url": "https://fake.slack/", "team": "Fake", "user": "socialbot",
+                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
+            }  # fmt: skip
+        if method == "chat.postMessage":
+            ts = f"1700000000.{next(self._ts):06d}"
+            self.messages[(p["channel"], ts)] = dict(p)
+            return {
+                "ok": True,
+                "channel": p["channel"],
+                "ts": ts,
+                "message": {"text": p.get("text")},
+            }
+        if method == "chat.update":
+            key = (p["channel"], p["ts"])
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            self.messages[key] = {**self.messages[key], **p}
+            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
+        if method == "chat.delete":
+            if self.messages.pop((p["channel"], p["ts"]), None) is None:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
+        if method == "chat.postEphemeral":
+            self.ephemeral.append(dict(p))
+            return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
+        if method == "reactions.add":
+            return {"ok": True}
+        if method == "users.info":
+            tz = self.tz.get(p.get("user", ""))
+            return {"ok": True, "user": {"id": p.get("user"), "name": "someone", "tz": tz}}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.groups.get(p.get("usergroup", ""), [])}
+        if method in ("views.open", "views.update"):
+            vid = p.get("view_id") or f"V{next(self._views):04d}"
+            if method == "views.update" and vid not in self.views:
+                return {"ok": False, "error": "not_found"}
+            view = p["view"] if isinstance(p["view"], dict) else json.loads(p["view"])
+            self.views[vid] = view
+            return {"ok": True, "view": {**view, "id": vid, "hash": f"h{next(self._views)}"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        self.file_requests.append(dict(request.headers))
+        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+            return web.Response(status=403, text="no")
+        data = self.files.get(request.match_info["fid"])
+        if data is None:
+            return web.Response(status=404)
+        resp = web.StreamResponse()
+        resp.content_type = "application/octet-stream"
+        await resp.prepare(request)
+        for i in range(0, len(data), 16384):
+            await resp.write(data[i : i + 16384])
+        await resp.write_eof()
+        return resp
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["tail"], await request.json()))
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws.append(ws)
+        await ws.send_json(
+            {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}
+        )
+
+        async def reader() -> None:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self.acks.append(json.loads(msg.data))
+
+        task = asyncio.ensure_future(reader())
+        try:
+            while True:
+                env = await self.outbox.get()
+                if env is None:
+                    break
+                await ws.send_json(env)
+        finally:
+            task.cancel()
+            await ws.close()
+        return ws
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        await self.outbox.put(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "accepts_response_payload": kind != "events_api",
+                "payload": payload,
+            }
+        )
+
+
+async def wait_for(
+    pred: Callable[[], object], deadline: float = 5.0, what: str = "condition"
+) -> None:
+    """Poll ``pred`` until it is truthy (no fixed sleeps)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while not pred():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
