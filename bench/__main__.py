@@ -1,0 +1,37 @@
+"""``python -m bench [NAME ...]``: run every benchmark module's ``main()`` (or the named ones)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from collections.abc import Sequence
+
+import bench
+
+
+def available() -> list[str]:
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(bench.__path__)
+        if not m.name.startswith("_") and not m.ispkg
+    )
+
+
+def run(names: Sequence[str]) -> int:
+    names = list(names) or available()
+    unknown = [n for n in names if n not in available()]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}")
+        return 2
+    status = 0
+    for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        print(f"== bench.{name}", flush=True)
+        rc = module.main([])
+        status = status or int(rc or 0)
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(sys.argv[1:]))
