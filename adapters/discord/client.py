@@ -135,6 +135,7 @@ class SocialDiscordClient(discord.Client):
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self.ready_event = asyncio.Event()
+        _harden_parsers(self._connection.parsers)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -344,6 +345,26 @@ class SocialDiscordClient(discord.Client):
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         # Never crash on an unexpected payload: log and carry on.
         log.exception("discord: error in %s", event_method)
+
+
+def _harden_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
+    """A malformed gateway payload is logged and skipped.
+
+    discord.py parses gateway events inside its connection loop: an exception there (a
+    ``KeyError`` on a missing field) would end ``Client.start`` and the bot with it.
+    """
+
+    def guard(event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        def guarded(data: Any) -> None:
+            try:
+                parse(data)
+            except Exception:
+                log.warning("discord: ignored a malformed %s event", event, exc_info=True)
+
+        return guarded
+
+    for event, parse in list(parsers.items()):
+        parsers[event] = guard(event, parse)
 
 
 def _team(interaction: discord.Interaction[Any]) -> str | None:

@@ -435,6 +435,8 @@ class FakeDiscord:
                     if old.nonce == nonce and old.channel_id == cid:
                         return jresp(old.payload())  # Discord: same nonce → the same message
             ref = body.get("message_reference")
+            if ref:
+                ref = {k: str(v) if k.endswith("_id") else v for k, v in ref.items()}
             msg = self._new(cid, body, nonce=nonce, reference=ref)
             return jresp(msg.payload())
         if len(parts) >= 4 and parts[2] == "messages":
