@@ -189,11 +189,11 @@ async def test_announcement_replies_to_the_request_with_a_nonce(
     msg = msgs[0]
     assert msg.reference is not None and msg.reference["message_id"] == request.message_id
     assert msg.reference["fail_if_not_exists"] is False
-    post = [
+    post = next(
         c
         for c in fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
         if c[3]["embeds"][0]["title"] == "Published"
-    ][0][3]
+    )[3]
     assert post["enforce_nonce"] is True and len(post["nonce"]) <= 25
     assert f"<@{ALICE_ID}>" in msg.content
     assert post["allowed_mentions"]["users"] == [ALICE_ID] or post["allowed_mentions"]["users"] == [

@@ -144,7 +144,7 @@ async def test_unexpected_failure_gives_apology_with_reference(
     bot = await make_bot(rec=rec)
     iid, _ = await _run(fake, bot, "post", {"caption": "x"})
     await wait_until(lambda: any(m.followup for m in fake.interaction_messages(iid)))
-    msg = [m for m in fake.interaction_messages(iid) if m.followup][0]
+    msg = next(m for m in fake.interaction_messages(iid) if m.followup)
     assert msg.ephemeral
     assert "went wrong" in (msg.title or "")
     assert "Reference" in msg.embeds[0]["footer"]["text"]
