@@ -27,7 +27,7 @@ from typing import Any, Protocol, TextIO
 import sqlite_utils
 
 from adapters.console.port import PLATFORM, ConsolePort
-from adapters.console.session import HELP, Session
+from adapters.console.session import HELP, Dispatch, DispatchReaction, Session
 from bot import approvals
 from bot.clock import SystemClock
 from bot.config import (
@@ -158,8 +158,19 @@ class DemoOptions:
     poll_interval: float = 1.0
 
 
-async def demo(opts: DemoOptions, stdin: TextIO, out: TextIO, interactive: bool) -> int:
-    from commands.dispatch import dispatch, dispatch_reaction
+async def demo(
+    opts: DemoOptions,
+    stdin: TextIO,
+    out: TextIO,
+    interactive: bool,
+    *,
+    handlers: tuple[Dispatch, DispatchReaction] | None = None,
+) -> int:
+    """The demo on these streams. ``handlers`` replaces ``commands.dispatch`` (tests)."""
+    if handlers is None:
+        from commands.dispatch import dispatch, dispatch_reaction
+
+        handlers = (dispatch, dispatch_reaction)
 
     tmpdir: tempfile.TemporaryDirectory[str] | None = None
     db_path = opts.db
@@ -195,8 +206,8 @@ async def demo(opts: DemoOptions, stdin: TextIO, out: TextIO, interactive: bool)
                 user="alice",
                 channel="general",
                 channels=CHANNELS,
-                dispatch=dispatch,
-                dispatch_reaction=dispatch_reaction,
+                dispatch=handlers[0],
+                dispatch_reaction=handlers[1],
                 wait=wait,
                 echo=not interactive,
             )
@@ -252,5 +263,7 @@ def run_demo(args: argparse.Namespace | Any) -> int:
     # The transcript is stdout; logs go to stderr, warnings and up unless --log-level DEBUG.
     level = "DEBUG" if str(getattr(args, "log_level", "")).upper() == "DEBUG" else "WARNING"
     setup_logging(getattr(args, "log_format", "text"), level, secrets=[SANDBOX_DEMO_KEY])
+    # A poll still running when the next is due is skipped by design: not worth a warning here.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     interactive = sys.stdin.isatty()
     return asyncio.run(demo(opts, sys.stdin, sys.stdout, interactive))

@@ -1,6 +1,7 @@
 """A ChatPort that prints to a text stream: the console adapter of ``socialbot demo``.
 
-Every message gets a number (``[#4]``) — cards are reacted to by number (``:react 4 ✅``).
+Every message gets a number (``[#4]``); approval cards also get a card number
+(``[#4] #launches · card 1``) that ``:react 1 ✅`` uses.
 Replies in a thread read ``↳ in thread of #3``; updates of a message reprint it as
 ``[#4 updated]``; replies only the invoker would see are marked ``(only @alice sees this)``.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from adapters.console.render import is_ephemeral, render
-from commands.types import APPROVE, REJECT, Destination, MessageRef, Reply
+from commands.types import APPROVE, REJECT, ApprovalCard, Destination, MessageRef, Reply
 
 PLATFORM = "console"
 EMOJI = {APPROVE: "✅", REJECT: "❌"}
@@ -34,6 +35,8 @@ class ConsolePort:
         self.groups = groups or {}
         self.messages: dict[str, ConsoleMessage] = {}
         self._keys: dict[str, MessageRef] = {}
+        self.cards: dict[str, MessageRef] = {}  # card number → its message
+        self._card_of: dict[str, str] = {}  # message number → card number
         self._n = 0
 
     # ---------------------------------------------------------------- ChatPort
@@ -42,8 +45,12 @@ class ConsolePort:
         if key is not None and key in self._keys:
             return self._keys[key]  # the same key twice is one message (like a Discord nonce)
         ref = self._new(dest.channel, dest.thread)
+        if isinstance(reply, ApprovalCard):
+            number = str(len(self.cards) + 1)
+            self.cards[number] = ref
+            self._card_of[ref.message_id] = number
         only = dest.ephemeral_to or None
-        self._print(self._header(ref, dest.thread, only), render(reply))
+        self._print(self._header(ref, dest.thread, only), self._lines(ref, reply))
         if key is not None:
             self._keys[key] = ref
         return ref
@@ -51,7 +58,9 @@ class ConsolePort:
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         msg = self.messages.get(ref.message_id)
         where = f"#{msg.channel}" if msg else f"#{ref.channel}"
-        self._print(f"[#{ref.message_id} updated] {where}", render(reply))
+        card = self._card_of.get(ref.message_id)
+        label = f" · card {card}" if card else ""
+        self._print(f"[#{ref.message_id} updated] {where}{label}", self._lines(ref, reply))
 
     async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
         marks = " ".join(EMOJI.get(e, f":{e}:") for e in emojis)
@@ -84,6 +93,14 @@ class ConsolePort:
         msg = self.messages.get(number)
         return msg.channel if msg else None
 
+    def card(self, number: str) -> MessageRef | None:
+        """Card ``3`` → its message; ``#7`` → message 7 (any message)."""
+        if number.startswith("#"):
+            n = number[1:]
+            msg = self.messages.get(n)
+            return MessageRef(PLATFORM, msg.channel, n) if msg else None
+        return self.cards.get(number)
+
     # ---------------------------------------------------------------- internals
 
     def _new(self, channel: str, thread: str | None) -> MessageRef:
@@ -92,8 +109,18 @@ class ConsolePort:
         self.messages[number] = ConsoleMessage(self._n, channel, thread)
         return MessageRef(PLATFORM, channel, number)
 
+    def _lines(self, ref: MessageRef, reply: Reply) -> list[str]:
+        lines = render(reply)
+        card = self._card_of.get(ref.message_id)
+        if card and isinstance(reply, ApprovalCard) and reply.state == "pending" and reply.buttons:
+            lines.append(f"  (console: :react {card} ✅ or :react {card} ❌)")
+        return lines
+
     def _header(self, ref: MessageRef, thread: str | None, only: str | None) -> str:
         head = f"[#{ref.message_id}] #{ref.channel}"
+        card = self._card_of.get(ref.message_id)
+        if card:
+            head += f" · card {card}"
         if thread:
             head += f" ↳ in thread of #{thread}"
         if only:

@@ -121,7 +121,7 @@ def approval_card(r: ApprovalCard) -> list[str]:
     if r.note:
         out.append(f"  note: {plain(r.note)}")
     if r.buttons and r.state == "pending":
-        out.append("  react with ✅ to approve or ❌ to reject (:react <n> ✅)")
+        out.append("  react ✅ to approve or ❌ to reject")
     return out
 
 

@@ -22,7 +22,6 @@ from commands.types import (
     REJECT,
     ErrorReply,
     Invocation,
-    MessageRef,
     Outcome,
     ReactionAction,
     ReactionEvent,
@@ -51,13 +50,14 @@ EMOJI_NAMES = {
 
 HELP = """\
 Type a command as you would in Slack, for example:
-  /post "Hello from the demo 👋" to x,facebook
-  /schedule "Launch day 🚀" to x at tomorrow 9am
+  /post "Hello from the demo 👋"            (to the channel's defaults: X and Facebook)
+  /post x,fb "Hello again"
+  /schedule x "Launch day 🚀" tomorrow 9am
   /status            /status <post id>            /social help
 Console switches:
   :as <user>             act as another user (approvers in #launches: alice, bob)
   :channel <name>        switch channel (#general: no approval, #launches: approval needed)
-  :react <n> ✅|❌        react on message #n (:unreact <n> ✅ withdraws)
+  :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
 
@@ -188,24 +188,23 @@ class Session:
             self.port.note(f"unknown console command {line!r} (:help)")
 
     async def _react(self, verb: str, args: list[str]) -> None:
-        number = args[0].lstrip("#")
+        target = args[0]
         emoji = normalize_emoji(args[1] if len(args) == 2 else "✅")
-        channel = self.port.channel_of(number)
-        if channel is None:
-            self.port.note(f"no message #{number}")
+        ref = self.port.card(target)
+        if ref is None:
+            self.port.note(f"no card {target} (cards are numbered 1, 2, …; #n is message n)")
             return
         action = ReactionAction.ADDED if verb == "react" else ReactionAction.REMOVED
         mark = "✅" if emoji == APPROVE else "❌" if emoji == REJECT else f":{emoji}:"
-        self.port.note(
-            f"@{self.user} {'reacted' if verb == 'react' else 'removed'} {mark} on #{number}"
-        )
+        done = "reacted" if verb == "react" else "removed"
+        self.port.note(f"@{self.user} {done} {mark} on #{ref.message_id}")
         event = ReactionEvent(
             action=action,
             emoji=emoji,
             user=self._user(),
-            message=MessageRef(PLATFORM, channel, number),
+            message=ref,
             delivery_id=f"console-{uuid.uuid4().hex}",
         )
         outcome = await self._dispatch_reaction(self.core, event)
         for reply in outcome.replies:
-            self.port.reply(channel, number, self.user, reply)
+            self.port.reply(ref.channel, ref.message_id, self.user, reply)

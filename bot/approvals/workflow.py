@@ -247,7 +247,7 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
         Confirmation(
             title=f"Sent for approval in {channel_mention(card_channel)} — "
             f"needs {plural(quorum, 'approval')}",
-            text=f"Post {post_id} is saved as a draft until it is approved ({request.when}).",
+            text=f"Post {post_id} waits as a draft; once approved it goes out ({request.when}).",
             tone=Tone.INFO,
         ),
     )

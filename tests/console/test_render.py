@@ -125,7 +125,7 @@ def test_approval_card_pending_and_approved() -> None:
     assert "asked by @alice · when: now" in out
     assert "  X (@acme_x): Launch 🚀\n    🕒 now" in out
     assert "approvals: 0/1 (none yet)" in out
-    assert "react with ✅ to approve" in out
+    assert "react ✅ to approve or ❌ to reject" in out
     done = text(
         render.render(
             replace(
@@ -140,7 +140,7 @@ def test_approval_card_pending_and_approved() -> None:
     )
     assert "state: ✅ approved" in done
     assert "approvals: 1/1 (@bob)" in done and "decided by @bob" in done
-    assert "note: publishing now" in done and "react with" not in done
+    assert "note: publishing now" in done and "to approve" not in done
 
 
 def test_announcement() -> None:
