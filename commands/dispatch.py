@@ -1,4 +1,4 @@
-"""The one dispatch entry point. CONTRACT STUB — the command-layer helper implements it.
+"""The one dispatch entry point.
 
     dispatch(core, invocation)        a slash command → Outcome (replies for the invoker)
     dispatch_reaction(core, event)    ✅ / ❌ on an approval card → Outcome
@@ -6,22 +6,241 @@
 
 A user error becomes an ``ErrorReply``; any other exception is logged with context and a
 reference id, and the user gets a short apology carrying that id. The same ``delivery_id``
-processed twice has one effect (the second returns ``Outcome(duplicate=True)``).
+processed twice has one effect: the delivery is claimed in the ``deliveries`` table (INSERT OR
+IGNORE, one statement, before anything else happens) and a second claim returns
+``Outcome(duplicate=True)``.
+
+Routing (text normalised first, see ``commands.normalize``):
+
+    /post help | accounts | analytics | cancel <id> | edit <id> … | status <id> | queue | …
+    /post …                      → handlers.post
+    /schedule help | …           → handlers.schedule
+    /status [help | queue | <id>]→ handlers.status
+    /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
+                                   approve, reject, post, schedule
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+import sqlite_utils
+
+from bot import approvals
 from bot.core import Core
-from commands.types import ButtonEvent, Invocation, Outcome, ReactionEvent
+from commands import options as opt
+from commands.context import Context
+from commands.errors import UsageError, UserError
+from commands.handlers import info, manage, post, schedule, status
+from commands.normalize import normalize
+from commands.types import (
+    ButtonEvent,
+    ErrorReply,
+    Invocation,
+    Outcome,
+    ReactionEvent,
+    Reply,
+)
+
+log = logging.getLogger(__name__)
+
+SUBCOMMANDS = (
+    "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
+    "post", "schedule",
+)  # fmt: skip
+_SUB_ALIASES = {
+    "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
+    "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
+    "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+}  # fmt: skip
+# after /post, these words start a subcommand only when followed by a post id (or alone)
+_POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
+
+
+def _split(text: str) -> tuple[str, str]:
+    parts = text.split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def _sub(word: str) -> str | None:
+    w = word.lower().lstrip("/")
+    w = _SUB_ALIASES.get(w, w)
+    return w if w in SUBCOMMANDS else None
+
+
+async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
+    """One subcommand; ``rest`` is the normalised text after its name."""
+    ids = dict(ctx.inv.options)
+    pid_opt = ids.get(opt.ID, "").strip() or None
+    first, after = _split(rest)
+    sub_ctx = replace(ctx, text=rest)
+    if what == "help":
+        return await info.help_(ctx, first or None)
+    if what == "accounts":
+        return await info.accounts(ctx)
+    if what == "analytics":
+        return await info.analytics(ctx)
+    if what == "cancel":
+        return await manage.cancel(ctx, pid_opt or first or None)
+    if what == "edit":
+        return await manage.edit(sub_ctx)
+    if what == "queue":
+        return await status.queue(ctx)
+    if what == "status":
+        sub = _sub(first) if first else None
+        if sub == "queue":
+            return await status.queue(ctx)
+        if sub == "help":
+            return await info.help_(ctx, "status")
+        pid = pid_opt or first or None
+        return await (status.one(ctx, pid) if pid else status.recent(ctx))
+    if what in ("approve", "reject"):
+        return await manage.decide(ctx, what, pid_opt or first or None, after or None)
+    if what == "post":
+        return await post.post(sub_ctx)
+    if what == "schedule":
+        return await schedule.schedule(sub_ctx)
+    raise UsageError(
+        f"I don't know “{what}”",
+        problems=[f"/social takes: {', '.join(SUBCOMMANDS)}."],
+        hint="/social help",
+        field=opt.WHAT,
+    )
+
+
+async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
+    text = normalize(inv.text)
+    ctx = Context.build(core, inv, text)
+    command = inv.command.strip().lower().lstrip("/")
+    first, rest = _split(text)
+    sub = _sub(first) if first else None
+    what = dict(inv.options).get(opt.WHAT, "").strip().lower()
+
+    if command == "social":
+        if what:
+            name = _sub(what)
+            return await _social(ctx, name or what, text)
+        if not first:
+            return await info.help_(ctx, None)
+        return await _social(ctx, sub or first.lower(), rest)
+    if command == "post":
+        if what and _sub(what):
+            return await _social(ctx, _sub(what) or what, text)
+        if sub == "help" or (sub in ("accounts", "analytics", "queue") and not rest):
+            return await _social(ctx, sub, rest)
+        if sub in ("cancel", "edit", "status", "approve", "reject"):
+            if _POST_ID.match(rest.split(None, 1)[0] if rest else ""):
+                return await _social(ctx, sub, rest)
+        return await post.post(ctx)
+    if command == "schedule":
+        if sub == "help":
+            return await info.help_(ctx, "schedule")
+        return await schedule.schedule(ctx)
+    if command == "status":
+        return await _social(ctx, "status", text)
+    raise UsageError(
+        f"Unknown command /{command}",
+        problems=["Commands: /post, /schedule, /status, /social."],
+        hint="/social help",
+    )
+
+
+async def _claim(core: Core, kind: str, platform: str, delivery_id: str) -> bool:
+    """Record the delivery; False if it was recorded before (a platform retry)."""
+    key = f"{kind}:{platform}:{delivery_id}"
+    seen_at = core.clock.now().isoformat()
+
+    def claim(sdb: sqlite_utils.Database) -> bool:
+        cur = sdb.execute(
+            "INSERT OR IGNORE INTO deliveries (id, seen_at) VALUES (?, ?)", [key, seen_at]
+        )
+        return cur.rowcount == 1
+
+    return await core.db.run(claim)
+
+
+def apology(reference: str) -> ErrorReply:
+    return ErrorReply(
+        title="Sorry — something went wrong on my side",
+        problems=("It may not have been done: check /status before trying again.",),
+        hint=f"If it keeps happening, give an admin the reference {reference}.",
+        reference=reference,
+    )
+
+
+async def _guarded(
+    core: Core,
+    kind: str,
+    platform: str,
+    delivery_id: str,
+    context: dict[str, object],
+    run: Callable[[], Awaitable[tuple[Reply, ...]]],
+) -> Outcome:
+    try:
+        if not await _claim(core, kind, platform, delivery_id):
+            log.info("duplicate %s delivery %s ignored", kind, delivery_id)
+            return Outcome(duplicate=True)
+        return Outcome(await run())
+    except UserError as e:
+        log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
+        return Outcome((e.reply(),))
+    except Exception:
+        reference = secrets.token_hex(4)
+        details = " ".join(f"{k}={v}" for k, v in context.items())
+        log.exception("%s failed (ref %s) %s delivery=%s", kind, reference, details, delivery_id)
+        return Outcome((apology(reference),))
 
 
 async def dispatch(core: Core, inv: Invocation) -> Outcome:
-    raise NotImplementedError
+    context: dict[str, object] = {
+        "command": inv.command,
+        "platform": inv.platform,
+        "team": inv.team,
+        "channel": inv.channel,
+        "user": inv.user.id,
+        "text_chars": len(inv.text),
+        "options": ",".join(name for name, _ in inv.options) or "-",
+        "attachments": len(inv.attachments),
+    }
+    return await _guarded(
+        core, "command", inv.platform, inv.delivery_id, context, lambda: route(core, inv)
+    )
 
 
 async def dispatch_reaction(core: Core, event: ReactionEvent) -> Outcome:
-    raise NotImplementedError
+    context: dict[str, object] = {
+        "platform": event.message.platform,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+        "emoji": event.emoji,
+        "action": event.action.value,
+        "user": event.user.id,
+    }
+
+    async def run() -> tuple[Reply, ...]:
+        outcome = await approvals.on_reaction(core, event)
+        return outcome.replies
+
+    return await _guarded(core, "reaction", event.message.platform, event.delivery_id, context, run)
 
 
 async def dispatch_button(core: Core, event: ButtonEvent) -> Outcome:
-    raise NotImplementedError
+    context: dict[str, object] = {
+        "platform": event.message.platform,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+        "decision": event.decision,
+        "user": event.user.id,
+    }
+
+    async def run() -> tuple[Reply, ...]:
+        outcome = await approvals.on_button(core, event)
+        return outcome.replies
+
+    return await _guarded(core, "button", event.message.platform, event.delivery_id, context, run)

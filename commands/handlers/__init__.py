@@ -1,0 +1,1 @@
+"""One module per command family: post, schedule, status, manage (cancel/edit), info."""

@@ -1,0 +1,58 @@
+"""/social help, accounts, analytics."""
+
+from __future__ import annotations
+
+from commands.apierrors import api_errors
+from commands.context import Context
+from commands.help import help_reply
+from commands.targets import account_label, short_name
+from commands.types import Confirmation, Field, ListReply, Reply, Tone
+
+
+async def help_(ctx: Context, topic: str | None) -> tuple[Reply, ...]:
+    return (help_reply(topic),)
+
+
+async def accounts(ctx: Context) -> tuple[Reply, ...]:
+    accs = await ctx.accounts(fresh=True)
+    items = [
+        f"{short_name(a, accs)} — {account_label(a)}"
+        + (f" ({a.display_name})" if a.display_name and a.display_name != a.handle else "")
+        + (" · X Premium" if a.premium else "")
+        for a in accs
+    ]
+    for name, names in ctx.config.aliases.items():
+        items.append(f"{name} — alias for {', '.join(names)}")
+    defaults = ", ".join(ctx.config.default_targets) or "none (name targets every time)"
+    return (
+        ListReply(
+            title=f"Connected accounts ({len(accs)}) — workspace {ctx.workspace}",
+            items=tuple(items) or ("No accounts are connected to this workspace.",),
+            footer=f'Type the short name as a target, e.g. /post {short_name(accs[0], accs) if accs else "ig"} "…". '
+            f"This channel's default targets: {defaults}.",
+        ),
+    )
+
+
+async def analytics(ctx: Context) -> tuple[Reply, ...]:
+    client = ctx.client()
+    with_errors = ctx.action("read the analytics", "analytics:read", "nothing was changed")
+    with api_errors(with_errors):
+        a = await client.analytics()
+    fields = [Field("Posts", f"{a.total_posts:,}")]
+    if a.by_status:
+        fields.append(
+            Field("By status", " · ".join(f"{k} {v:,}" for k, v in sorted(a.by_status.items())))
+        )
+    if a.engagement:
+        fields.append(
+            Field("Engagement", " · ".join(f"{k} {v:,}" for k, v in a.engagement.items()))
+        )
+    return (
+        Confirmation(
+            title=f"Analytics — workspace {ctx.workspace}",
+            fields=tuple(fields),
+            ephemeral=True,
+            tone=Tone.INFO,
+        ),
+    )

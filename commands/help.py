@@ -1,0 +1,106 @@
+"""Help text reachable from chat: ``/post help``, ``/schedule help``, ``/status help``,
+``/social help [topic]``. The single source of the documented syntax."""
+
+from __future__ import annotations
+
+from commands.types import ListReply
+
+POST = (
+    'Publish now:  /post [targets] "caption" [options]',
+    '  /post ig,x "We shipped 🚀" media:https://example.com/launch.jpg',
+    "  /post to ig,x: We shipped 🚀 (everything after the colon is the caption)",
+    '  /post li,fb "Our write-up" article:https://blog.example.com/post title:"How we shipped it"',
+    '  /post x thread:"1/ Kicking off 🧵" | "2/ More" | "3/ Done"',
+    '  /post ig "New drop" type:reel media:https://example.com/drop.mp4 cover-offset:1500',
+    '  /post ig,li "Default caption" ig:"Casual IG caption ✨" li:"A professional take"',
+    '  /post li "Swipe through our deck 📄" media:https://example.com/q3.pdf title:"Q3 deck"',
+    '  /post pin "Weeknight pasta 🍝" media:https://example.com/pasta.jpg link:https://example.com/recipe',
+    '  /post yt "Launch video" media:https://example.com/launch.mp4 privacy:unlisted',
+    '  /post x "Work in progress" draft   (saved, not published)',
+    "Targets: ig, x, li, fb, tt, th, pin, yt (or instagram, twitter, linkedin…), @handle, ig/@handle, "
+    "an alias, or all. None named → the channel's defaults. /social accounts lists them.",
+    "Attach files to the message (or media:URL, repeatable) — images, videos, PDFs.",
+    "/social help options lists every option.",
+)
+
+SCHEDULE = (
+    'Publish later:  /schedule [targets] "caption" <when> [options]',
+    '  /schedule ig,x "We shipped 🚀" tomorrow 9am',
+    "  /schedule tomorrow 9am to ig,x: We shipped 🚀",
+    '  /schedule ig "Launch" at:"next monday 14:30"',
+    '  /schedule ig,x "Cross-post" at:"2026-07-01 09:00" x@"2026-07-01 12:00"   (X at its own time)',
+    '  /schedule li "Q3 update" "9am Europe/Berlin"',
+    '  /schedule x "Idea" draft   (saved as a draft, no time)',
+    "Times: tomorrow 9am · in 2 hours · next monday 14:30 · friday (09:00) · noon · "
+    "2026-07-01 09:00 · 9am Europe/Berlin · 9am UTC · 9am CET. They are read in your time zone "
+    "(or the channel's, else UTC); the reply shows your time and UTC.",
+    'Per-platform times: x@"tomorrow 12:00" or at.x:"tomorrow 12:00".',
+    "Every /post option works here too (/post help).",
+)
+
+STATUS = (
+    "/status <post id> — the post, each target (status, link, error) and its approval history",
+    "/status — the posts asked for from this channel lately",
+    "/status queue — what is scheduled next, soonest first, in your time zone",
+)
+
+SOCIAL = (
+    "/social help [post|schedule|status|options|manage] — this help",
+    "/social accounts — the connected accounts and the short names to type",
+    "/social cancel <post id> — cancel a scheduled post or delete a published one",
+    '/social edit <post id> caption:"…" when:"…" — change a post (see /social help manage)',
+    "/social status <post id> · /social queue — same as /status",
+    "/social approve <post id> · /social reject <post id> [reason] — decide an approval",
+    "/social analytics — post counts and engagement for this workspace",
+    "The same words work after /post: /post accounts, /post cancel <id>, /post edit <id> …",
+    "/post help · /schedule help · /status help",
+)
+
+MANAGE = (
+    "/social cancel <post id> — scheduled: canceled; published: deleted where the platform "
+    "allows it (the reply lists what to remove by hand)",
+    '/social edit <post id> caption:"New text" — a scheduled post or a draft: anything; a '
+    "published post: only the caption, and only on Facebook and LinkedIn",
+    '/social edit <post id> when:"tomorrow 10am" — reschedule (on a draft: activate it)',
+    '/social edit <post id> ig:"New IG caption" link:https://… media:https://… type:image',
+    "Editing a post that waits for approval resets its approvals.",
+)
+
+OPTIONS = (
+    'Options are key:value, key:"a value", --key value or --key=value (smart quotes are fine).',
+    "to:ig,x,@acme — targets (also: the words before the caption)",
+    'caption:"…" — the caption (also: the first quoted text, or the words after the targets)',
+    'ig:"…" / caption.linkedin:"…" — a caption for one platform',
+    "type:text|image|carousel|video|reel|story|thread|article|document — otherwise detected",
+    "media:https://… — an image, video or PDF by link (repeatable); or attach files",
+    'thread:"one" | "two" | "three" or --thread "one" "two" — X / Threads thread',
+    'article:https://… title:"…" description:"…" — link share (LinkedIn, Facebook)',
+    "link:https://… — destination link (Pinterest pin)",
+    'title:"Q3 deck" — LinkedIn document title (with a PDF)',
+    "cover:https://…jpg or cover:<attached file name> — reel/video cover image; "
+    "cover-offset:1500 (ms) or cover-offset:1.5s — cover frame",
+    "privacy:public|unlisted|private — YouTube",
+    'when:"…" / at:"…" — time (schedules it); x@"…" / at.x:"…" — time for one platform',
+    "draft — save without publishing",
+)
+
+TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "post": ("/post — publish now", POST),
+    "schedule": ("/schedule — publish later", SCHEDULE),
+    "status": ("/status — where posts are", STATUS),
+    "social": ("/social — everything else", SOCIAL),
+    "manage": ("Cancel and edit", MANAGE),
+    "edit": ("Cancel and edit", MANAGE),
+    "cancel": ("Cancel and edit", MANAGE),
+    "options": ("Post options", OPTIONS),
+}
+
+
+def help_reply(topic: str | None) -> ListReply:
+    key = (topic or "social").strip().lower().lstrip("/")
+    title, items = TOPICS.get(key, TOPICS["social"])
+    return ListReply(
+        title=title,
+        items=items,
+        footer="Topics: /social help post · schedule · status · manage · options",
+    )

@@ -1,0 +1,176 @@
+"""Check a post against every target's platform rules before any API call.
+
+Pure: ``problems(draft, targets)`` returns every problem, one line each, naming the target and
+the limit, in the order the user would fix them. The rules are the shared table
+(``bot.platforms``): post types per platform, text limits (X free tier 280 unless premium), media
+counts and kinds per post type and platform, required media, thread segments, documents.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.api.models import Account, MediaKind, Platform, PostType
+from bot.platforms import POST_TYPE_MEDIA, RULES, YT_PRIVACY, max_text
+from commands.targets import account_label
+
+# Pinterest is image only; TikTok carousels are photos (the table's notes).
+IMAGE_ONLY_CAROUSEL = frozenset({Platform.PINTEREST, Platform.TIKTOK})
+_URL = re.compile(r"https?://[^\s/]+\S*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    name: str
+    kind: MediaKind
+    content_type: str
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Draft:
+    post_type: PostType
+    caption: str = ""
+    captions: Mapping[Platform, str] = field(default_factory=dict)
+    media: tuple[MediaInfo, ...] = ()
+    thread: tuple[str, ...] = ()
+    article_url: str | None = None
+    link: str | None = None
+    cover: MediaInfo | None = None
+    cover_offset_ms: int | None = None
+    privacy: str | None = None
+    document_title: str | None = None
+    schedules: Mapping[Platform, object] = field(default_factory=dict)
+
+
+def _n(count: int, what: str) -> str:
+    return f"{count} {what}" if count == 1 else f"{count} {what}s"
+
+
+def _types(platform: Platform) -> str:
+    return ", ".join(t.value for t in PostType if t in RULES[platform].post_types)
+
+
+def post_type_problems(d: Draft) -> list[str]:
+    """The post type's own media rules (the same for every target)."""
+    out: list[str] = []
+    pt = d.post_type
+    lo, hi, kinds = POST_TYPE_MEDIA[pt]
+    n = len(d.media)
+    if pt is PostType.THREAD:
+        if len(d.thread) < 1:
+            out.append('A thread needs segments: thread:"1/ first" | "2/ second"')
+    elif d.thread:
+        out.append(f"Thread segments only go with a thread post (the post type is {pt.value}).")
+    if pt is PostType.ARTICLE and not d.article_url:
+        out.append("An article post needs an article link: article:https://…")
+    if pt is not PostType.THREAD and not lo <= n <= hi:
+        if lo == hi == 0:
+            out.append(
+                f"A {pt.value} post takes no media ({_n(n, 'item')} given) — "
+                "use type image, video or carousel."
+            )
+        else:
+            want = f"exactly {lo}" if lo == hi else f"{lo}–{hi}"
+            out.append(f"A {pt.value} post takes {want} media ({_n(n, 'item')} given).")
+    if pt is not PostType.THREAD:
+        for m in d.media:
+            if kinds and m.kind not in kinds:
+                need = " or ".join(sorted(k.value for k in kinds))
+                out.append(f"A {pt.value} post needs {need} media; “{m.name}” is {m.content_type}.")
+    if d.cover is not None:
+        if pt not in (PostType.VIDEO, PostType.REEL):
+            out.append(f"A cover is for video and reel posts, not {pt.value}.")
+        elif d.cover.kind is not MediaKind.IMAGE:
+            out.append(f"The cover must be an image; “{d.cover.name}” is {d.cover.content_type}.")
+    if d.cover_offset_ms is not None and pt not in (PostType.VIDEO, PostType.REEL):
+        out.append(f"cover-offset is for video and reel posts, not {pt.value}.")
+    if d.cover is not None and d.cover_offset_ms is not None:
+        out.append("Give a cover image or a cover-offset, not both.")
+    if d.document_title and pt is not PostType.DOCUMENT:
+        pass  # harmless: the API ignores it (the title option doubles as the article title)
+    for name, url in (("article", d.article_url), ("link", d.link)):
+        if url is not None and not _URL.match(url):
+            out.append(f"The {name} must be a web address starting with https:// (got “{url}”).")
+    if d.privacy is not None and d.privacy not in YT_PRIVACY:
+        out.append(f"privacy must be one of {', '.join(YT_PRIVACY)} (got “{d.privacy}”).")
+    if not (d.caption.strip() or d.media or d.thread or d.captions or d.article_url):
+        out.append("There is nothing to post: give a caption, media or a thread.")
+    return out
+
+
+def target_problems(d: Draft, acc: Account) -> list[str]:
+    if not isinstance(acc.platform, Platform):
+        return [f"{account_label(acc)}: the bot does not know the platform {acc.platform!r}."]
+    p = acc.platform
+    rules = RULES[p]
+    who = account_label(acc)
+    out: list[str] = []
+    pt = d.post_type
+    n = len(d.media)
+    if rules.media_required and n == 0:
+        need = {
+            Platform.YOUTUBE: "a video",
+            Platform.PINTEREST: "an image",
+            Platform.TIKTOK: "a video or photos",
+        }.get(p, "an image or a video")
+        out.append(f"{who}: {rules.label} needs media — attach {need}.")
+    elif pt not in rules.post_types:
+        out.append(f"{who}: {rules.label} doesn't take {pt.value} posts (it takes {_types(p)}).")
+    if pt is PostType.CAROUSEL:
+        if n > rules.max_carousel:
+            out.append(
+                f"{who}: {rules.label} carousels take at most {rules.max_carousel} items "
+                f"({n} given)."
+            )
+        if p in IMAGE_ONLY_CAROUSEL and any(m.kind is not MediaKind.IMAGE for m in d.media):
+            out.append(f"{who}: {rules.label} carousels take images only.")
+    elif pt is PostType.THREAD:
+        if n > rules.max_media:
+            out.append(
+                f"{who}: {rules.label} takes at most {_n(rules.max_media, 'media item')} per "
+                f"thread segment ({n} given)."
+            )
+    elif n > rules.max_media and n <= POST_TYPE_MEDIA[pt][1]:
+        out.append(
+            f"{who}: {rules.label} takes at most {_n(rules.max_media, 'media item')} per post "
+            f"({n} given)."
+        )
+    if p is Platform.PINTEREST and any(m.kind is not MediaKind.IMAGE for m in d.media):
+        if pt is not PostType.CAROUSEL:
+            out.append(f"{who}: Pinterest takes images only.")
+    limit = max_text(p, acc.premium)
+    free = " on the free tier — longer posts need X Premium" if limit != rules.max_text else ""
+    caption = d.captions.get(p, d.caption)
+    if pt is not PostType.THREAD and len(caption) > limit:
+        out.append(
+            f"{who}: the caption is {len(caption):,} characters; the limit is {limit:,}{free}."
+        )
+    if pt is PostType.THREAD and rules.threads:
+        for i, seg in enumerate(d.thread, 1):
+            if len(seg) > limit:
+                out.append(
+                    f"{who}: thread segment {i} is {len(seg):,} characters; the limit is "
+                    f"{limit:,}{free}."
+                )
+    return out
+
+
+def problems(d: Draft, targets: Sequence[Account]) -> list[str]:
+    out = post_type_problems(d)
+    platforms = {a.platform for a in targets}
+    for p in d.captions:
+        if p not in platforms:
+            out.append(f"There is a {RULES[p].label} caption but no {RULES[p].label} target.")
+    for p in d.schedules:
+        if p not in platforms:
+            out.append(f"There is a {RULES[p].label} time but no {RULES[p].label} target.")
+    if d.privacy is not None and Platform.YOUTUBE not in platforms:
+        out.append("privacy is for YouTube, and there is no YouTube target.")
+    if d.post_type is PostType.DOCUMENT and platforms - {Platform.LINKEDIN}:
+        pass  # reported per target: documents are LinkedIn only
+    for acc in targets:
+        out.extend(target_problems(d, acc))
+    return list(dict.fromkeys(out))

@@ -1,0 +1,321 @@
+"""The command layer end to end: dispatch → real SocialClient → the sandbox on 127.0.0.1:0.
+
+``chat`` is a harness whose helpers read like the conversation::
+
+    out = await chat.post('ig,x "We shipped 🚀"')
+    assert chat.confirmation(out).title.startswith("Publishing now")
+
+Channels: ``C_MAIN`` (workspace ``main``, Europe/Berlin, default targets ig + x, alias
+``brand`` = ig + fb), ``C_OTHER`` (workspace ``other``: another key, so another sandbox
+workspace), ``C_REVIEW`` (workspace ``main``, approval required). Media URLs are served by a
+small aiohttp server on loopback (``chat.media_url("photo.jpg")``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.clock import FakeClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import times
+from commands.dispatch import dispatch
+from commands.types import (
+    Attachment,
+    Confirmation,
+    Destination,
+    ErrorReply,
+    Invocation,
+    ListReply,
+    MessageRef,
+    Outcome,
+    Reply,
+    StatusCard,
+    User,
+)
+
+START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
+MAIN, OTHER, REVIEW = "C_MAIN", "C_OTHER", "C_REVIEW"
+KEY_MAIN, KEY_OTHER = "sk_test_main", "sk_test_other"
+ALICE = User("U_ALICE", "alice")
+BOB = User("U_BOB", "bob")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _warm_dateparser() -> None:
+    times.warm()
+
+
+@dataclass
+class Sent:
+    dest: Destination
+    reply: Reply
+    key: str | None
+    ref: MessageRef
+
+
+@dataclass
+class RecordingPort:
+    """A ``ChatPort`` that records sends, updates and reactions; message ids count up."""
+
+    platform: str = "slack"
+    sent: list[Sent] = field(default_factory=list)
+    updates: list[tuple[MessageRef, Reply]] = field(default_factory=list)
+    reactions: list[tuple[MessageRef, tuple[str, ...]]] = field(default_factory=list)
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        ref = MessageRef(self.platform, dest.channel, str(len(self.sent) + 1))
+        self.sent.append(Sent(dest, reply, key, ref))
+        return ref
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        self.updates.append((ref, reply))
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
+        self.reactions.append((ref, tuple(emojis)))
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+MEDIA: dict[str, tuple[str, bytes]] = {
+    "photo.jpg": ("image/jpeg", b"\xff\xd8\xff" + b"j" * 2000),
+    "photo2.jpg": ("image/jpeg", b"\xff\xd8\xff" + b"k" * 1000),
+    "photo3.png": ("image/png", b"\x89PNG" + b"p" * 1000),
+    "cover.jpg": ("image/jpeg", b"\xff\xd8\xff" + b"c" * 500),
+    "clip.mp4": ("video/mp4", b"\x00\x00\x00\x18ftypmp4" + b"v" * 5000),
+    "deck.pdf": ("application/pdf", b"%PDF-1.7" + b"d" * 3000),
+    "page.html": ("text/html", b"<html></html>"),
+}
+
+
+@dataclass
+class MediaServer:
+    url: str
+    hits: list[str] = field(default_factory=list)
+
+
+async def _start_media(stack: list[web.AppRunner]) -> MediaServer:
+    server = MediaServer("")
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        server.hits.append(name)
+        if name == "missing.jpg":
+            return web.Response(status=404)
+        if name == "huge.jpg":  # declares more than the image limit
+            resp = web.StreamResponse(headers={"Content-Type": "image/jpeg"})
+            resp.content_length = 50 * 1024 * 1024
+            await resp.prepare(request)
+            return resp
+        ctype, body = MEDIA[name]
+        return web.Response(body=body, headers={"Content-Type": ctype})
+
+    app = web.Application()
+    app.router.add_get("/m/{name}", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    stack.append(runner)
+    server.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    return server
+
+
+def attachment(name: str) -> Attachment:
+    ctype, body = MEDIA[name]
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 700):
+            yield body[i : i + 700]
+
+    return Attachment(name=name, content_type=ctype, size=len(body), open=chunks)
+
+
+def bindings(approvers: tuple[str, ...] = ("U_BOB",)) -> tuple[ChannelBinding, ...]:
+    main = ChannelConfig(
+        workspace="main",
+        default_targets=("ig", "x"),
+        timezone="Europe/Berlin",
+        aliases={"brand": ("ig", "fb")},
+    )
+    return (
+        ChannelBinding("slack", None, MAIN, main),
+        ChannelBinding("slack", None, OTHER, ChannelConfig(workspace="other", timezone="UTC")),
+        ChannelBinding(
+            "slack",
+            None,
+            REVIEW,
+            ChannelConfig(
+                workspace="main",
+                timezone="Europe/Berlin",
+                default_targets=("x",),
+                approval=ApprovalPolicy(required=True, approvers=approvers, quorum=1),
+            ),
+        ),
+    )
+
+
+class Chat:
+    """The conversation helpers."""
+
+    def __init__(self, core: Core, port: RecordingPort, sandbox: Sandbox, media: MediaServer):
+        self.core = core
+        self.port = port
+        self.sandbox = sandbox
+        self.media = media
+        self.clock: FakeClock = core.clock  # type: ignore[assignment]
+        self._ids = itertools.count(1)
+
+    def media_url(self, name: str) -> str:
+        return f"{self.media.url}/m/{name}"
+
+    def invocation(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        channel: str = MAIN,
+        user: User = ALICE,
+        options: Sequence[tuple[str, str]] = (),
+        attachments: Sequence[Attachment] = (),
+        delivery_id: str | None = None,
+        user_tz: str | None = None,
+        thread: str | None = "T1",
+    ) -> Invocation:
+        return Invocation(
+            command=command,
+            text=text,
+            user=user,
+            platform="slack",
+            channel=channel,
+            delivery_id=delivery_id or f"d{next(self._ids)}",
+            team="T_TEAM",
+            thread=thread,
+            user_tz=user_tz,
+            attachments=tuple(attachments),
+            options=tuple(options),
+        )
+
+    async def run(self, command: str, text: str = "", **kw: Any) -> Outcome:
+        return await dispatch(self.core, self.invocation(command, text, **kw))
+
+    async def post(self, text: str = "", **kw: Any) -> Reply:
+        return self.one(await self.run("post", text, **kw))
+
+    async def schedule(self, text: str = "", **kw: Any) -> Reply:
+        return self.one(await self.run("schedule", text, **kw))
+
+    async def status(self, text: str = "", **kw: Any) -> Reply:
+        return self.one(await self.run("status", text, **kw))
+
+    async def social(self, text: str = "", **kw: Any) -> Reply:
+        return self.one(await self.run("social", text, **kw))
+
+    @staticmethod
+    def one(out: Outcome) -> Reply:
+        assert not out.duplicate
+        assert len(out.replies) == 1, out.replies
+        return out.replies[0]
+
+    @staticmethod
+    def ok(reply: Reply) -> Confirmation:
+        assert isinstance(reply, Confirmation), reply
+        return reply
+
+    @staticmethod
+    def error(reply: Reply) -> ErrorReply:
+        assert isinstance(reply, ErrorReply), reply
+        assert reply.reference is None, f"unexpected failure: {reply}"
+        return reply
+
+    @staticmethod
+    def listing(reply: Reply) -> ListReply:
+        assert isinstance(reply, ListReply), reply
+        return reply
+
+    @staticmethod
+    def card(reply: Reply) -> StatusCard:
+        assert isinstance(reply, StatusCard), reply
+        return reply
+
+    @staticmethod
+    def field(reply: Confirmation, name: str) -> str:
+        for f in reply.fields:
+            if f.name == name:
+                return f.value
+        raise AssertionError(f"no field {name!r} in {reply.fields}")
+
+    @staticmethod
+    def text(reply: Reply) -> str:
+        """Everything a user reads in the reply, one string (for `in` checks)."""
+        parts: list[str] = [getattr(reply, "title", "")]
+        for name in ("problems", "items", "history"):
+            parts.extend(getattr(reply, name, ()) or ())
+        for name in ("hint", "text", "footer", "caption"):
+            v = getattr(reply, name, None)
+            if v:
+                parts.append(v)
+        for f in getattr(reply, "fields", ()) or ():
+            parts.append(f"{f.name}: {f.value}")
+        return "\n".join(parts)
+
+    async def posted(self, reply: Reply) -> dict[str, Any]:
+        """The sandbox's view of the post a confirmation names (as the API returns it)."""
+        post_id = self.field(self.ok(reply), "Post")
+        client = self.core.clients.for_workspace("main")
+        post = await client.get_post(post_id)
+        return {"post": post, "extra": post.extra}
+
+    def api_calls(self, method: str, prefix: str) -> list[str]:
+        return [
+            e.path
+            for e in self.sandbox.state.log
+            if e.method == method and e.path.startswith(prefix)
+        ]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def chat(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Chat]:
+    runners: list[web.AppRunner] = []
+    media = await _start_media(runners)
+    options = SandboxOptions(
+        keys=(KEY_MAIN, KEY_OTHER), clock=clock, publish_delay=2.0, demo_key=False
+    )
+    async with start_sandbox(options, port=0) as sb:
+        settings = Settings(
+            api_url=sb.url,
+            db_path=str(tmp_path / "bot.db"),
+            workspaces={
+                "main": Workspace("main", "KEY_MAIN", key=Secret(KEY_MAIN)),
+                "other": Workspace("other", "KEY_OTHER", key=Secret(KEY_OTHER)),
+            },
+            bindings=bindings(),
+        )
+        db = await Database.open(settings.db_path)
+        clients = Clients(settings, clock)
+        port = RecordingPort()
+        core = Core(settings, db, clients, clock, ports={"slack": port})
+        try:
+            yield Chat(core, port, sb, media)
+        finally:
+            await clients.aclose()
+            await db.close()
+            for r in runners:
+                await r.cleanup()
