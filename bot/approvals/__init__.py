@@ -24,6 +24,7 @@ from bot.approvals.workflow import (
     on_edit,
     on_reaction,
     open_requests,
+    recover_stuck,
     reject,
     submit,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "on_edit",
     "on_reaction",
     "open_requests",
+    "recover_stuck",
     "reject",
     "submit",
 ]

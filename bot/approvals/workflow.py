@@ -19,7 +19,7 @@ import logging
 import uuid
 import weakref
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -813,6 +813,7 @@ _VERBS = {
     "late_approval": "approved too late",
     "late_rejection": "rejected too late",
     "draft_not_deleted": "note:",
+    "recovered": "recovered:",
 }
 
 
@@ -863,10 +864,89 @@ async def _expire(core: Core, card: store.CardRow, now: datetime) -> bool:
     return True
 
 
+BUSY_TIMEOUT = timedelta(minutes=5)
+
+
+async def recover_stuck(core: Core, now: datetime) -> int:
+    """Cards left ``approving`` / ``rejecting`` for over ``BUSY_TIMEOUT`` (the process died
+    between claiming the decision and finishing it): ask the API where the post is and finish
+    the decision, or reopen the card. Returns how many cards were recovered."""
+    await _ready(core)
+    stuck = await core.db.run(lambda sdb: store.busy_since(sdb, now - BUSY_TIMEOUT))
+    done = 0
+    for card in stuck:
+        try:
+            await _recover(core, card, now)
+            done += 1
+        except Exception:
+            log.warning("could not recover approval request %s", card.post_id, exc_info=True)
+    return done
+
+
+async def _recover(core: Core, card: store.CardRow, now: datetime) -> None:
+    client = core.clients.for_workspace(card.workspace)
+    status: str | None
+    try:
+        status = str((await client.get_post(card.post_id)).status)
+    except NotFound:
+        status = None
+    actor = User(card.decided_by, card.decided_by_name) if card.decided_by else User("?")
+    if card.state == store.REJECTING:
+        deleted = status in (None, PostStatus.CANCELED.value) or await _delete_draft(core, card)
+        target, note = store.REJECTED, card.note
+        detail = "rejection finished after an interruption" + ("" if deleted else "; draft kept")
+        tracked = PostStatus.CANCELED.value
+    elif status is None or status == PostStatus.CANCELED.value:
+        target, note, detail = store.CANCELED, "the draft no longer exists", "draft gone"
+        tracked = PostStatus.CANCELED.value
+    elif status == PostStatus.DRAFT.value:
+        target = store.PENDING
+        note = "Activation was interrupted — react ✅ again or press Approve to retry"
+        detail, tracked = "activation interrupted; reopened", PostStatus.DRAFT.value
+    else:
+        target, note, detail, tracked = (
+            store.APPROVED,
+            f"activated ({status})",
+            "activation confirmed",
+            status,
+        )
+
+    def finish(sdb: sqlite_utils.Database) -> bool:
+        extra: dict[str, object] = {"note": note}
+        if target == store.PENDING:
+            extra |= {"decided_by": None, "decided_by_name": None}
+        if not store.compare_and_set(
+            sdb, card.id, from_states=frozenset({card.state}), version=card.version,
+            to_state=target, now=now, **extra,
+        ):  # fmt: skip
+            return False
+        store.add_event(sdb, card, "recovered", now, actor_id=actor.id if card.decided_by else None,
+                        actor_name=actor.name, detail=detail)  # fmt: skip
+        tracking.set_status(sdb, card.post_id, tracked)
+        return True
+
+    if not await core.db.transaction(finish):
+        return
+    fresh = await _refresh_card(core, card.id)
+    if target == store.PENDING:
+        await _tell_requester(
+            core,
+            fresh,
+            ErrorReply(
+                title=f"Approval of post {card.post_id} was interrupted",
+                hint="It is still waiting: an approver can react ✅ again to retry.",
+                ephemeral=False,
+            ),
+            key=f"approval-recovered:{card.post_id}:{card.version}",
+        )
+
+
 async def expire_due(core: Core, now: datetime) -> int:
     """Close every pending request past its expiry (card updated, draft deleted, requester
-    told). Returns how many were closed. The runner calls it periodically (e.g. each minute)."""
+    told). Returns how many were closed. The runner calls it periodically (e.g. each minute);
+    it also finishes decisions a crash interrupted (``recover_stuck``)."""
     await _ready(core)
+    await recover_stuck(core, now.astimezone(UTC))
     due = await core.db.run(lambda sdb: store.due_for_expiry(sdb, now.astimezone(UTC)))
     closed = 0
     for card in due:

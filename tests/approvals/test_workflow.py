@@ -6,7 +6,10 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+import sqlite_utils
+
 from bot import approvals, tracking
+from bot.api.models import PostUpdate
 from bot.clock import FakeClock
 from commands.types import (
     APPROVE,
@@ -365,3 +368,54 @@ async def test_history_lists_every_decision(bot: Harness) -> None:
         "<@U_CAROL> activation: publishing now · post v1",
     ]
     assert await approvals.history(bot.core, "pst_unknown") == ()
+
+
+async def _crash_after_claim(bot: Harness, post_id: str, state: str, by: str) -> None:
+    """What a process killed mid-decision leaves behind: the claimed state, nothing else."""
+
+    def claim(sdb: sqlite_utils.Database) -> None:
+        sdb.execute(
+            "UPDATE approval_cards SET state = ?, version = version + 1, decided_by = ?, "
+            "updated_at = ? WHERE post_id = ?",
+            [state, by, bot.clock.now().isoformat(), post_id],
+        )
+
+    await bot.core.db.transaction(claim)
+
+
+async def test_a_decision_interrupted_before_the_api_call_reopens_the_card(bot: Harness) -> None:
+    _, ref = await bot.ask(policy(quorum=1))
+    post_id = bot.card(ref).card_id
+    await _crash_after_claim(bot, post_id, "approving", BOB.id)
+    assert await approvals.recover_stuck(bot.core, bot.clock.now()) == 0  # not stuck yet
+    bot.clock.advance(6 * 60)
+    await approvals.expire_due(bot.core, bot.clock.now())
+    card = bot.card(ref)
+    assert card.state == "pending" and card.note is not None and "interrupted" in card.note
+    assert any("was interrupted" in t for t in bot.port.to_origin())
+    await bot.react(ref, BOB)
+    assert bot.card(ref).state == "approved"
+    assert await bot.social.status(post_id) == "publishing"
+
+
+async def test_a_decision_interrupted_after_the_api_call_is_confirmed(bot: Harness) -> None:
+    _, ref = await bot.ask(policy(quorum=1))
+    post_id = bot.card(ref).card_id
+    await bot.social.client.update_post(post_id, PostUpdate(publish_now=True))
+    await _crash_after_claim(bot, post_id, "approving", BOB.id)
+    bot.clock.advance(6 * 60)
+    assert await approvals.recover_stuck(bot.core, bot.clock.now()) == 1
+    assert bot.card(ref).state == "approved"
+    assert len(bot.social.requests("PUT", post_id)) == 1
+    row = await bot.core.db.run(lambda s: tracking.get(s, post_id))
+    assert row is not None and row.status == "published"
+
+
+async def test_an_interrupted_rejection_is_finished(bot: Harness) -> None:
+    _, ref = await bot.ask(policy(quorum=1))
+    post_id = bot.card(ref).card_id
+    await _crash_after_claim(bot, post_id, "rejecting", BOB.id)
+    bot.clock.advance(6 * 60)
+    assert await approvals.recover_stuck(bot.core, bot.clock.now()) == 1
+    assert bot.card(ref).state == "rejected"
+    assert await bot.social.status(post_id) == "canceled"
