@@ -1,13 +1,17 @@
 """The app commands: /post, /schedule, /status, /social <help|accounts|queue|cancel|edit|analytics>.
 
 Each callback only collects its typed options under the canonical names of
-``commands/options.py`` (targets, caption, captions, type, when, times, draft, link, title,
-privacy, id, what) and hands them to ``CommandRunner.run_command``; the command layer
-validates everything, including autocompleted values (autocomplete is only a suggestion).
+``commands/options.py`` (targets, caption, captions, type, when, times, draft, media, thread,
+link, article, title, description, privacy, cover, cover_offset, id, what) and hands them to
+``CommandRunner.run_command``; the command layer validates everything, including autocompleted
+values (autocomplete is only a suggestion). Discord options are single-line: per-platform
+captions/times typed as "x: short | linkedin: long" and threads as "one --- two" are turned
+into the line formats of ``commands/options.py``.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
 import discord
@@ -59,6 +63,20 @@ def collect(**values: object) -> Options:
     return tuple(out)
 
 
+_LINE_BREAK = re.compile(r"\s*\|\s*(?=[^\s|:]+\s*:)")
+_THREAD_BREAK = re.compile(r"\s+---\s+")
+
+
+def as_lines(value: str | None) -> str | None:
+    """Discord options are one line: "x: short | linkedin: long" → one "platform: text" a line."""
+    return _LINE_BREAK.sub("\n", value) if value else value
+
+
+def as_segments(value: str | None) -> str | None:
+    """Thread segments typed inline, "first --- second", → separated by lines of ---."""
+    return _THREAD_BREAK.sub("\n---\n", value) if value else value
+
+
 def media(*atts: discord.Attachment | None) -> tuple[discord.Attachment, ...]:
     return tuple(a for a in atts if a is not None)
 
@@ -72,10 +90,16 @@ _POST_DESCRIBE: dict[str, str] = {
     "media4": "A fourth image or video",
     "post_type": "Post type (default: guessed from the media)",
     "captions": "Per-platform captions, e.g. 'x: short text | linkedin: longer text'",
-    "link": "A link to attach",
-    "title": "Title (YouTube, Pinterest, articles)",
+    "link": "Destination link (Pinterest)",
+    "title": "Title (YouTube, LinkedIn document, article)",
     "privacy": "YouTube privacy",
     "draft": "Save as a draft instead of publishing",
+    "thread": "A thread (X, Threads): segments separated by ---",
+    "article": "Article URL to share (LinkedIn, Facebook)",
+    "description": "Article description",
+    "cover": "Reel cover: a URL or the name of an attachment",
+    "cover_offset": "Reel cover frame offset (milliseconds)",
+    "media_urls": "Media by URL, separated by spaces",
 }
 _RENAME: dict[str, str] = {
     "post_type": "type",
@@ -116,16 +140,28 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         title: str | None = None,
         privacy: app_commands.Choice[str] | None = None,
         draft: bool | None = None,
+        thread: str | None = None,
+        article: str | None = None,
+        description: str | None = None,
+        cover: str | None = None,
+        cover_offset: app_commands.Range[int, 0] | None = None,
+        media_urls: str | None = None,
     ) -> None:
         opts = collect(
             targets=targets,
             caption=caption,
             type=post_type,
-            captions=captions,
+            captions=as_lines(captions),
             link=link,
             title=title,
             privacy=privacy,
             draft=draft,
+            thread=as_segments(thread),
+            article=article,
+            description=description,
+            cover=cover,
+            cover_offset=cover_offset,
+            media=media_urls,
         )
         await runner.run_command(
             interaction, "post", opts, media(media1, media2, media3, media4), ephemeral=False
@@ -157,18 +193,30 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         title: str | None = None,
         privacy: app_commands.Choice[str] | None = None,
         draft: bool | None = None,
+        thread: str | None = None,
+        article: str | None = None,
+        description: str | None = None,
+        cover: str | None = None,
+        cover_offset: app_commands.Range[int, 0] | None = None,
+        media_urls: str | None = None,
     ) -> None:
         opts = collect(
             when=when,
             targets=targets,
             caption=caption,
             type=post_type,
-            captions=captions,
-            times=times,
+            captions=as_lines(captions),
+            times=as_lines(times),
             link=link,
             title=title,
             privacy=privacy,
             draft=draft,
+            thread=as_segments(thread),
+            article=article,
+            description=description,
+            cover=cover,
+            cover_offset=cover_offset,
+            media=media_urls,
         )
         await runner.run_command(
             interaction, "schedule", opts, media(media1, media2, media3, media4), ephemeral=False
@@ -223,7 +271,12 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         targets: str | None = None,
     ) -> None:
         opts = collect(
-            what="edit", id=id, caption=caption, captions=captions, when=when, targets=targets
+            what="edit",
+            id=id,
+            caption=caption,
+            captions=as_lines(captions),
+            when=when,
+            targets=targets,
         )
         await runner.run_command(interaction, "social", opts, (), ephemeral=False)
 

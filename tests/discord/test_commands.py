@@ -62,10 +62,8 @@ async def test_post_options_become_a_structured_invocation(fake: FakeDiscord, bo
         "draft": "true",
     }
     # Deferred first (public, thinking), and the thinking message is the request's thread.
-    assert (
-        fake.callbacks[iid][0] == {"type": 5, "data": {"flags": 0}}
-        or fake.callbacks[iid][0]["type"] == 5
-    )
+    defer = fake.callbacks[iid][0]
+    assert defer["type"] == 5 and not int(defer.get("data", {}).get("flags", 0)) & 64
     original = fake.interaction_messages(iid)[0]
     assert inv.thread == original.id
     # The result replaces the thinking message.
@@ -205,3 +203,29 @@ async def test_unknown_interaction_on_follow_up_goes_to_the_channel(
     await wait_until(lambda: len(fake.channel_messages()) == 1)
     msg = fake.channel_messages()[0]
     assert msg.title == DONE.title and msg.reference["message_id"] == inv.thread  # type: ignore[index]
+
+
+async def test_inline_lines_and_new_options(fake: FakeDiscord, bot: Bot) -> None:
+    _, inv = await _run(
+        fake,
+        bot,
+        "schedule",
+        {
+            "when": "friday 9am",
+            "captions": "x: short | linkedin: a | b longer",
+            "times": "x: 10am | instagram: 11am",
+            "thread": "first --- second --- third",
+            "media_urls": "https://cdn.example/a.png https://cdn.example/b.png",
+            "article": "https://blog.example/post",
+            "description": "d",
+            "cover": "photo.png",
+            "cover_offset": 1500,
+        },
+    )
+    o = dict(inv.options)
+    assert o["captions"] == "x: short\nlinkedin: a | b longer"
+    assert o["times"] == "x: 10am\ninstagram: 11am"
+    assert o["thread"] == "first\n---\nsecond\n---\nthird"
+    assert o["media"] == "https://cdn.example/a.png https://cdn.example/b.png"
+    assert o["cover_offset"] == "1500" and o["cover"] == "photo.png"
+    assert o["article"] == "https://blog.example/post" and o["description"] == "d"
