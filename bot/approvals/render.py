@@ -92,6 +92,27 @@ def build_preview(request: PostRequest) -> store.Preview:
     )
 
 
+def edited_preview(
+    p: store.Preview, who: str, *, when: str | None, summary: str | None
+) -> store.Preview:
+    """The card's text after an edit: the new caption and/or time on every platform line."""
+    previews = []
+    for name, value in p.previews:
+        lines = value.split("\n")
+        if summary is not None and lines:
+            lines[0] = _clip(summary) or "(no caption)"
+        if when is not None:
+            lines = [f"🕒 {when}" if line.startswith("🕒 ") else line for line in lines]
+        previews.append((name, "\n".join(lines)))
+    return store.Preview(
+        title=f"{who} asks to publish: {_clip(summary)[:80]}" if summary is not None else p.title,
+        previews=tuple(previews),
+        targets=p.targets,
+        when=when if when is not None else p.when,
+        summary=summary if summary is not None else p.summary,
+    )
+
+
 def card_reply(card: store.CardRow, approvals: list[store.Vote]) -> ApprovalCard:
     state = _CARD_STATE.get(card.state, card.state)
     return ApprovalCard(

@@ -32,6 +32,7 @@ from bot.approvals.render import (
     build_preview,
     card_reply,
     channel_mention,
+    edited_preview,
     mention,
     plural,
     utc_text,
@@ -468,9 +469,9 @@ async def _activate(core: Core, card: store.CardRow, user: User) -> Outcome:
     except Exception as e:
         return await _activation_failed(core, card, user, e, now)
 
-    status = str(result.post.status) or (
-        PostStatus.PUBLISHING.value if update.publish_now else PostStatus.SCHEDULED.value
-    )
+    status = str(result.post.status) or PostStatus.SCHEDULED.value
+    if update.publish_now and status in (PostStatus.SCHEDULED.value, PostStatus.DRAFT.value):
+        status = PostStatus.PUBLISHING.value  # going out now, whatever the answer said
     if passed:
         detail = (
             f"the time ({utc_text(card.intended.scheduled_at or now)}) had passed — publishing now"
@@ -771,11 +772,8 @@ async def on_edit(
         if post is not None:
             extra["intended"] = _intended(post).to_json()
         if when is not None or summary is not None:
-            p = c.preview
-            extra["preview"] = replace(
-                p, when=when if when is not None else p.when,
-                summary=summary if summary is not None else p.summary,
-            ).to_json()  # fmt: skip
+            who = c.requester_name or c.requester_id
+            extra["preview"] = edited_preview(c.preview, who, when=when, summary=summary).to_json()
         store.compare_and_set(
             sdb, c.id, from_states=store.OPEN_STATES, version=c.version, to_state=store.PENDING,
             now=now, **extra,

@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import approvals, tracking
-from bot.api.models import PostUpdate
+from bot.api.models import NewPost, PostUpdate
 from bot.clock import FakeClock
 from commands.types import (
     APPROVE,
@@ -191,13 +191,25 @@ async def test_an_edit_before_quorum_resets_the_approvals(bot: Harness) -> None:
     _, ref = await bot.ask(policy(quorum=2))
     post_id = bot.card(ref).card_id
     await bot.react(ref, BOB)
-    note = await approvals.on_edit(bot.core, post_id, ALICE, summary="We shipped v2 🚀")
+    at = bot.clock.now() + timedelta(days=2)
+    note = await approvals.on_edit(
+        bot.core,
+        post_id,
+        ALICE,
+        post=NewPost(account_ids=("acc_x_1",), scheduled_at=at),
+        when="Thu 04 Jun 12:00 UTC",
+        summary="We shipped v2 🚀",
+    )
     assert note is not None and "approvals reset" in note
-    assert bot.card(ref).approvals == ()
+    card = bot.card(ref)
+    assert card.approvals == () and card.when == "Thu 04 Jun 12:00 UTC"
+    assert card.previews[0].value.splitlines() == ["We shipped v2 🚀", "🕒 Thu 04 Jun 12:00 UTC"]
+    assert card.title == "alice asks to publish: We shipped v2 🚀"
     await bot.react(ref, CAROL)
     assert bot.social.requests("PUT") == []
     await bot.react(ref, BOB)
     assert len(bot.social.requests("PUT")) == 1
+    assert (await bot.social.client.get_post(post_id)).scheduled_at == at  # the edited time
     lines = await approvals.history(bot.core, post_id)
     assert any("edited the post (1 approval reset) · post v2" in line for line in lines)
     assert any("<@U_BOB> approved · post v1" in line for line in lines)

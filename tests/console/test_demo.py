@@ -14,13 +14,10 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 from adapters.console.demo import DemoOptions, demo
 from bot import approvals, tracking
 from bot.api.models import NewPost
 from bot.core import Core
-from commands import dispatch as dispatch_module
 from commands.types import (
     Confirmation,
     Destination,
@@ -123,11 +120,6 @@ async def test_demo_non_approver_reaction_changes_nothing(tmp_path: Path) -> Non
     assert "updated" not in transcript
 
 
-def _dispatch_is_a_stub() -> bool:
-    return "CONTRACT STUB" in (dispatch_module.__doc__ or "")
-
-
-@pytest.mark.skipif(_dispatch_is_a_stub(), reason="commands.dispatch not implemented yet")
 def test_socialbot_demo_subprocess_transcript(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(
@@ -144,3 +136,5 @@ def test_socialbot_demo_subprocess_transcript(tmp_path: Path) -> None:
     assert "Approved by @bob" in transcript
     tail = transcript[transcript.index("Approved by @bob") :]
     assert "published" in tail.lower()
+    assert "🎉 Published “Launch day 🚀” on X, Facebook" in tail
+    assert transcript.rstrip().endswith("· demo finished")
