@@ -330,7 +330,8 @@ async def reject(core: Core, post_id: str, user: User, reason: str | None = None
 def _no_request(post_id: str) -> ErrorReply:
     return ErrorReply(
         title=f"No approval request for {post_id}",
-        hint="Use the post id shown on the approval card, e.g. /social reject pst_3kqz1a too early",
+        hint="/social approve <post id> or /social reject <post id> [reason] — "
+        "the post id is on the approval card (e.g. pst_3kqz1a)",
     )
 
 
@@ -717,7 +718,7 @@ async def _reject(
         ),
         key=f"approval-rejected:{card.post_id}",
     )
-    hint = "" if reason else " Add a reason with /social reject <id> <reason>."
+    hint = "" if reason else f" Add a reason with /social reject {card.post_id} <reason>."
     return Outcome(
         (
             Confirmation(
