@@ -147,7 +147,8 @@ async def make_bot(fake: FakeDiscord, db_path: str) -> AsyncIterator[BotFactory]
         max_attachment_bytes: int = 1024 * 1024,
     ) -> Bot:
         settings = settings or make_settings(fake)
-        clock = FakeClock()
+        clock = core.clock if core is not None else FakeClock()
+        assert isinstance(clock, FakeClock)
         if core is None:
             db = await Database.open(db_path)
             dbs.append(db)

@@ -37,6 +37,7 @@ ALICE_ID = "1000000000000000005"
 BOB_ID = "1000000000000000007"
 CAROL_ID = "1000000000000000008"
 APPROVER_ROLE_ID = "1000000000000000009"
+REVIEW_CHANNEL_ID = "1000000000000000010"
 
 ALL_PERMISSIONS = "2248473465835073"
 JSON_HEADERS = {"Content-Type": "application/json"}  # discord.py wants it exactly so
@@ -142,6 +143,7 @@ def guild_payload() -> dict[str, Any]:
         "channels": [
             _channel(CHANNEL_ID, "general"),
             _channel(APPROVAL_CHANNEL_ID, "approvals"),
+            _channel(REVIEW_CHANNEL_ID, "review"),
         ],
         "members": [member(ALICE_ID), member(BOB_ID), {**member(BOT_ID, []), "user": BOT_USER}],
         "threads": [],

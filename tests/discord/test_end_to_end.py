@@ -1,0 +1,268 @@
+"""Discord end to end: the real discord.py client on the fake Discord, the real dispatch, the real
+approval workflow and SocialClient, the project's sandbox on 127.0.0.1:0.
+
+Channels: #general (plain, default target x), #review (approval required: role "approvers",
+cards in #approvals).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.discord.client import close_discord
+from adapters.discord.views import APPROVE_ID
+from bot.clock import FakeClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import times
+from tests.discord.conftest import Bot, BotFactory
+from tests.discord.fake_discord import (
+    ALICE_ID,
+    APPROVAL_CHANNEL_ID,
+    APPROVER_ROLE_ID,
+    BOB_ID,
+    CAROL_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    REVIEW_CHANNEL_ID,
+    FakeDiscord,
+    Msg,
+    attachment,
+    wait_until,
+)
+
+KEY = "sk_test_discord"
+START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_dateparser() -> None:
+    times.warm()
+
+
+@dataclass
+class World:
+    core: Core
+    sandbox: Sandbox
+    settings: Settings
+
+
+@pytest.fixture
+async def world(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
+    clock = FakeClock(START)
+    options = SandboxOptions(keys=(KEY,), clock=clock, publish_delay=2.0, demo_key=False)
+    async with start_sandbox(options, port=0) as sb:
+        review = ChannelConfig(
+            workspace="default",
+            default_targets=("x",),
+            timezone="UTC",
+            approval=ApprovalPolicy(
+                required=True,
+                approvers=(f"role:{APPROVER_ROLE_ID}",),
+                quorum=1,
+                channel=APPROVAL_CHANNEL_ID,
+            ),
+        )
+        settings = Settings(
+            api_url=sb.url,
+            db_path=str(tmp_path / "bot.db"),
+            workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=Secret(KEY))},
+            bindings=(
+                ChannelBinding(
+                    "discord",
+                    GUILD_ID,
+                    CHANNEL_ID,
+                    ChannelConfig(workspace="default", default_targets=("x",), timezone="UTC"),
+                ),
+                ChannelBinding("discord", GUILD_ID, REVIEW_CHANNEL_ID, review),
+            ),
+            discord_bot_token=Secret("fake-bot-token"),
+            discord_api_url=fake.api_url,
+            discord_gateway_url=fake.gateway_url,
+            discord_guild_ids=(int(GUILD_ID),),
+        )
+        db = await Database.open(settings.db_path)
+        clients = Clients(settings, clock)
+        core = Core(settings, db, clients, clock)
+        try:
+            yield World(core, sb, settings)
+        finally:
+            await clients.aclose()
+            await db.close()
+
+
+async def start(make_bot: BotFactory, world: World) -> Bot:
+    from adapters.discord.client import Handlers
+
+    return await make_bot(core=world.core, settings=world.settings, handlers=Handlers())
+
+
+def api_posts(world: World) -> list[str]:
+    return [
+        e.path
+        for e in world.sandbox.state.log
+        if e.method == "POST" and e.path == "/v1/posts" and e.status < 400
+    ]
+
+
+async def answer(fake: FakeDiscord, iid: str) -> Msg:
+    """The visible answer to an interaction (the edited thinking message or a follow-up)."""
+
+    def found() -> Msg | None:
+        msgs = [m for m in fake.interaction_messages(iid) if not m.deleted and not m.loading]
+        return msgs[0] if msgs else None
+
+    await wait_until(lambda: found() is not None, within=10)
+    msg = found()
+    assert msg is not None
+    return msg
+
+
+async def test_post_publishes_through_the_sandbox(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "x", "caption": "We shipped 🚀"})
+    msg = await answer(fake, iid)
+    assert not msg.ephemeral, msg.embeds
+    assert len(api_posts(world)) == 1
+    # The request is tracked with the thinking message as its thread (announcements reply there).
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT * FROM requests")))
+    assert rows and rows[0]["platform"] == "discord" and rows[0]["thread"] == msg.id
+    assert rows[0]["channel"] == CHANNEL_ID and rows[0]["requester"] == ALICE_ID
+
+
+async def test_user_error_is_ephemeral_and_nothing_is_posted(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "myspace", "caption": "hi"})
+    msg = await answer(fake, iid)
+    assert msg.ephemeral and msg.followup
+    assert api_posts(world) == []
+
+
+async def test_attachment_is_streamed_into_the_upload(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    photo = b"\xff\xd8\xff" + bytes(range(256)) * 400
+    url = fake.add_cdn_file("photo.jpg", photo)
+    iid = await fake.slash(
+        "post",
+        {"targets": "x", "caption": "look"},
+        attachments={"media": attachment(url, "photo.jpg", len(photo), "image/jpeg")},
+    )
+    msg = await answer(fake, iid)
+    assert not msg.ephemeral, msg.embeds
+    assert fake.cdn_bytes_served == len(photo)
+    assert len(api_posts(world)) == 1
+
+
+async def test_help_status_and_queue_answer(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("social", {}, sub="help")
+    msg = await answer(fake, iid)
+    assert msg.ephemeral and msg.embeds and "/post" in str(msg.embeds)
+    iid = await fake.slash("status", {})
+    msg = await answer(fake, iid)
+    assert msg.embeds
+    iid = await fake.slash("social", {}, sub="queue")
+    assert (await answer(fake, iid)).embeds
+
+
+async def _request_approval(fake: FakeDiscord, world: World) -> Msg:
+    iid = await fake.slash(
+        "post", {"targets": "x", "caption": "Needs a look"}, channel_id=REVIEW_CHANNEL_ID
+    )
+    msg = await answer(fake, iid)
+    assert "approval" in (msg.title or "").lower(), msg.embeds
+    cards = fake.channel_messages(APPROVAL_CHANNEL_ID)
+    assert len(cards) == 1
+    card = cards[0]
+    assert [e for (m, e, _u) in fake.reactions if m == card.id] == ["✅", "❌"]
+    assert card.components  # Approve / Reject buttons
+    return card
+
+
+async def _wait_handled(world: World, delivery: str) -> None:
+    seen: list[bool] = [False]
+
+    async def check() -> None:
+        rows = await world.core.db.run(
+            lambda sdb: list(sdb.query("SELECT id FROM deliveries WHERE id = ?", [delivery]))
+        )
+        seen[0] = bool(rows)
+
+    for _ in range(500):
+        await check()
+        if seen[0]:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"delivery {delivery} never handled")
+
+
+async def _published(world: World) -> bool:
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT state FROM approval_cards")))
+    return bool(rows) and rows[0]["state"] == "approved"
+
+
+async def test_approval_by_reaction_with_role_gating(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    await fake.react(card.id, "✅", user_id=CAROL_ID)  # not an approver: nothing happens
+    await fake.react(card.id, "✅", user_id=ALICE_ID)  # the requester: nothing happens
+    await fake.react(card.id, "☑️", user_id=BOB_ID)  # has the approvers role
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    assert not card.components  # buttons gone once decided
+    assert await _published(world)
+
+
+async def test_approval_after_a_restart_on_an_old_card(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    first = await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    await close_discord(first.client)
+    await start(make_bot, world)  # new client, same database, empty message cache
+    await fake.react(card.id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    assert await _published(world)
+
+
+async def test_approval_by_button_with_role_gating(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    iid = await fake.press(card.id, APPROVE_ID, user_id=CAROL_ID)  # not an approver
+    await wait_until(lambda: iid in fake.callbacks)
+    assert fake.callbacks[iid][0]["type"] == 6
+    await _wait_handled(world, f"button:discord:discord:{iid}")
+    assert "approved" not in (card.title or "").lower()
+    assert not await _published(world)
+    iid = await fake.press(card.id, APPROVE_ID, user_id=BOB_ID)
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    assert await _published(world)
+
+
+async def test_commands_sync_once_across_boots(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    first = await start(make_bot, world)
+    await close_discord(first.client)
+    await start(make_bot, world)
+    assert len(fake.calls("PUT", "/applications/")) == 1
