@@ -227,9 +227,9 @@ async def demo(
                 ).start()
                 while not session.done:
                     if interactive:
-                        out.write(session.prompt)
-                        out.flush()
+                        port.show_prompt(session.prompt)
                     line = await q.get()
+                    port.input_received()
                     if line is None:
                         break
                     await session.handle(line)

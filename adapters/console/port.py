@@ -38,6 +38,7 @@ class ConsolePort:
         self.cards: dict[str, MessageRef] = {}  # card number → its message
         self._card_of: dict[str, str] = {}  # message number → card number
         self._n = 0
+        self._prompt: str | None = None  # shown and waiting for input (interactive mode)
 
     # ---------------------------------------------------------------- ChatPort
 
@@ -85,6 +86,15 @@ class ConsolePort:
         self._print(self._header(ref, thread, only), render(reply))
         return ref
 
+    def show_prompt(self, prompt: str) -> None:
+        """Interactive mode: show the prompt; output arriving meanwhile reprints it after."""
+        self._prompt = prompt
+        self.out.write(prompt)
+        self.out.flush()
+
+    def input_received(self) -> None:
+        self._prompt = None
+
     def note(self, text: str) -> None:
         """A line from the console itself (not a chat message)."""
         self._write(f"· {text}")
@@ -131,5 +141,8 @@ class ConsolePort:
         self._write("\n".join([header, *(_INDENT + line for line in lines)]))
 
     def _write(self, text: str) -> None:
-        self.out.write(text + "\n")
+        if self._prompt is not None:  # output while the user is at the prompt
+            self.out.write("\n" + text + "\n" + self._prompt)
+        else:
+            self.out.write(text + "\n")
         self.out.flush()

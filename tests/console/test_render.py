@@ -194,3 +194,15 @@ def test_emoji_names() -> None:
     for e in ("❌", ":x:", "x", "reject"):
         assert normalize_emoji(e) == REJECT
     assert normalize_emoji(":tada:") == "tada"
+
+
+async def test_output_arriving_at_the_prompt_reprints_it() -> None:
+    buf = io.StringIO()
+    port = ConsolePort(buf)
+    port.show_prompt("bob@#launches> ")
+    await port.send(Destination("console", "launches"), Confirmation("Published"))
+    port.input_received()
+    port.note("after")
+    assert buf.getvalue() == (
+        "bob@#launches> \n[#1] #launches\n     ✔ Published\nbob@#launches> · after\n"
+    )
