@@ -132,7 +132,9 @@ async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
     if command == "post":
         if what and _sub(what):
             return await _social(ctx, _sub(what) or what, text)
-        if sub == "help" or (sub in ("accounts", "analytics", "queue") and not rest):
+        if sub == "help":
+            return await info.help_(ctx, rest.split(None, 1)[0] if rest else "post")
+        if sub in ("accounts", "analytics", "queue") and not rest:
             return await _social(ctx, sub, rest)
         if sub in ("cancel", "edit", "status", "approve", "reject"):
             if _POST_ID.match(rest.split(None, 1)[0] if rest else ""):

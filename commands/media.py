@@ -73,6 +73,10 @@ def _content_type(header: str | None, name: str) -> str:
     return ct
 
 
+def _article(kind: MediaKind) -> str:
+    return {MediaKind.IMAGE: "an image", MediaKind.VIDEO: "a video"}.get(kind, "a PDF")
+
+
 def check_kind(name: str, content_type: str, size: int | None) -> MediaKind:
     kind = MediaKind.from_content_type(content_type)
     if kind is MediaKind.OTHER:
@@ -85,7 +89,7 @@ def check_kind(name: str, content_type: str, size: int | None) -> MediaKind:
     if size is not None and size > limit:
         raise MediaError(
             problems=[
-                f"“{name}” is {size / MB:.1f} MB; the limit for a {kind.value} is {limit // MB} MB."
+                f"“{name}” is {size / MB:.1f} MB; the limit for {_article(kind)} is {limit // MB} MB."
             ],
             hint=HINT,
             field="media",

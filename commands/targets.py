@@ -32,16 +32,24 @@ def _handle(s: str) -> str:
     return s.strip().lstrip("@").lower()
 
 
+# the name shown for each platform (every short name in bot.platforms is accepted)
+SHORT: dict[Platform, str] = {
+    Platform.X: "x", Platform.INSTAGRAM: "ig", Platform.FACEBOOK: "fb",
+    Platform.LINKEDIN: "li", Platform.TIKTOK: "tiktok", Platform.THREADS: "threads",
+    Platform.PINTEREST: "pin", Platform.YOUTUBE: "yt",
+}  # fmt: skip
+
+
 def short_name(a: Account, accounts: Sequence[Account]) -> str:
     """The shortest name that picks ``a`` alone: ``ig`` if it is the only Instagram account."""
     same_platform = [b for b in accounts if b.platform == a.platform]
     if isinstance(a.platform, Platform) and len(same_platform) == 1:
-        return RULES[a.platform].short_names[0]
+        return SHORT[a.platform]
     handle = a.handle if a.handle.startswith("@") else f"@{a.handle}" if a.handle else ""
     if handle and sum(_handle(b.handle) == _handle(a.handle) for b in accounts) == 1:
         return handle
     if isinstance(a.platform, Platform) and handle:
-        return f"{RULES[a.platform].short_names[0]}/{handle}"
+        return f"{SHORT[a.platform]}/{handle}"
     return a.account_id
 
 
@@ -144,7 +152,8 @@ def choices_text(accounts: Sequence[Account], aliases: Mapping[str, Sequence[str
 
 def _unknown(name: str, accounts: Sequence[Account], aliases: Mapping[str, Sequence[str]]) -> str:
     known = [short_name(a, accounts) for a in accounts] + list(aliases) + ["all"]
-    known += [h for a in accounts for h in (a.handle,) if h]
+    known += [a.handle for a in accounts if a.handle]
+    known += [str(a.platform) for a in accounts] + [platform_label(a.platform) for a in accounts]
     close = difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
     guess = f" Did you mean “{close[0]}”?" if close else ""
     return f"“{name}” is not a connected account, platform or alias.{guess}"

@@ -24,7 +24,7 @@ EXAMPLES = (
     "2026-07-01 09:00",
     "9am Europe/Berlin",
 )
-HINT = "Try e.g. " + ", ".join(f"“{e}”" for e in EXAMPLES)
+HINT = "Times look like " + ", ".join(f"“{e}”" for e in EXAMPLES) + "."
 MIN_LEAD = timedelta(seconds=30)  # the API publishes anything closer than this immediately
 MAX_AHEAD = timedelta(days=366)
 DEFAULT_HOUR = 9  # a date without a time means 09:00 that day
@@ -167,10 +167,11 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     result = _read(raw, now, tz)
     if result <= now + MIN_LEAD:
         shown = result.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+        why = "is in the past" if result <= now else "is less than a minute away"
         raise TimeError(
-            "That time is in the past",
-            problems=[f"“{raw}” is {shown} {zone_name(tz)}, which is not in the future."],
-            hint="Use /post to publish now, or " + HINT,
+            "That time is in the past" if result <= now else "That time is too soon",
+            problems=[f"“{raw}” is {shown} {zone_name(tz)}, which {why}."],
+            hint="Use /post to publish now. " + HINT,
         )
     if result > now + MAX_AHEAD:
         raise TimeError(

@@ -49,6 +49,11 @@ def _n(count: int, what: str) -> str:
     return f"{count} {what}" if count == 1 else f"{count} {what}s"
 
 
+def _a(pt: PostType) -> str:
+    """'an image post' / 'a video post'."""
+    return f"{'an' if pt.value[0] in 'aeiou' else 'a'} {pt.value} post"
+
+
 def _types(platform: Platform) -> str:
     return ", ".join(t.value for t in PostType if t in RULES[platform].post_types)
 
@@ -69,17 +74,19 @@ def post_type_problems(d: Draft) -> list[str]:
     if pt is not PostType.THREAD and not lo <= n <= hi:
         if lo == hi == 0:
             out.append(
-                f"A {pt.value} post takes no media ({_n(n, 'item')} given) — "
+                f"{_a(pt).capitalize()} takes no media ({_n(n, 'item')} given) — "
                 "use type image, video or carousel."
             )
         else:
             want = f"exactly {lo}" if lo == hi else f"{lo}–{hi}"
-            out.append(f"A {pt.value} post takes {want} media ({_n(n, 'item')} given).")
+            out.append(f"{_a(pt).capitalize()} takes {want} media ({_n(n, 'item')} given).")
     if pt is not PostType.THREAD:
         for m in d.media:
             if kinds and m.kind not in kinds:
                 need = " or ".join(sorted(k.value for k in kinds))
-                out.append(f"A {pt.value} post needs {need} media; “{m.name}” is {m.content_type}.")
+                out.append(
+                    f"{_a(pt).capitalize()} needs {need} media; “{m.name}” is {m.content_type}."
+                )
     if d.cover is not None:
         if pt not in (PostType.VIDEO, PostType.REEL):
             out.append(f"A cover is for video and reel posts, not {pt.value}.")
@@ -89,8 +96,6 @@ def post_type_problems(d: Draft) -> list[str]:
         out.append(f"cover-offset is for video and reel posts, not {pt.value}.")
     if d.cover is not None and d.cover_offset_ms is not None:
         out.append("Give a cover image or a cover-offset, not both.")
-    if d.document_title and pt is not PostType.DOCUMENT:
-        pass  # harmless: the API ignores it (the title option doubles as the article title)
     for name, url in (("article", d.article_url), ("link", d.link)):
         if url is not None and not _URL.match(url):
             out.append(f"The {name} must be a web address starting with https:// (got “{url}”).")
@@ -169,8 +174,6 @@ def problems(d: Draft, targets: Sequence[Account]) -> list[str]:
             out.append(f"There is a {RULES[p].label} time but no {RULES[p].label} target.")
     if d.privacy is not None and Platform.YOUTUBE not in platforms:
         out.append("privacy is for YouTube, and there is no YouTube target.")
-    if d.post_type is PostType.DOCUMENT and platforms - {Platform.LINKEDIN}:
-        pass  # reported per target: documents are LinkedIn only
     for acc in targets:
         out.extend(target_problems(d, acc))
     return list(dict.fromkeys(out))
