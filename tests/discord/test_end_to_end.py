@@ -266,3 +266,40 @@ async def test_commands_sync_once_across_boots(
     await close_discord(first.client)
     await start(make_bot, world)
     assert len(fake.calls("PUT", "/applications/")) == 1
+
+
+async def test_result_is_announced_once_as_a_reply_with_a_nonce(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    from bot.notifier.service import Notifier
+
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "x", "caption": "Announce me"})
+    request = await answer(fake, iid)
+    clock = world.core.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(5)  # the sandbox publishes after 2 s
+    notifier = Notifier(world.core)
+    await notifier.tick(clock.now())
+    await notifier.tick(clock.now())  # the same terminal status again: no second message
+    anns = [m for m in fake.channel_messages() if m.reference is not None]
+    assert len(anns) == 1, [m.title for m in fake.channel_messages()]
+    ann = anns[0]
+    assert ann.reference is not None and ann.reference["message_id"] == request.id
+    assert ann.nonce is not None and len(ann.nonce) <= 25
+    assert ann.embeds and ann.embeds[0].get("fields")
+
+
+async def test_approval_channel_without_permission_is_explained(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    fake.forbid(APPROVAL_CHANNEL_ID, "send")
+    iid = await fake.slash(
+        "post", {"targets": "x", "caption": "Needs a look"}, channel_id=REVIEW_CHANNEL_ID
+    )
+    await wait_until(lambda: sum(1 for m in fake.interaction_messages(iid) if m.followup) >= 2)
+    words = [str(m.embeds) for m in fake.interaction_messages(iid) if m.followup]
+    assert any(f"I can't post messages in <#{APPROVAL_CHANNEL_ID}>" in w for w in words)
+    assert all(m.ephemeral for m in fake.interaction_messages(iid) if m.followup)
+    assert fake.channel_messages(APPROVAL_CHANNEL_ID) == []
