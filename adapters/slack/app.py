@@ -329,7 +329,7 @@ class SlackAdapter:
         cmd = SlashCommand.from_body(body)
         await ack()
         if cmd.command in THREADED and not cmd.text.strip() and cmd.trigger_id:
-            await self._open_compose(cmd)
+            self.spawn(self._open_compose(cmd), name=f"slack {cmd.slash} form")
             return
         origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
         self.spawn(self._run_command(cmd, origin), name=f"slack {cmd.slash}")
