@@ -161,7 +161,7 @@ async def test_socket_mode_commands_events_and_buttons(served: Served) -> None:
         await wait_for(lambda: len(s.commands.events) == 3 and s.commands.invocations)
         await s.adapter.idle()
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
     assert {a["envelope_id"] for a in s.fake.acks} == {"e1", "e2", "e3", "e4"}
     assert s.commands.invocations[0].command == "status"
     assert [e.delivery_id for e in s.commands.events][:2] == ["slack:ev:EvS1"] * 2

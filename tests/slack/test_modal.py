@@ -180,7 +180,7 @@ async def test_accounts_unavailable_falls_back_to_typed_targets(served: Served) 
         raise RuntimeError("api down")
 
     s.commands.target_choices = broken  # type: ignore[assignment,method-assign]
-    _, view = await open_form(s)
+    _, _view = await open_form(s)
     [upd] = s.fake.calls_to("views.update")
     targets = upd["view"]["blocks"][0]
     assert (

@@ -17,7 +17,6 @@ from commands.types import (
     ApprovalCard,
     Destination,
     Field,
-    Link,
     MessageRef,
     TargetLine,
     User,

@@ -52,7 +52,7 @@ REPLIES: list[Reply] = [
         scheduled_at=datetime(2026, 7, 1, 7, tzinfo=UTC),
         targets=tuple(TargetLine("Instagram", f"@a{i}", "failed", error=LONG) for i in range(70)),
         history=tuple(f"approved by U{i}" for i in range(30)),
-    ),  # fmt: skip
+    ),
     ListReply(title="Queue", items=tuple(f"item {i} " * 40 for i in range(300)), footer="more"),
     ApprovalCard(
         card_id="c",
@@ -64,7 +64,7 @@ REPLIES: list[Reply] = [
         when="now",
         needed=2,
         approvals=("U2",),
-    ),  # fmt: skip
+    ),
     Announcement(
         title="Published",
         result="published",
@@ -74,7 +74,7 @@ REPLIES: list[Reply] = [
             for i in range(200)
         ),
         lines=(LONG,),
-    ),  # fmt: skip
+    ),
 ]
 
 
