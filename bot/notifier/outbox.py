@@ -197,6 +197,9 @@ def mark_failed(sdb: sqlite_utils.Database, batch: str, error: str, now: datetim
     return retry_at
 
 
-def pending_count(sdb: sqlite_utils.Database) -> int:
-    row = sdb.execute("SELECT COUNT(*) FROM notifier_outbox WHERE sent_at IS NULL").fetchone()
-    return int(row[0])
+def pending_summary(sdb: sqlite_utils.Database) -> tuple[int, datetime | None]:
+    """Unsent announcements: how many, and when the oldest was enqueued."""
+    row = sdb.execute(
+        "SELECT COUNT(*), MIN(created_at) FROM notifier_outbox WHERE sent_at IS NULL"
+    ).fetchone()
+    return int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None

@@ -38,6 +38,7 @@ import sqlite_utils
 from bot import tracking
 from bot.api.errors import ApiError, NotFound, RateLimited
 from bot.api.models import TERMINAL_STATUSES, Post, PostStatus, StatusInfo, Target
+from bot.config import ConfigError
 from bot.notifier import outbox, render
 from bot.storage import Database
 from bot.tracking import TrackedPost
@@ -130,6 +131,10 @@ class WorkspacePoller:
             self.stats.rate_limited += 1
         except ApiError as e:
             self._fault(now, e, None)
+        except ConfigError as e:  # e.g. the workspace's API key is not set
+            self.failures += 1
+            self.backoff_until = now + timedelta(seconds=MAX_BACKOFF)
+            log.warning("notifier: workspace %s not polled: %s", self.workspace, e)
         else:
             self.failures = 0
             self.backoff_until = None
@@ -155,16 +160,18 @@ class WorkspacePoller:
         return self._spent < self.budget
 
     async def _list(self) -> list[Post]:
+        client = self.client()
         self._spent += 1
         self.stats.requests += 1
         self.stats.list_requests += 1
-        return await self.client().list_posts()
+        return await client.list_posts()
 
     async def _status(self, post_id: str) -> StatusInfo:
+        client = self.client()
         self._spent += 1
         self.stats.requests += 1
         self.stats.status_requests += 1
-        return await self.client().get_status(post_id)
+        return await client.get_status(post_id)
 
     # ------------------------------------------------------------ strategies
 
@@ -231,9 +238,15 @@ class WorkspacePoller:
             )
 
     async def _finish(
-        self, tp: TrackedPost, status: str, targets: Sequence[Target], now: datetime
+        self,
+        tp: TrackedPost,
+        status: str,
+        targets: Sequence[Target],
+        now: datetime,
+        *,
+        gone: bool = False,
     ) -> None:
-        ann = render.announcement(tp, status, targets)
+        ann = render.announcement(tp, status, targets, gone=gone)
         dest = Destination(tp.platform, tp.channel, tp.thread, team=tp.team)
         payload = render.to_json(ann)
 
@@ -262,7 +275,7 @@ class WorkspacePoller:
     async def _not_found(self, tp: TrackedPost, now: datetime, updates: list[_Update]) -> None:
         strikes = await self.db.run(lambda sdb: _not_found_count(sdb, tp.post_id)) + 1
         if strikes >= NOT_FOUND_STRIKES:
-            await self._finish(tp, "canceled", (), now)
+            await self._finish(tp, "canceled", (), now, gone=True)
         else:
             nxt = now + timedelta(seconds=self.interval)
             updates.append(_Update(tp.post_id, tp.status, tp.status, None, None, nxt, strikes))

@@ -120,8 +120,11 @@ def _ok(t: Target) -> bool:
     return _status_str(t.status) in _LIVE or (t.permalink is not None and not t.error)
 
 
-def announcement(post: TrackedPost, status: str, targets: Sequence[Target]) -> Announcement:
-    """The announcement for a post that reached a terminal ``status``."""
+def announcement(
+    post: TrackedPost, status: str, targets: Sequence[Target], *, gone: bool = False
+) -> Announcement:
+    """The announcement for a post that reached a terminal ``status`` (``gone``: the API no
+    longer knows the post at all)."""
     lines_t = tuple(_line(t) for t in targets)
     mentions: tuple[str, ...] = ()
     if post.requester and not post.external and status in ("partial", "failed"):
@@ -154,7 +157,13 @@ def announcement(post: TrackedPost, status: str, targets: Sequence[Target]) -> A
             lines.append(advice("", None))
     elif status == "canceled":
         title = f"Canceled outside the bot {_quote(post)}"
-        lines.extend(_visibility(targets))
+        if gone:
+            lines.append(
+                "The post no longer exists in the Social API workspace. If it had gone out, "
+                "check each network: copies on platforms without a delete API stay visible."
+            )
+        else:
+            lines.extend(_visibility(targets))
     else:
         title = f"{status.capitalize()} {_quote(post)}"
     return Announcement(

@@ -32,12 +32,13 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.notifier import outbox, render
 from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
 from bot.notifier.schema import NOTIFIER_MIGRATIONS
 from bot.storage import Database
-from commands.types import Destination, Reply
+from commands.types import Announcement, Destination
 
 if TYPE_CHECKING:  # bot.core imports bot.notifier.pacing: no import cycle at run time
     from bot.core import Core
@@ -150,6 +151,7 @@ class Notifier:
         if not self._migrated:
             await self.migrate()
         async with self._poll_lock:
+            started = self.core.clock.monotonic()
             pollers = [self._poller(name) for name in self.core.settings.workspaces]
             results = await asyncio.gather(*(p.poll(now) for p in pollers), return_exceptions=True)
             for p, r in zip(pollers, results, strict=True):
@@ -157,6 +159,7 @@ class Notifier:
                     if not isinstance(r, Exception):
                         raise r
                     log.error("notifier: polling workspace %s failed", p.workspace, exc_info=r)
+            metrics.POLL_DURATION.observe(max(0.0, self.core.clock.monotonic() - started))
 
     async def flush_outbox(self, now: datetime) -> int:
         """Send every ready announcement (a burst in one channel as digests); returns the
@@ -172,6 +175,7 @@ class Notifier:
             for b in batches:
                 if await self._deliver(b):
                     sent += 1
+            await self._gauge_outbox()
             return sent
 
     def stats(self, workspace: str) -> PollStats:
@@ -190,9 +194,8 @@ class Notifier:
         port = self.core.ports.get(b.platform)
         if port is None:
             return False
-        reply: Reply
         anns = [render.from_json(r.payload) for r in b.rows]
-        reply = render.digest(anns) if b.digest else anns[0]
+        reply: Announcement = render.digest(anns) if b.digest else anns[0]
         dest: Destination = b.destination
         await self.pacer(b.platform).acquire(b.channel_key)
         try:
@@ -208,7 +211,14 @@ class Notifier:
         await self.core.db.transaction(
             lambda sdb: outbox.mark_sent(sdb, b.batch, ref.message_id, self.core.clock.now())
         )
+        metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
         return True
+
+    async def _gauge_outbox(self) -> None:
+        depth, oldest = await self.core.db.run(outbox.pending_summary)
+        metrics.OUTBOX_DEPTH.set(depth)
+        age = (self.core.clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+        metrics.OUTBOX_OLDEST_AGE.set(max(0.0, age))
 
     def _default_client(self, workspace: str) -> PollClient:
         return self.core.clients.for_workspace(workspace).share(BUDGET_SHARE)

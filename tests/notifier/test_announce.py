@@ -169,6 +169,7 @@ async def test_post_gone_from_the_api_is_announced_once_after_two_strikes(env: E
     env.clock.advance(30)
     await n.tick(env.now)
     assert [s.announcement.result for s in env.slack.visible] == ["canceled"]
+    assert "no longer exists" in env.slack.visible[0].announcement.lines[0]
     assert env.api.count() == 2
 
 
@@ -180,3 +181,17 @@ async def test_posts_announced_to_discord_carry_a_stable_nonce(env: Env) -> None
     [s] = env.discord.visible
     assert s.key is not None and len(s.key) <= 25
     assert s.dest.thread is None
+
+
+async def test_workspace_without_a_key_is_skipped_not_fatal(env: Env) -> None:
+    from bot.notifier import Notifier
+
+    n = Notifier(env.core)  # the real client factory: SOCIAL_API_KEY is not set
+    await env.track("p1", at=env.now)
+    await n.tick(env.now)  # no exception, nothing sent
+    assert env.slack.visible == []
+    assert n.stats("default").requests == 0
+    assert n.stats("default").skipped_backoff == 0
+    env.clock.advance(30)
+    await n.tick(env.now)
+    assert n.stats("default").skipped_backoff == 1  # backed off, not retried every tick
