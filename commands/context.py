@@ -70,7 +70,9 @@ class Context:
         if hit is not None and not fresh and now - hit[0] < ACCOUNTS_TTL:
             return hit[1]
         with api_errors(
-            self.action("list the connected accounts", "accounts:read", "nothing was done")
+            self.action(
+                "list the connected accounts", "accounts:read", "nothing was posted or changed"
+            )
         ):
             accounts = await client.list_accounts()
         _accounts[client] = (now, accounts)

@@ -230,7 +230,7 @@ async def open_media(
     async def one(ref: str, index: int) -> Source:
         nonlocal library
         r = ref.strip()
-        if re.match(r"https?://", r, re.IGNORECASE):
+        if re.match(r"[a-z][a-z0-9+.-]*://", r, re.IGNORECASE):
             return await media_set.open_url(r, index)
         att = by_name.get(r.lower())
         if att is not None:

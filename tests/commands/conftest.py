@@ -47,7 +47,9 @@ from commands.types import (
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
 MAIN, OTHER, REVIEW = "C_MAIN", "C_OTHER", "C_REVIEW"
+BADKEY, READONLY = "C_BADKEY", "C_READONLY"
 KEY_MAIN, KEY_OTHER = "sk_test_main", "sk_test_other"
+KEY_READONLY = "sk_test_readonly"
 ALICE = User("U_ALICE", "alice")
 BOB = User("U_BOB", "bob")
 
@@ -153,6 +155,8 @@ def bindings(approvers: tuple[str, ...] = ("U_BOB",)) -> tuple[ChannelBinding, .
     return (
         ChannelBinding("slack", None, MAIN, main),
         ChannelBinding("slack", None, OTHER, ChannelConfig(workspace="other", timezone="UTC")),
+        ChannelBinding("slack", None, BADKEY, ChannelConfig(workspace="bad")),
+        ChannelBinding("slack", None, READONLY, ChannelConfig(workspace="readonly")),
         ChannelBinding(
             "slack",
             None,
@@ -271,12 +275,13 @@ class Chat:
             parts.append(f"{f.name}: {f.value}")
         return "\n".join(parts)
 
-    async def posted(self, reply: Reply) -> dict[str, Any]:
-        """The sandbox's view of the post a confirmation names (as the API returns it)."""
-        post_id = self.field(self.ok(reply), "Post")
-        client = self.core.clients.for_workspace("main")
-        post = await client.get_post(post_id)
-        return {"post": post, "extra": post.extra}
+    def post_id(self, reply: Reply) -> str:
+        return self.field(self.ok(reply), "Post")
+
+    async def api_post(self, reply: Reply, workspace: str = "main") -> dict[str, Any]:
+        """The post a confirmation names, as the sandbox's API returns it (JSON)."""
+        client = self.core.clients.for_workspace(workspace)
+        return (await client.get_post(self.post_id(reply))).extra
 
     def api_calls(self, method: str, prefix: str) -> list[str]:
         return [
@@ -296,7 +301,10 @@ async def chat(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Chat]:
     runners: list[web.AppRunner] = []
     media = await _start_media(runners)
     options = SandboxOptions(
-        keys=(KEY_MAIN, KEY_OTHER), clock=clock, publish_delay=2.0, demo_key=False
+        keys=(KEY_MAIN, KEY_OTHER, f"{KEY_READONLY}:accounts:read,posts:read"),
+        clock=clock,
+        publish_delay=2.0,
+        demo_key=False,
     )
     async with start_sandbox(options, port=0) as sb:
         settings = Settings(
@@ -305,6 +313,8 @@ async def chat(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Chat]:
             workspaces={
                 "main": Workspace("main", "KEY_MAIN", key=Secret(KEY_MAIN)),
                 "other": Workspace("other", "KEY_OTHER", key=Secret(KEY_OTHER)),
+                "bad": Workspace("bad", "KEY_BAD", key=Secret("sk_test_wrong")),
+                "readonly": Workspace("readonly", "KEY_RO", key=Secret(KEY_READONLY)),
             },
             bindings=bindings(),
         )
