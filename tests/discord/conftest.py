@@ -38,6 +38,7 @@ class Recorder:
     buttons: list[ButtonEvent] = field(default_factory=list)
     completions: list[tuple[str, str | None, str, str]] = field(default_factory=list)
     replies: tuple[Reply, ...] = ()
+    duplicate: bool = False
     # Runs inside dispatch (after the adapter deferred): simulate slow work, use the port…
     during: Callable[[Invocation], Awaitable[None]] | None = None
     targets: list[Choice] = field(
@@ -52,6 +53,8 @@ class Recorder:
         self.invocations.append(inv)
         if self.during is not None:
             await self.during(inv)
+        if self.duplicate:
+            return Outcome(duplicate=True)
         return Outcome(replies=self.replies)
 
     async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:

@@ -239,6 +239,7 @@ class FakeDiscord:
         self._ws: web.WebSocketResponse | None = None
         self._seq = 0
         self.connections = 0
+        self.resumes = 0
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -497,6 +498,9 @@ class FakeDiscord:
             op = payload["op"]
             if op == 1:
                 await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
+            elif op == 6:  # RESUME after a reconnect
+                self.resumes += 1
+                await self.dispatch("RESUMED", {})
             elif op == 2:
                 self.identify = payload["d"]
                 await self.dispatch(
@@ -635,6 +639,11 @@ class FakeDiscord:
             )
             data["message_author_id"] = BOT_ID
         await self.dispatch("MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", data)
+
+    async def ask_reconnect(self) -> None:
+        """Op 7 RECONNECT: the client drops the socket and resumes on a new one."""
+        assert self._ws is not None
+        await self._ws.send_str(json.dumps({"op": 7, "d": None, "s": None, "t": None}))
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)

@@ -252,3 +252,12 @@ async def test_missing_reaction_permission_is_reported_not_raised(
     problem = fake.interaction_messages(iid)[1]
     assert problem.ephemeral and "add reactions" in str(problem.embeds)
     assert len(fake.channel_messages(APPROVAL_CHANNEL_ID)) == 1  # the card itself was posted
+
+
+async def test_reactions_after_a_gateway_reconnect(fake: FakeDiscord, bot: Bot) -> None:
+    ref = await post_card(bot)
+    await fake.ask_reconnect()
+    await wait_until(lambda: fake.connections == 2 and fake.resumes == 1)
+    await fake.react(ref.message_id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: len(bot.rec.reactions) == 1)
+    assert bot.rec.reactions[0].message == ref and bot.rec.reactions[0].emoji == APPROVE

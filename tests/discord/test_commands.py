@@ -229,3 +229,10 @@ async def test_inline_lines_and_new_options(fake: FakeDiscord, bot: Bot) -> None
     assert o["media"] == "https://cdn.example/a.png https://cdn.example/b.png"
     assert o["cover_offset"] == "1500" and o["cover"] == "photo.png"
     assert o["article"] == "https://blog.example/post" and o["description"] == "d"
+
+
+async def test_duplicate_delivery_leaves_no_thinking_message(fake: FakeDiscord, bot: Bot) -> None:
+    bot.rec.duplicate = True
+    iid, _ = await _run(fake, bot, "post", {"caption": "x"})
+    await wait_until(lambda: fake.interaction_messages(iid)[0].deleted)
+    assert len(fake.interaction_messages(iid)) == 1
