@@ -219,7 +219,8 @@ class WorkspacePoller:
                 if _s(t.status) in FOLLOWED and t.scheduled_at is not None and t.scheduled_at > now
             ]
             if later:  # a target still waits for its own time: announce when all have landed
-                updates.append(_Update(tp.post_id, tp.status, tp.status, None, None, max(later)))
+                last = max(later)
+                updates.append(_Update(tp.post_id, tp.status, tp.status, None, last, last))
                 return
             await self._finish(tp, status, targets, now)
             return
@@ -323,21 +324,24 @@ def _recorder(tp: TrackedPost) -> Callable[[sqlite_utils.Database], None]:
 
 
 def load_due(sdb: sqlite_utils.Database, workspace: str, now: datetime) -> list[TrackedPost]:
+    """Followed posts whose time has come. A deferral (``next_check_at``) also ends when the
+    row's ``last_due_at`` has come, so a post rescheduled earlier by a command is not missed."""
     marks = ",".join("?" * len(FOLLOWED))
     rows = sdb.query(
         f"""SELECT r.* FROM requests r LEFT JOIN notifier_posts s ON s.post_id = r.post_id
             WHERE r.workspace = ? AND r.status IN ({marks})
               AND (r.scheduled_at IS NULL OR julianday(r.scheduled_at) <= julianday(?))
-              AND (s.next_check_at IS NULL OR julianday(s.next_check_at) <= julianday(?))
+              AND (s.next_check_at IS NULL OR julianday(s.next_check_at) <= julianday(?)
+                   OR julianday(r.last_due_at) <= julianday(?))
             ORDER BY r.scheduled_at, r.post_id""",
-        [workspace, *FOLLOWED, now.isoformat(), now.isoformat()],
+        [workspace, *FOLLOWED, now.isoformat(), now.isoformat(), now.isoformat()],
     )
     return [tracking._row(r) for r in rows]
 
 
 def apply_updates(sdb: sqlite_utils.Database, updates: Sequence[_Update], now: datetime) -> None:
     for u in updates:
-        if u.new != u.old or u.scheduled_at is not None:
+        if u.new != u.old or u.scheduled_at is not None or u.last_due_at is not None:
             sdb.execute(
                 "UPDATE requests SET status = ?, scheduled_at = COALESCE(?, scheduled_at), "
                 "last_due_at = COALESCE(?, last_due_at) WHERE post_id = ? AND status = ?",

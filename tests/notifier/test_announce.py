@@ -195,3 +195,24 @@ async def test_workspace_without_a_key_is_skipped_not_fatal(env: Env) -> None:
     env.clock.advance(30)
     await n.tick(env.now)
     assert n.stats("default").skipped_backoff == 1  # backed off, not retried every tick
+
+
+async def test_deferred_post_rescheduled_earlier_by_a_command_is_polled_then(env: Env) -> None:
+    from bot import tracking
+
+    n = env.notifier()
+    first, last = env.now, env.now + timedelta(hours=3)
+    await env.track("p1", at=first, last=last)
+    await n.tick(env.now)  # in flight until `last`: deferred
+    assert env.api.count() == 1
+    sooner = env.now + timedelta(minutes=10)
+
+    def reschedule(sdb: object) -> None:  # what /reschedule does
+        tracking.set_status(sdb, "p1", "scheduled", scheduled_at=first, last_due_at=sooner)  # type: ignore[arg-type]
+
+    await env.core.db.run(reschedule)  # type: ignore[arg-type]
+    env.clock.advance(11 * 60)
+    env.api.settle("p1", "published")
+    await n.tick(env.now)
+    assert env.api.count() == 2
+    assert len(env.slack.visible) == 1
