@@ -153,6 +153,12 @@ class SocialDiscordClient(discord.Client):
         log.info("discord: connected as %s in %d guild(s)", self.user, len(self.guilds))
         self.ready_event.set()
 
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The running gateway task (set by ``start_discord``): it ends only on close or on a
+        fatal error (e.g. a revoked token), so a runner may ``asyncio.wait`` on it."""
+        return self._runner
+
     def http_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession()
