@@ -23,6 +23,14 @@ SEGMENT_KINDS = frozenset({MediaKind.IMAGE, MediaKind.VIDEO})
 _ARTICLE = "an article object with a url"
 
 
+def possessive(label: str) -> str:
+    return f"{label}'" if label.endswith("s") else f"{label}'s"
+
+
+def _a(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
 def _n(count: int, what: str) -> str:
     return f"{count} {what}" if count == 1 else f"{count} {what}s"
 
@@ -65,17 +73,19 @@ def check_post_type(spec: PostSpec, media: Mapping[str, MediaRecord]) -> None:
     if not lo <= n <= hi:
         if lo == hi == 0:
             raise post_type_invalid(
-                f"a {pt.value} post takes no media ({_n(n, 'item')} attached) — "
+                f"{_a(pt.value)} post takes no media ({_n(n, 'item')} attached) — "
                 "use postType image, video or carousel"
             )
         want = f"exactly {lo}" if lo == hi else f"{lo}–{hi}"
-        raise post_type_invalid(f"a {pt.value} post takes {want} media ({_n(n, 'item')} attached)")
+        raise post_type_invalid(
+            f"{_a(pt.value)} post takes {want} media ({_n(n, 'item')} attached)"
+        )
     for mid in spec.media_ids:
         kind = media[mid].kind
         if kind not in kinds:
             need = " or ".join(sorted(k.value for k in kinds))
             raise post_type_invalid(
-                f"a {pt.value} post needs {need} media; {mid} is {kind.value} "
+                f"{_a(pt.value)} post needs {need} media; {mid} is {kind.value} "
                 f"({media[mid].content_type})"
             )
     if spec.cover_media_id:
@@ -121,13 +131,13 @@ def check_target(spec: PostSpec, acc: SandboxAccount, media: Mapping[str, MediaR
     caption = spec.caption_for(acc.platform)
     if len(caption) > limit:
         raise content_invalid(
-            f"content exceeds {label}'s {limit}-character limit ({len(caption)}) {who}{premium_hint}"
+            f"content exceeds {possessive(label)} {limit}-character limit ({len(caption)}) {who}{premium_hint}"
         )
     if pt is PostType.THREAD:
         for i, seg in enumerate(spec.thread, 1):
             if len(seg.text) > limit:
                 raise content_invalid(
-                    f"thread segment {i} exceeds {label}'s {limit}-character limit "
+                    f"thread segment {i} exceeds {possessive(label)} {limit}-character limit "
                     f"({len(seg.text)}) {who}{premium_hint}"
                 )
             if len(seg.media_ids) > rules.max_media:
@@ -154,6 +164,6 @@ def check_caption_edit(caption: str, acc: SandboxAccount) -> None:
     if len(caption) > limit:
         label = RULES[acc.platform].label
         raise content_invalid(
-            f"content exceeds {label}'s {limit}-character limit ({len(caption)}) "
+            f"content exceeds {possessive(label)} {limit}-character limit ({len(caption)}) "
             f"for account {acc.handle}"
         )
