@@ -18,6 +18,10 @@ class SandboxAccount:
     display_name: str
     premium: bool = False  # X: Premium lifts the 280-character cap
     account_type: str | None = None  # LinkedIn: "personal" (default) or "company"
+    # Simulated trouble: every platform call fails with this message (token expired, ...).
+    platform_error: str | None = None
+    # Permissions the connection lacks, e.g. ("instagram_manage_contents",): deletes fail.
+    missing_permissions: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -36,9 +40,25 @@ class SandboxAccount:
 
     def can_delete(self) -> bool:
         """Published posts can be removed through the platform's API."""
+        if self.delete_blocker() is not None:
+            return False
         if self.platform is Platform.LINKEDIN:
             return self.account_type == "company"
         return RULES[self.platform].delete_api
+
+    def delete_blocker(self) -> str | None:
+        """Why a delete the platform supports fails for this connection, if it does."""
+        if self.platform_error:
+            return self.platform_error
+        if (
+            self.platform is Platform.INSTAGRAM
+            and "instagram_manage_contents" in self.missing_permissions
+        ):
+            return (
+                "Delete needs the instagram_manage_contents permission — this account was "
+                "connected before it was added: reconnect it"
+            )
+        return None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -74,6 +94,10 @@ class SandboxAccount:
             display_name=str(d.get("displayName") or d.get("display_name") or handle),
             premium=bool(d.get("premium", False)),
             account_type=account_type if platform is Platform.LINKEDIN else None,
+            platform_error=d.get("platformError") or d.get("platform_error"),
+            missing_permissions=tuple(
+                d.get("missingPermissions") or d.get("missing_permissions") or ()
+            ),
         )
 
 

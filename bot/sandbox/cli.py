@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 
@@ -67,6 +68,12 @@ def run_sandbox(args: argparse.Namespace) -> int:
     except Exception as e:  # a bad flag: say which, exit 2
         print(f"socialbot sandbox: {e}", file=sys.stderr)
         return 2
+    if not logging.getLogger().handlers:
+        level = str(getattr(args, "log_level", None) or "INFO").upper()
+        logging.basicConfig(
+            level=level if level in logging.getLevelNamesMapping() else "INFO",
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     try:
         asyncio.run(_serve(args, options))
     except KeyboardInterrupt:

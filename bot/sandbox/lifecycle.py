@@ -93,11 +93,12 @@ def settle(
         if now < done_at:
             continue
         t.settled_at = done_at
-        if t.platform in fail_platforms:
+        acc = accounts.get(t.account_id)
+        error = publish_error(t.platform, acc, fail_platforms)
+        if error is not None:
             t.outcome = "failed"
-            t.error = FAILURE_MESSAGES[t.platform]
+            t.error = error
         else:
-            acc = accounts.get(t.account_id)
             handle = acc.bare_handle if acc else t.account_id
             t.outcome = "published"
             t.platform_post_id, t.permalink = platform_ids(
@@ -105,6 +106,18 @@ def settle(
             )
         changed = True
     return changed
+
+
+def publish_error(
+    platform: Platform, acc: SandboxAccount | None, fail_platforms: frozenset[Platform]
+) -> str | None:
+    if acc is None:
+        return "The account was disconnected from the workspace — reconnect it"
+    if acc.platform_error:
+        return acc.platform_error
+    if platform in fail_platforms or "instagram_content_publish" in acc.missing_permissions:
+        return FAILURE_MESSAGES[platform]
+    return None
 
 
 def _digits(seed: str, n: int) -> str:

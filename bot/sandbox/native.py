@@ -101,6 +101,12 @@ def native_posts(ws: Workspace, acc: SandboxAccount) -> list[Native]:
     return out
 
 
+def platform_error(acc: SandboxAccount, message: str) -> ApiFailure:
+    return ApiFailure(
+        502, "platform_error", f"{acc.label} API call failed for {acc.handle}: {message}"
+    )
+
+
 def _account(ctx: Ctx, request: web.Request) -> SandboxAccount:
     aid = request.match_info["id"]
     acc = ctx.ws.accounts.get(aid)
@@ -133,6 +139,8 @@ async def list_native(request: web.Request, ctx: Ctx) -> web.Response:
         raise bad_request("limit must be an integer from 1 to 100")
     limit = int(raw_limit)
     start = _cursor(request.query.get("cursor"))
+    if acc.platform_error:
+        raise platform_error(acc, acc.platform_error)
     if not acc.can_list_native():
         what = "LinkedIn personal profiles" if acc.linkedin_personal else acc.label
         raise ApiFailure(
@@ -166,6 +174,9 @@ async def delete_native(request: web.Request, ctx: Ctx) -> web.Response:
     reason = LINKEDIN_PERSONAL if acc.linkedin_personal else NO_DELETE.get(acc.platform)
     if reason is not None:
         return ok({**base, "deleted": False, "dbPostId": db_post_id, "reason": reason})
+    blocker = acc.delete_blocker()
+    if blocker is not None:
+        raise platform_error(acc, blocker)
     if found is None:
         raise not_found(f"no post {ppid} on {acc.label} account {acc.handle}")
     ref = f"{acc.account_id}/{ppid}"

@@ -195,8 +195,8 @@ def _edit_pending(
         raise bad_request("provide content, mediaIds or thread")
     spec = _typed(spec, f, ws, post.spec.post_type)
     validate_post(spec, accounts, ws.media)
-    timing_fields = f.present & {"scheduledAt", "publishNow", "platformSchedules"}
-    rescheduled = bool(timing_fields) and not was_draft and not f.draft
+    retimed = f.publish_now or f.scheduled_at is not None or "platformSchedules" in f.present
+    rescheduled = retimed and not was_draft and not f.draft
     activated = was_draft and (f.publish_now or f.scheduled_at is not None)
     post.spec = spec
     post.account_ids = list(account_ids)
@@ -302,6 +302,9 @@ def delete_post(state: SandboxState, ws: Workspace, post_id: str) -> Json:
 
 
 def manual_reason(acc: SandboxAccount | None, platform: Platform) -> str:
+    blocker = acc.delete_blocker() if acc is not None else None
+    if blocker is not None:
+        return blocker
     if acc is not None and acc.linkedin_personal:
         return (
             "LinkedIn personal-profile posts can't be deleted via the API — delete it in the "

@@ -88,6 +88,16 @@ async def error_mw(request: web.Request, handler: Handler) -> web.StreamResponse
             status=405,
             headers={"Allow": ", ".join(sorted(e.allowed_methods))},
         )
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        code = "bad_request" if e.status < 500 else "internal_error"
+        return web.json_response(error_body(code, e.reason), status=e.status)
+    except Exception:
+        log.exception("sandbox bug answering %s %s", request.method, request.path)
+        return web.json_response(
+            error_body("internal_error", "internal error in the sandbox"), status=500
+        )
 
 
 def _faulty(request: web.Request, faults: Faults) -> bool:

@@ -57,6 +57,14 @@ async def test_scheduled_post_edit_any_field_and_reschedule(client: httpx.AsyncC
     assert got["content"] == "v2" and got["mediaIds"] == [img]
 
 
+async def test_edit_without_new_timing_is_not_a_reschedule(client: httpx.AsyncClient) -> None:
+    pid = (await create(client, accountIds=["acc_x_1"], content="v1", scheduledAt=at(3600))).json()[
+        "postId"
+    ]
+    r = await client.put(f"/v1/posts/{pid}", json={"content": "v2", "publishNow": False})
+    assert r.json()["rescheduled"] is False and r.json()["post"]["scheduledAt"] == at(3600)
+
+
 async def test_clearing_optional_fields(client: httpx.AsyncClient) -> None:
     pid = (
         await create(
