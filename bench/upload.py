@@ -311,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append((size, results))
 
     def mbps(r: dict[str, Any]) -> float:
-        return r["bytes"] / MIB / r["seconds"]
+        return float(r["bytes"]) / MIB / float(r["seconds"])
 
     header = f"{'size':>9} {'mode':>7} {'MiB/s':>9} {'peak RSS growth':>16} {'× socket':>9} {'× httpx':>8}"
     print(header)
