@@ -81,18 +81,14 @@ async def target_choices(
         options.append((name, f"{name} — alias: {', '.join(names)}"))
     if accounts:
         options.append(("all", f"all — every connected account ({len(accounts)})"))
-    out: list[Choice] = []
-    seen: set[str] = set()
-    for value, label in options:
-        hay = f"{value} {label}".lower()
-        if needle and needle not in hay:
-            continue
-        v = prefix + value
-        if v in seen:
-            continue
-        seen.add(v)
-        out.append(Choice(_cut(label), _cut(v)))
-    return out[:MAX_CHOICES]
+    # names starting with what was typed first, then anything mentioning it
+    ranked = [o for o in options if o[0].lower().startswith(needle)]
+    ranked += [o for o in options if o not in ranked and needle in f"{o[0]} {o[1]}".lower()]
+    out: dict[str, Choice] = {}
+    for value, label in ranked:
+        v = _cut(prefix + value)
+        out.setdefault(v, Choice(_cut(label), v))
+    return list(out.values())[:MAX_CHOICES]
 
 
 async def when_choices(

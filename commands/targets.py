@@ -20,7 +20,9 @@ HINT = "Name targets like ig,x or @acme or all — `/social accounts` lists them
 
 
 def platform_label(p: Platform | str) -> str:
-    return RULES[p].label if isinstance(p, Platform) else str(p)
+    """'X', 'Instagram'… for a platform or a platform name the API sent."""
+    known = p if isinstance(p, Platform) else platform_by_name(p)
+    return RULES[known].label if known is not None else str(p)
 
 
 def account_label(a: Account) -> str:

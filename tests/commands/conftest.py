@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlite_utils
 from aiohttp import web
 
+from bot import tracking
 from bot.clock import FakeClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
@@ -282,6 +284,14 @@ class Chat:
         """The post a confirmation names, as the sandbox's API returns it (JSON)."""
         client = self.core.clients.for_workspace(workspace)
         return (await client.get_post(self.post_id(reply))).extra
+
+    async def last_tracked(self, channel: str) -> str:
+        """The post id most recently asked for from ``channel`` (the tracked rows)."""
+
+        def read(sdb: sqlite_utils.Database) -> str:
+            return tracking.recent(sdb, "slack", channel, limit=1)[0].post_id
+
+        return await self.core.db.run(read)
 
     def api_calls(self, method: str, prefix: str) -> list[str]:
         return [
