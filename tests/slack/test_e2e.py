@@ -1,0 +1,219 @@
+"""End to end: Slack (fake, over signed loopback HTTP) → real Bolt → the adapter → the real
+``commands.dispatch`` and approval workflow → the real SocialClient → the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.slack.app import SlackAdapter, build_slack_adapter
+from adapters.slack.runner import start_http
+from bot import tracking
+from bot.clock import SystemClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.notifier.pacing import ChannelPacer
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import times
+from commands.types import Announcement, Destination, TargetLine
+from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack
+from tests.slack.payloads import SECRET, SlackDriver, button_payload, reaction
+
+REVIEW = "C_REVIEW"
+APPROVER, GROUP, GROUP_MEMBER, OUTSIDER, REQUESTER = "U5", "S0TEAM", "U8", "U7", "U1"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_dateparser() -> None:
+    times.warm()
+
+
+@dataclass
+class E2E:
+    fake: FakeSlack
+    sandbox: Sandbox
+    adapter: SlackAdapter
+    slack: SlackDriver
+    core: Core
+
+    async def settle(self) -> None:
+        await self.adapter.idle()
+
+    async def requests(self) -> list[tracking.TrackedPost]:
+        def rows(sdb: Any) -> list[tracking.TrackedPost]:
+            found = [
+                tracking.get(sdb, r["post_id"]) for r in sdb.query("SELECT post_id FROM requests")
+            ]
+            return [t for t in found if t is not None]
+
+        return await self.core.db.run(rows)
+
+    def card_posts(self) -> list[dict[str, Any]]:
+        return [
+            p
+            for p in self.fake.calls_to("chat.postMessage")
+            if any(b.get("type") == "actions" for b in p.get("blocks") or ())
+        ]
+
+    def card_updates(self, ts: str) -> list[dict[str, Any]]:
+        return [u for u in self.fake.calls_to("chat.update") if u["ts"] == ts]
+
+
+@pytest.fixture
+async def e2e(tmp_path: Path) -> AsyncIterator[E2E]:
+    fake = await FakeSlack().start()
+    fake.tz[REQUESTER] = "Europe/Berlin"
+    fake.groups[GROUP] = [GROUP_MEMBER]
+    async with start_sandbox(SandboxOptions(publish_delay=0.2)) as sandbox:
+        review = ChannelConfig(
+            timezone="Europe/Berlin",
+            approval=ApprovalPolicy(required=True, approvers=(APPROVER, GROUP), quorum=1),
+        )
+        settings = Settings(
+            api_url=sandbox.url,
+            workspaces={
+                "default": Workspace("default", "SOCIAL_API_KEY", key=Secret(sandbox.demo_key))
+            },
+            bindings=(ChannelBinding("slack", None, REVIEW, review),),
+            slack_bot_token=Secret(BOT_TOKEN),
+            slack_signing_secret=Secret(SECRET),
+            slack_app_token=Secret(APP_TOKEN),
+            slack_api_url=fake.url,
+        )
+        db = await Database.open(str(tmp_path / "bot.db"))
+        clock = SystemClock()
+        core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
+        core.pacers["slack"] = ChannelPacer(clock, per_second=1000)
+        adapter = build_slack_adapter(core, settings)  # the real command layer
+        runner = await start_http(adapter.app, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
+        driver = SlackDriver(url, fake.response_url("e2e"))
+        try:
+            yield E2E(fake, sandbox, adapter, driver, core)
+        finally:
+            sandbox.faults.reset()
+            await driver.aclose()
+            await runner.cleanup()
+            await adapter.aclose()
+            await core.clients.aclose()
+            await db.close()
+            await fake.stop()
+
+
+async def test_post_publishes_and_records_the_thread(e2e: E2E) -> None:
+    r = await e2e.slack.command("/post", "x,fb “Hello &amp; welcome from Slack”")
+    assert r.status_code == 200
+    await e2e.settle()
+    [working] = e2e.fake.calls_to("chat.postMessage")
+    [upd] = e2e.fake.calls_to("chat.update")
+    ts = next(ts for (ch, ts) in e2e.fake.messages if ch == "C1")
+    assert upd["ts"] == ts and "C1" == upd["channel"]
+    [req] = await e2e.requests()
+    assert (req.platform, req.channel, req.thread, req.requester) == ("slack", "C1", ts, "U1")
+    posts = e2e.sandbox.state  # the sandbox got exactly one post
+    assert req.post_id and posts is not None
+    assert e2e.fake.responses == []
+    # an announcement for it threads under the same message
+    ann = Announcement(
+        title="Published", result="published", post_id=req.post_id,
+        targets=(TargetLine("X", "@acme", "published", permalink="https://x.example/1"),),
+    )  # fmt: skip
+    await e2e.core.port("slack").send(Destination("slack", req.channel, thread=req.thread), ann)
+    assert e2e.fake.calls_to("chat.postMessage")[-1]["thread_ts"] == ts
+    assert working["channel"] == "C1"
+
+
+async def test_user_error_from_the_real_parser_is_ephemeral(e2e: E2E) -> None:
+    await e2e.slack.command("/post", "nosuchnetwork")
+    await e2e.settle()
+    [(_, body)] = e2e.fake.responses
+    assert body["response_type"] == "ephemeral"
+    assert await e2e.requests() == []
+    assert e2e.fake.messages == {}  # the working message is gone
+
+
+async def test_ack_does_not_wait_for_a_slow_social_api(e2e: E2E) -> None:
+    e2e.sandbox.faults.slow_seconds = 3.5  # longer than Slack's 3 s deadline
+    r = await e2e.slack.command("/post", "x “slow API”")
+    assert r.status_code == 200 and r.text == ""
+    # the HTTP answer arrived before the sandbox answered anything: no result yet
+    assert e2e.fake.calls_to("chat.update") == [] and e2e.adapter.busy >= 1
+    e2e.sandbox.faults.reset()
+    await e2e.settle()
+    assert "chat.update" in e2e.fake.methods() or e2e.fake.responses
+
+
+async def _request_card(e2e: E2E) -> str:
+    await e2e.slack.command("/post", "x “Needs a look”", channel=REVIEW, user=REQUESTER)
+    await e2e.settle()
+    [card] = e2e.card_posts()
+    ts = next(
+        ts
+        for (ch, ts), m in e2e.fake.messages.items()
+        if m is not None and ch == card["channel"] and m.get("blocks") == card["blocks"]
+    )
+    seeded = e2e.fake.calls_to("reactions.add")
+    assert {c["name"] for c in seeded} == {"white_check_mark", "x"}
+    assert all(c["timestamp"] == ts for c in seeded)
+    return ts
+
+
+async def test_reaction_approval_once_despite_retries_and_ignored_voters(e2e: E2E) -> None:
+    ts = await _request_card(e2e)
+    before = len(e2e.card_updates(ts))
+    # the bot's own seeded ✅, the requester's ✅, an outsider's ✅: nothing happens
+    await e2e.slack.event(reaction(BOT_USER, "white_check_mark", REVIEW, ts), "EvBot")
+    await e2e.slack.event(reaction(REQUESTER, "white_check_mark", REVIEW, ts), "EvSelf")
+    await e2e.slack.event(reaction(OUTSIDER, "white_check_mark", REVIEW, ts), "EvOut")
+    await e2e.settle()
+    assert len(e2e.card_updates(ts)) == before
+    # the same approval delivered 3 times (Slack retries): one approval
+    ev = reaction(APPROVER, "heavy_check_mark", REVIEW, ts)
+    for n in range(3):
+        headers = (
+            {"x-slack-retry-num": str(n), "x-slack-retry-reason": "http_timeout"} if n else None
+        )
+        assert (await e2e.slack.event(ev, "EvApprove", headers=headers)).status_code == 200
+    await e2e.settle()
+    finals = [u for u in e2e.card_updates(ts) if "Approved" in u["text"]]
+    assert len(finals) >= 1
+    [req] = await e2e.requests()
+    assert req.status != "draft"
+
+    def deliveries(sdb: Any) -> int:
+        return int(
+            sdb.execute("SELECT count(*) FROM deliveries WHERE id LIKE '%EvApprove'").fetchone()[0]
+        )
+
+    assert await e2e.core.db.run(deliveries) == 1
+
+
+async def test_group_member_approves_with_the_button(e2e: E2E) -> None:
+    ts = await _request_card(e2e)
+    approve = button_payload("socialbot_approve", "c", user=GROUP_MEMBER, channel=REVIEW, ts=ts)
+    assert (await e2e.slack.interact(approve)).status_code == 200
+    await e2e.settle()
+    assert "Approved" in e2e.card_updates(ts)[-1]["text"]
+    assert [c["usergroup"] for c in e2e.fake.calls_to("usergroups.users.list")] == [GROUP]
+
+
+async def test_approve_and_reject_at_once_one_final_state_loser_told(e2e: E2E) -> None:
+    ts = await _request_card(e2e)
+    approve = button_payload("socialbot_approve", "c", user=GROUP_MEMBER, channel=REVIEW, ts=ts)
+    results = await asyncio.gather(
+        e2e.slack.interact(approve),
+        e2e.slack.event(reaction(APPROVER, "x", REVIEW, ts), "EvReject"),
+    )
+    assert [r.status_code for r in results] == [200, 200]
+    await e2e.settle()
+    finals = {u["text"].split(":")[0] for u in e2e.card_updates(ts)} & {"Approved", "Rejected"}
+    assert len(finals) == 1  # exactly one final state
+    told = [e for e in e2e.fake.ephemeral if e["user"] in (GROUP_MEMBER, APPROVER)]
+    assert told, "the loser is told"
