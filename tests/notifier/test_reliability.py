@@ -355,3 +355,13 @@ async def test_two_workspaces_poll_within_their_own_budgets(env: Env) -> None:
 async def test_default_budget_is_half_the_key_per_tick(env: Env) -> None:
     n = Notifier(env.core)
     assert n.requests_per_tick == 30  # 120/min x 0.5 x 30 s
+
+
+async def test_a_port_that_paces_itself_is_not_paced_twice(env: Env) -> None:
+    env.slack.pacer = env.core.pacer("slack")  # type: ignore[attr-defined]
+    n = env.notifier()
+    await env.track("p1", at=env.now)
+    env.api.settle("p1", "published")
+    await n.tick(env.now)
+    assert len(env.slack.visible) == 1
+    assert env.core.pacer("slack").delay("slack:C1") == 0  # no slot taken by the notifier
