@@ -216,24 +216,31 @@ class SocialClient:
                     params=params,
                     headers=self._auth_headers() if auth else None,
                 )
-            except httpx.TransportError as e:
+            except httpx.TransportError as exc:
+                failure: httpx.TransportError | None = exc
+            else:
+                failure = None
+            finally:
+                # always, even when cancelled: a slot left "in flight" would hold its place
+                # in the window for ever
                 if slot is not None:
                     slot.done()
+            if failure is not None:
                 elapsed = self._clock.monotonic() - started
                 log.debug(
                     "social api %s %s -> %s attempt=%d duration_ms=%.1f",
-                    method, path, type(e).__name__, attempt_no, elapsed * 1000,
+                    method, path, type(failure).__name__, attempt_no, elapsed * 1000,
                 )  # fmt: skip
-                err = TransportError(f"{method} {path}: {type(e).__name__}: {self._scrub(str(e))}")
-                if not idempotent and may_have_been_sent(e):
-                    raise _AmbiguousFailure(err) from e
+                err = TransportError(
+                    f"{method} {path}: {type(failure).__name__}: {self._scrub(str(failure))}"
+                )
+                if not idempotent and may_have_been_sent(failure):
+                    raise _AmbiguousFailure(err) from failure
                 attempt += 1
                 if attempt > self._max_retries:
-                    raise err from e
+                    raise err from failure
                 await self._clock.sleep(self._policy.backoff(attempt))
                 continue
-            if slot is not None:
-                slot.done()
             elapsed = self._clock.monotonic() - started
             log.debug(
                 "social api %s %s -> %d attempt=%d duration_ms=%.1f",

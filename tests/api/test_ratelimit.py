@@ -6,6 +6,7 @@ import asyncio
 from datetime import timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from bot.api import errors
@@ -206,3 +207,25 @@ async def test_429_without_retry_after_still_pauses(
     t0 = clock.monotonic()
     await client.list_media()
     assert api.calls[-1].at >= t0 + 1
+
+
+async def test_cancelled_request_releases_its_slot(clock: FakeClock, key: Secret) -> None:
+    started = asyncio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    c = SocialClient(
+        BASE_URL, key, transport=httpx.MockTransport(hang), clock=clock, limiters=LimiterRegistry()
+    )
+    task = asyncio.ensure_future(c.list_accounts())
+    await started.wait()
+    assert c.limiter.in_window() == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    clock.advance(60)
+    assert c.limiter.in_window() == 0  # not stuck "in flight" for ever
+    await c.aclose()
