@@ -303,3 +303,23 @@ async def test_approval_channel_without_permission_is_explained(
     assert any(f"I can't post messages in <#{APPROVAL_CHANNEL_ID}>" in w for w in words)
     assert all(m.ephemeral for m in fake.interaction_messages(iid) if m.followup)
     assert fake.channel_messages(APPROVAL_CHANNEL_ID) == []
+
+
+async def test_autocomplete_from_the_command_layer(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.autocomplete("post", "targets", "instagram, ")
+    await wait_until(lambda: iid in fake.callbacks, within=10)
+    choices = fake.callbacks[iid][0]["data"]["choices"]
+    assert choices and all(c["value"].startswith("instagram,") for c in choices)
+    assert all(len(c["name"]) <= 100 and len(c["value"]) <= 100 for c in choices)
+    iid = await fake.autocomplete("schedule", "when", "tomorrow 9am")
+    await wait_until(lambda: iid in fake.callbacks, within=10)
+    first = fake.callbacks[iid][0]["data"]["choices"][0]
+    assert "→" in first["name"] and first["value"]
+    # The autocompleted value is passed through and re-validated by the command layer.
+    iid = await fake.slash("schedule", {"when": first["value"], "targets": "x", "caption": "Later"})
+    msg = await answer(fake, iid)
+    assert not msg.ephemeral, msg.embeds
+    assert len(api_posts(world)) == 1
