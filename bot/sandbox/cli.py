@@ -5,20 +5,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 import sys
 
+from bot.sandbox.accounts import build_accounts
 from bot.sandbox.faults import Faults
 from bot.sandbox.options import DEMO_KEY, SandboxOptions, build_keys, parse_platforms
 from bot.sandbox.server import start_sandbox
 
 
 def options_from_args(args: argparse.Namespace) -> SandboxOptions:
-    """Raises ``ValueError`` (or ``ZoneInfoNotFoundError``) on a bad flag."""
+    """Raises ``ValueError`` / ``OSError`` / ``ZoneInfoNotFoundError`` on a bad flag.
+
+    Reads the optional ``--accounts FILE`` (JSON array), ``--rate-limit N`` and ``--seed N``
+    too when the CLI defines them."""
     from zoneinfo import ZoneInfo
 
     ZoneInfo(args.timezone)
+    if args.publish_delay < 0:
+        raise ValueError("--publish-delay must be >= 0")
+    accounts = None
+    accounts_file = getattr(args, "accounts", None)
+    if accounts_file:
+        with open(accounts_file, encoding="utf-8") as fh:
+            accounts = json.load(fh)
+        if not isinstance(accounts, list):
+            raise ValueError(f"{accounts_file}: expected a JSON array of account objects")
     options = SandboxOptions(
         keys=list(args.key or []),
         publish_delay=float(args.publish_delay),
@@ -27,17 +41,22 @@ def options_from_args(args: argparse.Namespace) -> SandboxOptions:
         db_path=args.db,
         rate_limit=int(getattr(args, "rate_limit", None) or 120),
         seed=int(getattr(args, "seed", None) or 0),
+        accounts=accounts,
     )
     build_keys(options)
+    build_accounts(options.accounts)
     return options
 
 
 def faults_from_args(args: argparse.Namespace) -> Faults:
-    """Optional flags (``--fault-5xx``, ``--fault-timeout``, ``--slow``) if the CLI has them."""
+    """Optional flags (``--fault-5xx RATE``, ``--fault-timeout RATE``,
+    ``--fault-timeout-mode hang|close``, ``--slow SECONDS``, ``--seed N``) if the CLI has them."""
     faults = Faults(seed=int(getattr(args, "seed", None) or 0))
     faults.error_rate = float(getattr(args, "fault_5xx", None) or 0.0)
     faults.timeout_rate = float(getattr(args, "fault_timeout", None) or 0.0)
     faults.slow_seconds = float(getattr(args, "slow", None) or 0.0)
+    if getattr(args, "fault_timeout_mode", None) in ("hang", "close"):
+        faults.timeout_mode = args.fault_timeout_mode
     return faults
 
 

@@ -144,3 +144,26 @@ def test_cli_subprocess_serves_openapi_and_exits_0_on_ctrl_c(tmp_path: Path) -> 
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def test_optional_cli_flags_are_read_when_present(tmp_path: Path) -> None:
+    accounts = tmp_path / "accounts.json"
+    accounts.write_text(
+        '[{"accountId": "acc_a", "platform": "x", "handle": "@a", "premium": true}]'
+    )
+    args = build_parser().parse_args(["sandbox", "--fail", "ig", "--key", "sk_a:media:read"])
+    args.accounts, args.rate_limit, args.seed = str(accounts), 30, 9
+    args.fault_5xx, args.fault_timeout, args.slow, args.fault_timeout_mode = 0.1, 0.2, 0.3, "close"
+    from bot.sandbox.cli import faults_from_args, options_from_args
+
+    opts = options_from_args(args)
+    assert opts.rate_limit == 30 and opts.seed == 9 and opts.accounts is not None
+    assert opts.accounts[0]["accountId"] == "acc_a"
+    assert {str(p) for p in opts.fail_platforms} == {"instagram"}
+    f = faults_from_args(args)
+    assert (f.error_rate, f.timeout_rate, f.slow_seconds, f.timeout_mode) == (
+        0.1,
+        0.2,
+        0.3,
+        "close",
+    )
