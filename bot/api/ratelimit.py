@@ -25,7 +25,6 @@ never really sleep. The limiter holds no asyncio primitives and so is not bound 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
@@ -143,16 +142,9 @@ class LimiterRegistry:
     so tests never leak limiter state into each other through the module-level registry.
     """
 
-    def __init__(
-        self,
-        *,
-        limit: int = DEFAULT_LIMIT,
-        window: float = DEFAULT_WINDOW,
-        factory: Callable[[Clock], RateLimiter] | None = None,
-    ) -> None:
+    def __init__(self, *, limit: int = DEFAULT_LIMIT, window: float = DEFAULT_WINDOW) -> None:
         self.limit = limit
         self.window = window
-        self._factory = factory
         # the clock is kept alive with its limiter so an id() is never reused for another clock
         self._limiters: dict[tuple[str, object], tuple[Clock, RateLimiter]] = {}
 
@@ -160,12 +152,7 @@ class LimiterRegistry:
         k = (key.fingerprint, _clock_key(clock))
         entry = self._limiters.get(k)
         if entry is None:
-            limiter = (
-                self._factory(clock)
-                if self._factory is not None
-                else RateLimiter(clock, limit=self.limit, window=self.window)
-            )
-            entry = (clock, limiter)
+            entry = (clock, RateLimiter(clock, limit=self.limit, window=self.window))
             self._limiters[k] = entry
         return entry[1]
 
