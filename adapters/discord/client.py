@@ -221,7 +221,7 @@ class SocialDiscordClient(discord.Client):
                 replies=(
                     ErrorReply(
                         title="Sorry, something went wrong on our side",
-                        problems=("Nothing was published by this request.",),
+                        problems=("It may not have been done: check /status before trying again.",),
                         reference=ref,
                     ),
                 )
