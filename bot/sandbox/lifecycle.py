@@ -71,8 +71,9 @@ def post_status(post: PostRecord, now: datetime, delay: float) -> PostStatus:
     return PostStatus.PARTIAL
 
 
-def went_live(post: PostRecord) -> bool:
-    return any(t.outcome == "published" for t in post.targets)
+def has_gone_out(post: PostRecord) -> bool:
+    """Some target already published or failed (so it can't simply be recreated)."""
+    return any(t.outcome is not None for t in post.targets)
 
 
 def settle(

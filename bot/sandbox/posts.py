@@ -10,7 +10,7 @@ from bot.api.models import MediaKind, Platform, PostStatus, PostType
 from bot.platforms import RULES, auto_post_type
 from bot.sandbox.accounts import SandboxAccount
 from bot.sandbox.errors import ApiFailure, bad_request, not_editable, not_found
-from bot.sandbox.lifecycle import post_status, target_status, went_live
+from bot.sandbox.lifecycle import has_gone_out, post_status, target_status
 from bot.sandbox.parse import Fields, parse_fields
 from bot.sandbox.records import PostRecord, PostSpec, TargetRecord, iso, new_id
 from bot.sandbox.state import SandboxState, Workspace
@@ -166,7 +166,7 @@ def update_post(state: SandboxState, ws: Workspace, post_id: str, body: Any) -> 
         raise not_editable(
             f"post {post_id} is {status.value}: only draft, scheduled and published posts can be edited"
         )
-    if went_live(post):
+    if has_gone_out(post):
         extra: Json = _edit_live(state, ws, post, f)
     else:
         extra = _edit_pending(state, ws, post, f, was_draft=status is PostStatus.DRAFT)
@@ -216,7 +216,7 @@ def _edit_pending(
 
 
 def _edit_live(state: SandboxState, ws: Workspace, post: PostRecord, f: Fields) -> Json:
-    """A post that went live (fully, or on some platforms with others still scheduled)."""
+    """A post that went out (fully, or on some platforms with others still scheduled)."""
     others = sorted(
         k
         for k in f.present - {"content"}
@@ -251,7 +251,8 @@ def _edit_live(state: SandboxState, ws: Workspace, post: PostRecord, f: Fields) 
         validate_post(new_spec, [acc], ws.media)
     for t in editable:
         t.caption = caption
-    post.spec = new_spec
+    if editable or pending:
+        post.spec = new_spec
     return {
         "updated": bool(editable or pending),
         "rescheduled": False,

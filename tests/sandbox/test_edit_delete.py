@@ -238,3 +238,41 @@ async def test_linkedin_company_posts_are_deletable(
     clock.advance(2)
     r = (await company.delete(f"/v1/posts/{pid}")).json()
     assert r["removedFrom"] == ["linkedin"] and r["manual"] == []
+
+
+async def test_partly_sent_post_edits_the_caption_only(clock: FakeClock) -> None:
+    """Per-platform schedules: Instagram went out (and failed), X is still scheduled."""
+    async with (
+        start_sandbox(SandboxOptions(clock=clock, fail_platforms={"instagram"})) as sb,
+        http(base_url=sb.url, headers={"X-Api-Key": KEY}) as c,
+    ):
+        img = await image(c)
+        pid = (
+            await create(
+                c,
+                accountIds=["acc_ig_1", "acc_fb_1", "acc_x_1"],
+                content="v1",
+                mediaIds=[img],
+                scheduledAt=at(60),
+                platformSchedules={"twitter": at(3600)},
+            )
+        ).json()["postId"]
+        clock.advance(62)
+        r = await c.put(f"/v1/posts/{pid}", json={"content": "v2"})
+        assert r.status_code == 200
+        assert r.json()["post"]["status"] == "scheduled"
+        assert r.json()["unsupported"] == []  # Instagram failed: nothing live there to edit
+        by = {t["platform"]: t["status"] for t in r.json()["targets"]}
+        assert by == {"instagram": "failed", "facebook": "published", "twitter": "scheduled"}
+        r = await c.put(f"/v1/posts/{pid}", json={"content": "x" * 281})
+        assert err(r)[1] == "content_invalid"  # X hasn't gone out yet: its limit applies
+        r = await c.put(f"/v1/posts/{pid}", json={"scheduledAt": at(9000)})
+        assert err(r)[:2] == (409, "not_editable")
+        d = (await c.delete(f"/v1/posts/{pid}")).json()
+        assert d["removedFrom"] == ["facebook"] and d["manual"] == []
+        got = {
+            t["platform"]: t["status"] for t in (await c.get(f"/v1/posts/{pid}")).json()["targets"]
+        }
+        assert got == {"instagram": "failed", "facebook": "canceled", "twitter": "canceled"}
+        clock.advance(7200)
+        assert (await c.get(f"/v1/posts/{pid}/status")).json()["status"] == "canceled"
