@@ -12,6 +12,10 @@ Delivery protocol (exactly once, as far as a chat platform allows):
    de-duplication key (Discord nonce): a re-send after a crash reuses it.
 3. send, then ``mark_sent`` in its own transaction.
 
+Digests: when ``digest_min`` (3) or more results are ready in one channel at once they go out as
+digests of up to 25 entries ("12 posts published: …"), in their common thread if they share
+one, else in the channel; requesters of partial/failed results are still mentioned.
+
 What remains: a crash after the chat platform accepted a message and before ``mark_sent``
 commits re-sends that batch on restart. Discord drops the duplicate (same nonce within a few
 minutes); Slack has no idempotency key, so the thread may get the message twice — at most once
