@@ -225,6 +225,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             raise ValidationFailed(
                 problems=found,
                 hint="Nothing was posted. Fix these and send it again — `/post help` shows the forms.",
+                field_errors=[(p.field, p) for p in found],
             )
         with api_errors(ctx.action("upload the media", "media:write", "nothing was posted")):
             media_ids = await media_mod.upload(client, sources)

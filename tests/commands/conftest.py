@@ -307,7 +307,16 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def chat(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Chat]:
+def sandbox_accounts() -> list[dict[str, Any]] | None:
+    """The connected accounts of every sandbox workspace (None: one per platform).
+    Override with ``@pytest.mark.parametrize("sandbox_accounts", [...])``."""
+    return None
+
+
+@pytest.fixture
+async def chat(
+    tmp_path: Path, clock: FakeClock, sandbox_accounts: list[dict[str, Any]] | None
+) -> AsyncIterator[Chat]:
     runners: list[web.AppRunner] = []
     media = await _start_media(runners)
     options = SandboxOptions(
@@ -315,6 +324,7 @@ async def chat(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Chat]:
         clock=clock,
         publish_delay=2.0,
         demo_key=False,
+        accounts=sandbox_accounts,
     )
     async with start_sandbox(options, port=0) as sb:
         settings = Settings(

@@ -222,6 +222,49 @@ async def test_every_platform_problem_in_one_reply(chat: Chat) -> None:
     assert chat.api_calls("POST", "/v1/") == []  # nothing uploaded, nothing created
 
 
+TWO_INSTAGRAMS = [
+    {"accountId": "acc_ig_us", "platform": "instagram", "handle": "@acme", "displayName": "Acme"},
+    {"accountId": "acc_ig_eu", "platform": "instagram", "handle": "@acme_eu", "displayName": "EU"},
+    {
+        "accountId": "acc_x",
+        "platform": "x",
+        "handle": "@acme",
+        "displayName": "Acme",
+        "premium": True,
+    },
+]
+
+
+@pytest.mark.parametrize("sandbox_accounts", [TWO_INSTAGRAMS])
+async def test_ambiguous_target_lists_the_choices(chat: Chat) -> None:
+    url = chat.media_url("photo.jpg")
+    e = chat.error(await chat.post(f'ig "Which one?" media:{url}'))
+    assert e.problems == (
+        "“ig” could mean several accounts: ig/@acme (Instagram @acme), "
+        "@acme_eu (Instagram @acme_eu). Name one.",
+    )
+    assert e.field_errors[0][0] == "targets"
+    r = chat.ok(await chat.post(f'@acme_eu "This one" media:{url}'))
+    assert (await chat.api_post(r))["accountIds"] == ["acc_ig_eu"]
+    r = chat.ok(await chat.post(f'ig/@acme "And this one" media:{url}'))
+    assert (await chat.api_post(r))["accountIds"] == ["acc_ig_us"]
+    # an X Premium account takes long posts
+    r = chat.ok(await chat.post('x "' + "a" * 1000 + '"'))
+    assert len((await chat.api_post(r))["content"]) == 1000
+
+
+async def test_validation_problems_carry_the_field_for_forms(chat: Chat) -> None:
+    e = chat.error(
+        await chat.post(
+            options=[("targets", "x,ig"), ("caption", "a" * 300), ("privacy", "unlisted")]
+        )
+    )
+    fields = dict((name, msg) for name, msg in e.field_errors)
+    assert "the limit is 280" in fields["caption"]
+    assert "Instagram needs media" in fields["media"]
+    assert "YouTube" in fields["privacy"]
+
+
 async def test_unsupported_type_and_wrong_media(chat: Chat) -> None:
     e = chat.error(await chat.post(f'x "a" type:reel media:{chat.media_url("clip.mp4")}'))
     assert e.problems == (

@@ -6,7 +6,8 @@ import sqlite_utils
 
 from bot import tracking
 from bot.api.models import Platform
-from tests.commands.conftest import OTHER, Chat
+from commands.types import ErrorReply
+from tests.commands.conftest import BOB, OTHER, Chat
 
 
 async def _published(chat: Chat, text: str) -> str:
@@ -210,4 +211,20 @@ async def test_isolation_by_the_tracked_row_even_if_the_api_would_answer(chat: C
 
     await chat.core.db.run(move)
     e = chat.error(await chat.status(other_pid, channel=OTHER))
+    assert e.title == "Post not found"
+
+
+async def test_approve_and_reject_by_command(chat: Chat) -> None:
+    chat.ok(await chat.post('x "One"', channel="C_REVIEW"))
+    one = await chat.last_tracked("C_REVIEW")
+    out = await chat.run("social", f"approve {one}", channel="C_REVIEW", user=BOB)
+    assert out.replies and not isinstance(out.replies[0], ErrorReply)
+    assert (await chat.core.clients.for_workspace("main").get_post(one)).status != "draft"
+    chat.ok(await chat.post('x "Two"', channel="C_REVIEW"))
+    two = await chat.last_tracked("C_REVIEW")
+    await chat.run("social", f"reject {two} off-brand", channel="C_REVIEW", user=BOB)
+    card = chat.card(await chat.status(two, channel="C_REVIEW"))
+    assert any("rejected" in h for h in card.history)
+    # another workspace cannot decide it
+    e = chat.error(await chat.social(f"approve {two}", channel=OTHER, user=BOB))
     assert e.title == "Post not found"
