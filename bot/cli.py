@@ -40,6 +40,43 @@ def build_parser() -> argparse.ArgumentParser:
     sb.add_argument("--fail", action="append", default=[], metavar="PLATFORM")
     sb.add_argument("--timezone", default="UTC", metavar="ZONE")
     sb.add_argument("--db", default=None, metavar="FILE")
+    faults = sb.add_argument_group("fault injection (for testing the bot's resilience)")
+    faults.add_argument(
+        "--fault-5xx",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="answer this fraction of requests with a 5xx (0..1)",
+    )
+    faults.add_argument(
+        "--fault-timeout",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="time out this fraction of requests (0..1)",
+    )
+    faults.add_argument("--fault-timeout-mode", choices=["hang", "close"], default="hang")
+    faults.add_argument(
+        "--slow",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="delay every answer by this many seconds",
+    )
+    faults.add_argument("--seed", type=int, default=0, help="seed of the fault dice")
+    faults.add_argument(
+        "--rate-limit",
+        type=int,
+        default=120,
+        metavar="N",
+        help="requests per minute per key (default 120, as the real API)",
+    )
+    faults.add_argument(
+        "--accounts",
+        default=None,
+        metavar="FILE",
+        help="JSON array of connected accounts (default: one per platform)",
+    )
 
     demo = sub.add_parser("demo", help="sandbox + bot + console adapter, no account needed")
     demo.add_argument("--wait", type=float, default=30.0, metavar="SECONDS")
