@@ -69,6 +69,7 @@ class Tok:
     end: int
     key: str = ""  # opt: canonical name, or "caption@<platform>" / "time@<platform>"
     attached: bool = False  # opt: the value was written with the key
+    quoted: bool = False  # opt: … in quotes
 
 
 def _key(raw: str, sep: str, quoted: bool) -> str | None:
@@ -140,12 +141,13 @@ def tokenize(text: str) -> list[Tok]:
                 )
             j = m.end()
             if m.group(2):  # --key=value
-                if j < n and text[j] == '"':
+                quoted = j < n and text[j] == '"'
+                if quoted:
                     value, j = _quoted(text, j)
                 else:
                     e = _run(text, j)
                     value, j = text[j:e], e
-                toks.append(Tok("opt", value, i, j, key=key, attached=True))
+                toks.append(Tok("opt", value, i, j, key=key, attached=True, quoted=quoted))
             else:
                 toks.append(Tok("opt", "", i, j, key=key))
             i = j
@@ -155,7 +157,7 @@ def tokenize(text: str) -> list[Tok]:
             key = _key(m.group(1), m.group(2), True)
             if key is not None:
                 value, j = _quoted(text, m.end() - 1)
-                toks.append(Tok("opt", value, i, j, key=key, attached=True))
+                toks.append(Tok("opt", value, i, j, key=key, attached=True, quoted=True))
                 i = j
                 continue
         m = _BARE_KEY.match(text, i)
@@ -189,26 +191,25 @@ def _is_url(word: str) -> bool:
 
 
 def _thread(text: str, toks: list[Tok], i: int, first: str | None) -> tuple[list[str], int]:
-    """Segments of a thread option whose tokens start at ``toks[i]``; returns (segments, next)."""
-    groups: list[list[Tok]] = [[]]
-    segs_first = [first] if first is not None else []
+    """Segments of a thread option whose tokens start at ``toks[i]``; returns (segments, next).
+
+    ``thread:"a" | "b"`` / ``--thread "a" "b"`` / ``thread: a | b``: groups split by ``|``; a
+    group of quoted strings gives one segment each, a group of words one segment.
+    """
+    segments = [first] if first is not None else []
     if first is not None and not (i < len(toks) and toks[i].kind in ("pipe", "quoted")):
-        return segs_first, i
+        return segments, i
+    groups: list[list[Tok]] = [[]]
     while i < len(toks) and toks[i].kind != "opt" and not _is_draft(toks[i]):
         if toks[i].kind == "pipe":
             groups.append([])
         else:
             groups[-1].append(toks[i])
         i += 1
-    segments = list(segs_first)
-    for gi, g in enumerate(groups):
-        if not g:
-            if gi == 0 and segs_first:
-                continue
-            continue
-        if all(t.kind == "quoted" for t in g):
+    for g in groups:
+        if g and all(t.kind == "quoted" for t in g):
             segments.extend(t.text for t in g)
-        else:
+        elif g:
             segments.append(_span(text, g))
     return [s.strip() for s in segments if s.strip()], i
 
@@ -353,7 +354,7 @@ def parse(
             _apply(spec, t.key, value)
             continue
         gather = t.key in _GATHER or t.key.startswith(("caption@", "time@"))
-        if not t.attached or (gather and t.kind == "opt" and text[t.end - 1 : t.end] != '"'):
+        if not t.attached or (gather and not t.quoted):
             taken: list[Tok] = []
             if not t.attached and i < len(toks) and toks[i].kind in ("word", "quoted"):
                 taken.append(toks[i])

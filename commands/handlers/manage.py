@@ -18,7 +18,7 @@ from commands.handlers.post import read_spec
 from commands.handlers.status import tracked
 from commands.publish import cover_offset, platform_keys, post_type
 from commands.render import preview, status_word
-from commands.targets import account_label, platform_label
+from commands.targets import account_label, platform_label, resolve
 from commands.times import format_when, parse_when
 from commands.types import Confirmation, Field, Reply, Tone
 
@@ -179,12 +179,18 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
                 if cover is not None:
                     cover_id = (await media_mod.upload(client, [cover]))[0]
 
+    account_ids = None
+    if spec.targets:
+        all_accounts = list(accounts.values())
+        account_ids = tuple(
+            a.account_id for a in resolve(spec.targets, all_accounts, ctx.config.aliases, ())
+        )
     send_time = not pending  # a pending approval keeps its time on the card (no activation)
     update = PostUpdate(
         content=spec.caption,
         post_type=pt,
         media_ids=media_ids,
-        account_ids=None,
+        account_ids=account_ids,
         scheduled_at=when if send_time else None,
         publish_now=publish_now and send_time,
         platform_content=captions or None,

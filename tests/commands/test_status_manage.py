@@ -131,6 +131,19 @@ async def test_edit_caption_and_time_of_a_scheduled_post(chat: Chat) -> None:
     assert api["scheduledAt"].startswith("2026-06-02T08:00:00")
 
 
+async def test_edit_retargets_and_takes_structured_options(chat: Chat) -> None:
+    pid = chat.post_id(await chat.schedule('x "Old" tomorrow 9am'))
+    chat.ok(await chat.social(f"edit {pid} to:x,li"))
+    client = chat.core.clients.for_workspace("main")
+    assert (await client.get_post(pid)).account_ids == ("acc_x_1", "acc_li_1")
+    opts = [("what", "edit"), ("id", pid), ("caption", "From Discord"), ("when", "friday")]
+    r = chat.ok(await chat.social(options=opts))
+    assert ("When", "Fri 5 Jun 2026 09:00 Europe/Berlin (07:00 UTC)") in [
+        (f.name, f.value) for f in r.fields
+    ]
+    assert (await client.get_post(pid)).content == "From Discord"
+
+
 async def test_edit_activates_a_draft(chat: Chat) -> None:
     pid = chat.post_id(await chat.post('x "Draft" draft'))
     r = chat.ok(await chat.social(f'edit {pid} when:"tomorrow 9am"'))
