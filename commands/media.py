@@ -306,10 +306,15 @@ async def upload(client: SocialClient, sources: Sequence[Source]) -> list[str]:
             ids.append(mid)
             fresh.append(mid)
     except BaseException:
-        for mid in fresh:
-            try:
-                await client.delete_media(mid)
-            except Exception:
-                log.warning("could not remove uploaded media %s after a failure", mid)
+        await discard(client, fresh)
         raise
     return ids
+
+
+async def discard(client: SocialClient, media_ids: Sequence[str]) -> None:
+    """Best effort: remove media uploaded for a post that was then not created."""
+    for mid in media_ids:
+        try:
+            await client.delete_media(mid)
+        except Exception:
+            log.warning("could not remove uploaded media %s after a failure", mid)

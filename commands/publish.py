@@ -16,7 +16,7 @@ from datetime import datetime
 import sqlite_utils
 
 from bot import approvals, tracking
-from bot.api.errors import ApiError
+from bot.api.errors import AmbiguousCreateError, ApiError
 from bot.api.models import Account, Article, NewPost, Platform, PostType, ThreadSegment
 from bot.platforms import auto_post_type, platform_by_name
 from commands import media as media_mod
@@ -103,7 +103,7 @@ class Timing:
 
 
 def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account, ...]) -> Timing:
-    now = ctx.now()
+    """When it goes out: a draft, now (/post), or the times read from the text (/schedule)."""
     schedules = {
         p: _when(t, ctx, f"the {platform_label(p)} time")
         for p, t in platform_keys(spec.times, "times").items()
@@ -124,7 +124,6 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    assert main > now
     return Timing(False, main, schedules, False)
 
 
@@ -139,33 +138,6 @@ def _when(text: str, ctx: Context, what: str) -> datetime:
             hint=e.hint,
             field="when" if what == "the time" else "times",
         ) from None
-
-
-def _draft(
-    spec: PostSpec,
-    pt: PostType,
-    caption: str,
-    captions: dict[Platform, str],
-    sources: list[media_mod.Source],
-    cover: media_mod.Source | None,
-    offset: int | None,
-    thread: tuple[str, ...],
-    timing_: Timing,
-) -> Draft:
-    return Draft(
-        post_type=pt,
-        caption=caption,
-        captions=captions,
-        media=tuple(s.info for s in sources),
-        thread=thread,
-        article_url=spec.article,
-        link=spec.link,
-        cover=cover.info if cover else None,
-        cover_offset_ms=offset,
-        privacy=spec.privacy.lower() if spec.privacy else None,
-        document_title=spec.document_title,
-        schedules=timing_.schedules,
-    )
 
 
 async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Reply, ...]:
@@ -219,7 +191,20 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             pt = PostType.ARTICLE
         else:
             pt = auto_post_type(kinds)
-        draft = _draft(spec, pt, caption, captions, sources, cover, offset, tuple(thread), when)
+        draft = Draft(
+            post_type=pt,
+            caption=caption,
+            captions=captions,
+            media=tuple(s.info for s in sources),
+            thread=tuple(thread),
+            article_url=spec.article,
+            link=spec.link,
+            cover=cover.info if cover else None,
+            cover_offset_ms=offset,
+            privacy=spec.privacy.lower() if spec.privacy else None,
+            document_title=spec.document_title,
+            schedules=when.schedules,
+        )
         found = problems(draft, targets)
         if found:
             raise ValidationFailed(
@@ -230,6 +215,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         with api_errors(ctx.action("upload the media", "media:write", "nothing was posted")):
             media_ids = await media_mod.upload(client, sources)
             cover_ids = await media_mod.upload(client, [cover]) if cover else []
+    uploaded = [*media_ids, *cover_ids]
 
     segments: tuple[ThreadSegment, ...] = ()
     if pt is PostType.THREAD:
@@ -279,12 +265,20 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         try:
             return await approvals.submit(ctx.core, request, policy)
         except ApiError as e:
+            if not isinstance(e, AmbiguousCreateError):
+                await media_mod.discard(client, uploaded)
             raise translate(
                 e, ctx.action("save the post for approval", "posts:write", "nothing was posted")
             ) from e
 
-    with api_errors(ctx.action("create the post", "posts:write", "nothing was posted")):
+    try:
         created = await client.create_post(new_post)
+    except ApiError as e:
+        if not isinstance(e, AmbiguousCreateError):  # it may exist, and need its media
+            await media_mod.discard(client, uploaded)
+        raise translate(
+            e, ctx.action("create the post", "posts:write", "nothing was posted")
+        ) from e
     post = created.post
     times = when.times()
     inv = ctx.inv

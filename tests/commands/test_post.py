@@ -322,6 +322,17 @@ async def test_api_422_becomes_a_specific_reply(
     assert "Instagram requires media" in e.problems[0]
 
 
+async def test_media_of_a_refused_post_is_removed(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(publish, "problems", lambda draft, targets: [])
+    url = chat.media_url("photo.jpg")
+    e = chat.error(await chat.post(f'x,ig "a" media:{url} media:{url} media:{url}'))
+    assert "The Social API refused" in e.title  # X takes no carousel
+    assert len(chat.api_calls("POST", "/v1/media/upload-url")) == 3
+    assert await chat.core.clients.for_workspace("main").list_media() == []
+
+
 async def test_api_unavailable_says_nothing_was_posted(chat: Chat) -> None:
     chat.sandbox.faults.error_rate = 1.0
     e = chat.error(await chat.post('x "hello"'))
