@@ -163,6 +163,12 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         if found:
             raise ValidationFailed(problems=found, hint="Nothing was changed.")
 
+    account_ids = None
+    if spec.targets:
+        all_accounts = list(accounts.values())
+        account_ids = tuple(
+            a.account_id for a in resolve(spec.targets, all_accounts, ctx.config.aliases, ())
+        )
     media_ids: tuple[str, ...] | None = None
     cover_id: str | None = None
     if spec.media or ctx.inv.attachments or spec.cover:
@@ -179,12 +185,6 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
                 if cover is not None:
                     cover_id = (await media_mod.upload(client, [cover]))[0]
 
-    account_ids = None
-    if spec.targets:
-        all_accounts = list(accounts.values())
-        account_ids = tuple(
-            a.account_id for a in resolve(spec.targets, all_accounts, ctx.config.aliases, ())
-        )
     send_time = not pending  # a pending approval keeps its time on the card (no activation)
     update = PostUpdate(
         content=spec.caption,
