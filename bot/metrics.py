@@ -26,7 +26,7 @@ ANNOUNCEMENTS = Counter(
 )
 API_REQUESTS = Counter(
     "socialbot_api_requests_total",
-    "Social API requests, by endpoint and HTTP status (or 'error' for transport failures)",
+    "Social API requests, by endpoint (method and path template, ids as {id}) and HTTP status (or 'error' for transport failures)",
     ["endpoint", "status"],
     registry=REGISTRY,
 )

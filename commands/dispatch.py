@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import sqlite_utils
 
-from bot import approvals
+from bot import approvals, metrics
 from bot.core import Core
 from commands import options as opt
 from commands.context import Context
@@ -184,19 +184,42 @@ async def _guarded(
     context: dict[str, object],
     run: Callable[[], Awaitable[tuple[Reply, ...]]],
 ) -> Outcome:
+    name = _metric_name(kind, context)
     try:
         if not await _claim(core, kind, platform, delivery_id):
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
+            metrics.COMMANDS.labels(name, "duplicate").inc()
             return Outcome(duplicate=True)
-        return Outcome(await run())
+        out = Outcome(await run())
+        outcome = "ok"
+        if any(isinstance(r, ErrorReply) and r.reference is not None for r in out.replies):
+            outcome = "error"  # a handler that answered with its own apology
+        elif any(isinstance(r, ErrorReply) for r in out.replies):
+            outcome = "user_error"
+        metrics.COMMANDS.labels(name, outcome).inc()
+        return out
     except UserError as e:
         log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
+        metrics.COMMANDS.labels(name, "user_error").inc()
         return Outcome((e.reply(),))
     except Exception:
         reference = secrets.token_hex(4)
         details = " ".join(f"{k}={v}" for k, v in context.items())
         log.exception("%s failed (ref %s) %s delivery=%s", kind, reference, details, delivery_id)
+        metrics.COMMANDS.labels(name, "error").inc()
         return Outcome((apology(reference),))
+
+
+_METRIC_COMMANDS = frozenset({"post", "schedule", "status", "social"})
+
+
+def _metric_name(kind: str, context: dict[str, object]) -> str:
+    """The ``command`` label: post/schedule/status/social, reaction, button, or other (the
+    platform sends the command name: never an unbounded label value)."""
+    if kind != "command":
+        return kind
+    name = str(context.get("command", "")).strip().lower().lstrip("/")
+    return name if name in _METRIC_COMMANDS else "other"
 
 
 async def dispatch(core: Core, inv: Invocation) -> Outcome:

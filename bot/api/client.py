@@ -26,6 +26,7 @@ import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -63,6 +64,7 @@ from bot.api.reconcile import PostFingerprint, find_candidates
 from bot.api.retry import RetryPolicy, may_have_been_sent, parse_retry_after
 from bot.api.sanitize import install_httpx_log_redaction
 from bot.clock import Clock, SystemClock
+from bot.metrics import API_429, API_REQUESTS
 from bot.secret import Secret
 
 AuthScheme = Literal["x-api-key", "bearer"]
@@ -94,6 +96,7 @@ class _Shared:
     limiter: RateLimiter
     created_ids: set[str] = field(default_factory=set)  # post ids this client family created
     closed: bool = False
+    last_success: datetime | None = None  # of any 2xx answer (for /readyz)
 
 
 class SocialClient:
@@ -146,6 +149,11 @@ class SocialClient:
     def limiter(self) -> RateLimiter:
         """The key's process-wide limiter (shared with every client of the same key)."""
         return self._shared.limiter
+
+    @property
+    def last_success(self) -> datetime | None:
+        """When this client family last got a 2xx answer (None: not yet)."""
+        return self._shared.last_success
 
     @property
     def budget_share(self) -> float:
@@ -226,6 +234,7 @@ class SocialClient:
                 if slot is not None:
                     slot.done()
             if failure is not None:
+                API_REQUESTS.labels(endpoint_template(method, path), "error").inc()
                 elapsed = self._clock.monotonic() - started
                 log.debug(
                     "social api %s %s -> %s attempt=%d duration_ms=%.1f",
@@ -246,9 +255,13 @@ class SocialClient:
                 "social api %s %s -> %d attempt=%d duration_ms=%.1f",
                 method, path, resp.status_code, attempt_no, elapsed * 1000,
             )  # fmt: skip
+            API_REQUESTS.labels(endpoint_template(method, path), str(resp.status_code)).inc()
             if 200 <= resp.status_code < 300:
+                self._shared.last_success = self._clock.now()
                 return self._json_object(method, path, resp)
             error = self._error(resp)
+            if resp.status_code == 429:
+                API_429.inc()
             if isinstance(error, RateLimited) and resp.status_code == 429:
                 # Rejected before processing: safe to repeat any request, creates included.
                 # The pause applies to the whole key, even if this caller now gives up.
@@ -574,6 +587,24 @@ class SocialClient:
     async def openapi(self) -> dict[str, Any]:
         """The OpenAPI document (no auth, not counted against the key's budget)."""
         return await self._call("GET", "/v1/openapi.json", auth=False)
+
+
+_COLLECTIONS = frozenset({"posts", "accounts", "media"})
+
+
+def endpoint_template(method: str, path: str) -> str:
+    """A request's endpoint for metrics, ids replaced: ``GET /v1/posts/p_123/status`` →
+    ``GET /v1/posts/{id}/status`` (never a raw id, so the label set stays small)."""
+    out: list[str] = []
+    after_collection = False
+    for seg in path.split("?", 1)[0].strip("/").split("/"):
+        if after_collection and seg != "upload-url":
+            out.append("{id}")
+            after_collection = False
+        else:
+            out.append(seg)
+            after_collection = seg in _COLLECTIONS
+    return f"{method} /" + "/".join(out)
 
 
 def _seg(value: str) -> str:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from bot import tracking
+from bot import metrics, tracking
 from bot.api.errors import ApiError, NotFound
 from bot.api.models import NewPost, PostStatus, PostUpdate
 from bot.approvals import store
@@ -500,6 +500,7 @@ async def _activate(core: Core, card: store.CardRow, user: User) -> Outcome:
         tracking.set_status(sdb, card.post_id, status, scheduled_at=first, last_due_at=last)
 
     await core.db.transaction(done)
+    metrics.APPROVALS.labels("approved").inc()
     fresh = await _refresh_card(core, card.id)
     approvers = await core.db.run(lambda sdb: store.votes(sdb, card.id))
     by = ", ".join(mention(v.user_id) for v in approvers) or mention(user.id)
@@ -707,6 +708,7 @@ async def _reject(
         tracking.set_status(sdb, claimed.post_id, PostStatus.CANCELED.value)
 
     await core.db.transaction(done)
+    metrics.APPROVALS.labels("rejected").inc()
     fresh = await _refresh_card(core, card.id)
     await _tell_requester(
         core,
@@ -848,6 +850,7 @@ async def _expire(core: Core, card: store.CardRow, now: datetime) -> bool:
 
     if not await core.db.transaction(close):
         return False
+    metrics.APPROVALS.labels("expired").inc()
     await _delete_draft(core, card)
     fresh = await _refresh_card(core, card.id)
     await _tell_requester(
@@ -926,6 +929,8 @@ async def _recover(core: Core, card: store.CardRow, now: datetime) -> None:
 
     if not await core.db.transaction(finish):
         return
+    if target in (store.APPROVED, store.REJECTED):  # a decision finished after a restart
+        metrics.APPROVALS.labels("approved" if target == store.APPROVED else "rejected").inc()
     fresh = await _refresh_card(core, card.id)
     if target == store.PENDING:
         await _tell_requester(
