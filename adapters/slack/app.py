@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
+import aiohttp
 import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -75,6 +76,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SLACK_API = "https://slack.com/api/"
 CHOICES_TTL = 300.0
+DEFAULT_CONCURRENCY = 8
 # Commands whose request gets an in-channel message (the thread its announcements go under).
 THREADED = frozenset({"post", "schedule"})
 
@@ -208,6 +210,7 @@ class SlackAdapter:
         dispatcher: Dispatcher | None = None,
         http: httpx.AsyncClient | None = None,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
+        max_concurrent: int = DEFAULT_CONCURRENCY,
     ) -> None:
         token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
         if client is None:
@@ -236,6 +239,10 @@ class SlackAdapter:
             core.clock, CHOICES_TTL
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        # Work behind acks runs at most this many at a time: a burst of commands queues up
+        # cheaply instead of crowding the event loop that has to answer the next acks.
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._session: aiohttp.ClientSession | None = None
         self.signing_secret_set = bool(settings.slack_signing_secret)
         # Bolt's own client: no token (the token comes from ``authorize``), same base URL and
         # retry handlers, so request-scoped clients honour SLACK_API_URL too.
@@ -247,6 +254,7 @@ class SlackAdapter:
             if settings.slack_signing_secret
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
+        self._bolt_client = bolt_client
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
@@ -291,10 +299,29 @@ class SlackAdapter:
         self.app.action(ACTION_REJECT)(on_button)
         self.app.error(on_error)
 
-    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name=name)
+    async def start(self) -> None:
+        """Check the token (auth.test) and open one HTTP session for every Web API call.
+        The runner helpers call this; without it each call opens its own connection."""
+        await self.identity.load()
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+            self.client.session = self._session
+            self._bolt_client.session = self._session
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str, *, urgent: bool = False) -> None:
+        """Run ``coro`` in the background, tracked; ``urgent`` skips the queue (views.open must
+        happen within the trigger_id's 3 s whatever else is running)."""
+        work = coro if urgent else self._slotted(coro)
+        task = asyncio.get_running_loop().create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    async def _slotted(self, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            async with self._slots:
+                await coro
+        finally:
+            coro.close()  # canceled while queued: it never started
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -320,6 +347,10 @@ class SlackAdapter:
                 t.cancel()
         if self._owns_http:
             await self._http.aclose()
+        if self._session is not None:
+            self.client.session = self._bolt_client.session = None
+            await self._session.close()
+            self._session = None
         if self.core.ports.get(PLATFORM) is self.port:
             del self.core.ports[PLATFORM]
 
@@ -329,7 +360,7 @@ class SlackAdapter:
         cmd = SlashCommand.from_body(body)
         await ack()
         if cmd.command in THREADED and not cmd.text.strip() and cmd.trigger_id:
-            self.spawn(self._open_compose(cmd), name=f"slack {cmd.slash} form")
+            self.spawn(self._open_compose(cmd), name=f"slack {cmd.slash} form", urgent=True)
             return
         origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
         self.spawn(self._run_command(cmd, origin), name=f"slack {cmd.slash}")
@@ -552,6 +583,7 @@ def build_slack_adapter(
     dispatcher: Dispatcher | None = None,
     http: httpx.AsyncClient | None = None,
     max_upload_bytes: int = DEFAULT_MAX_BYTES,
+    max_concurrent: int = DEFAULT_CONCURRENCY,
 ) -> SlackAdapter:
     return SlackAdapter(
         core,
@@ -560,6 +592,7 @@ def build_slack_adapter(
         dispatcher=dispatcher,
         http=http,
         max_upload_bytes=max_upload_bytes,
+        max_concurrent=max_concurrent,
     )
 
 

@@ -29,7 +29,7 @@ async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
     adapter = adapter_of(app)
     if not adapter.signing_secret_set:
         raise ConfigError("SLACK_SIGNING_SECRET is not set (required to receive Slack over HTTP)")
-    await adapter.identity.load()
+    await adapter.start()
     runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -47,7 +47,7 @@ async def start_socket_mode(
     if not token:
         raise ConfigError("SLACK_APP_TOKEN is not set (required for Socket Mode)")
     adapter = adapter_of(app)
-    await adapter.identity.load()
+    await adapter.start()
     if web_client is None:
         web_client = AsyncWebClient(base_url=adapter.client.base_url)
     handler = AsyncSocketModeHandler(app, app_token=token, web_client=web_client)
