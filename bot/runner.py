@@ -62,6 +62,10 @@ class Running:
     health: Health
     http: web.AppRunner | None = None
     http_port: int | None = None
+    # Shutdown, in order: ``drains`` (stop taking work, finish in-flight commands), then
+    # ``stops`` (the notifier's outbox flush first, while the chat ports still work, then the
+    # adapters' connections).
+    drains: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -119,21 +123,26 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
         if settings.slack_app_token is not None:
             handler = await start_socket_mode(slack_app, settings.slack_app_token)
 
-            async def stop_socket() -> None:
+            async def drain_socket() -> None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
-                await adapter.aclose(SHUTDOWN_GRACE)
+                await _drain(adapter.idle())
 
-            running.stops.append(stop_socket)
+            running.drains.append(drain_socket)
             health.add("slack", _const(True, "socket mode connected"))
         else:
             await adapter.identity.load()
             web_app = slack_app.web_app(path=EVENTS_PATH)
 
-            async def stop_slack_http() -> None:
-                await adapter.aclose(SHUTDOWN_GRACE)
+            async def drain_slack_http() -> None:
+                await _drain(adapter.idle())
 
-            running.stops.append(stop_slack_http)
+            running.drains.append(drain_slack_http)
             health.add("slack", _const(True, f"HTTP mode at {EVENTS_PATH}"))
+
+        async def close_slack() -> None:
+            await adapter.aclose(SHUTDOWN_GRACE)
+
+        running.stops.append(close_slack)
 
     if settings.discord_bot_token is not None:
         from adapters.discord.client import close_discord, create_discord_client, start_discord
@@ -182,8 +191,9 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
     async def stop_notifier() -> None:
         await notifier.stop(SHUTDOWN_GRACE)
 
-    # Order matters: adapters drain their in-flight commands first, then the outbox flushes.
-    running.stops.append(stop_notifier)
+    # Order matters: adapters drain their in-flight commands first (``drains``), then the
+    # outbox flushes through the still-open chat ports, then the adapters close.
+    running.stops.insert(0, stop_notifier)
     return running
 
 
@@ -191,7 +201,7 @@ async def stop(running: Running) -> None:
     running.health.stopping = True
     for task in running.tasks:
         task.cancel()
-    for fn in running.stops:
+    for fn in [*running.drains, *running.stops]:
         try:
             await fn()
         except Exception:
@@ -216,6 +226,13 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await stop(running)
     return 0
+
+
+async def _drain(idle: Awaitable[None]) -> None:
+    try:
+        await asyncio.wait_for(idle, SHUTDOWN_GRACE)
+    except TimeoutError:
+        log.warning("shutdown: commands still running after %.0f s", SHUTDOWN_GRACE)
 
 
 def _const(ok: bool, detail: str) -> Callable[[], Awaitable[tuple[bool, str]]]:

@@ -32,6 +32,7 @@ import sqlite_utils
 
 from bot import approvals, metrics
 from bot.core import Core
+from bot.logs import request_id
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
@@ -185,6 +186,24 @@ async def _guarded(
     run: Callable[[], Awaitable[tuple[Reply, ...]]],
 ) -> Outcome:
     name = _metric_name(kind, context)
+    # Log lines of this delivery carry its id (unless the adapter already set one).
+    token = request_id.set(delivery_id[:80]) if request_id.get() is None else None
+    try:
+        return await _run_guarded(core, kind, platform, delivery_id, context, run, name)
+    finally:
+        if token is not None:
+            request_id.reset(token)
+
+
+async def _run_guarded(
+    core: Core,
+    kind: str,
+    platform: str,
+    delivery_id: str,
+    context: dict[str, object],
+    run: Callable[[], Awaitable[tuple[Reply, ...]]],
+    name: str,
+) -> Outcome:
     try:
         if not await _claim(core, kind, platform, delivery_id):
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
@@ -197,6 +216,7 @@ async def _guarded(
         elif any(isinstance(r, ErrorReply) for r in out.replies):
             outcome = "user_error"
         metrics.COMMANDS.labels(name, outcome).inc()
+        log.info("%s %s handled: %s", kind, name, outcome)
         return out
     except UserError as e:
         log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
