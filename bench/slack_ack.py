@@ -275,10 +275,11 @@ async def run(n: int, concurrency: int, stub: bool, rounds: int) -> int:
             async with bot_app(slack_url, Path(tmp), stub) as (bot_url, adapter):
                 per = max(1, n // rounds)
                 for r in range(rounds):
-                    await adapter.idle()  # type: ignore[attr-defined]
+                    if stub:  # with the real API the queue drains at 120 calls/min: don't wait
+                        await adapter.idle()  # type: ignore[attr-defined]
                     order = [(bare, bare_url), (bot, bot_url)][:: 1 if r % 2 == 0 else -1]
                     for result, url in order:
-                        if result is bare:
+                        if result is bare and stub:
                             await adapter.idle()  # type: ignore[attr-defined]
                         part = await fire(url, per, concurrency, response_url, result.name)
                         result.latencies += part.latencies

@@ -96,29 +96,28 @@ class Dispatcher(Protocol):
 
 
 class CommandLayer:
-    """``commands.dispatch`` / ``commands.complete``, looked up at call time."""
+    """``commands.dispatch`` / ``commands.complete`` (imported when the adapter is built, not on
+    the first command: that import alone takes ~0.1 s of event-loop time)."""
+
+    def __init__(self) -> None:
+        from commands import complete, dispatch
+
+        self._dispatch = dispatch
+        self._complete = complete
 
     async def dispatch(self, core: Core, inv: Invocation) -> Outcome:
-        from commands.dispatch import dispatch
-
-        return await dispatch(core, inv)
+        return await self._dispatch.dispatch(core, inv)
 
     async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:
-        from commands.dispatch import dispatch_reaction
-
-        return await dispatch_reaction(core, event)
+        return await self._dispatch.dispatch_reaction(core, event)
 
     async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome:
-        from commands.dispatch import dispatch_button
-
-        return await dispatch_button(core, event)
+        return await self._dispatch.dispatch_button(core, event)
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
     ) -> list[Choice]:
-        from commands.complete import target_choices
-
-        return await target_choices(core, platform, team, channel, typed)
+        return await self._complete.target_choices(core, platform, team, channel, typed)
 
 
 def quick_check(options: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -303,10 +302,23 @@ class SlackAdapter:
         """Check the token (auth.test) and open one HTTP session for every Web API call.
         The runner helpers call this; without it each call opens its own connection."""
         await self.identity.load()
+        await self._warm()
         if self._session is None:
             self._session = aiohttp.ClientSession()
             self.client.session = self._session
             self._bolt_client.session = self._session
+
+    async def _warm(self) -> None:
+        """One-time costs paid before the first command rather than during it: the API
+        clients (an SSL context each) and the date parser's language data (~2 s)."""
+        for name, ws in self.core.settings.workspaces.items():
+            if ws.key is not None:
+                self.core.clients.for_workspace(name)
+        try:
+            from commands import times
+        except ImportError:  # pragma: no cover
+            return
+        await asyncio.to_thread(times.warm)
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str, *, urgent: bool = False) -> None:
         """Run ``coro`` in the background, tracked; ``urgent`` skips the queue (views.open must
