@@ -123,14 +123,15 @@ class BotProcess:
         return await self.wait(deadline)
 
     async def _finish(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
         await asyncio.wait_for(self._reader, 10)
         if self.proc.stdout is not None:
             self.stdout = (await self.proc.stdout.read()).decode("utf-8", "replace")
-        if not self._scanned:
-            self._scanned = True
-            scanner = session_scanner()
-            scanner.add_text(f"{self.name} stderr", self.stderr)
-            scanner.add_text(f"{self.name} stdout", self.stdout)
+        scanner = session_scanner()
+        scanner.add_text(f"{self.name} stderr", self.stderr)
+        scanner.add_text(f"{self.name} stdout", self.stdout)
 
     async def close(self) -> None:
         """Make sure the process is gone (teardown)."""

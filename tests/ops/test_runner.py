@@ -21,8 +21,9 @@ from bot.notifier import outbox, render
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 from commands.types import Announcement, Destination, TargetLine
+from tests.discord.fake_discord import GUILD_ID, FakeDiscord
 from tests.ops.harness import BotProcess, eventually
-from tests.secrets import OPS_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_BOT_TOKEN
+from tests.secrets import DISCORD_BOT_TOKEN, OPS_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_BOT_TOKEN
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import FORM, SlackDriver, slash
 
@@ -279,3 +280,36 @@ def _async_get_response(http: httpx.AsyncClient, url: str) -> Any:
         return await http.get(url)
 
     return probe
+
+
+async def test_discord_only_serves_health_on_the_health_port(
+    world: World, procs: list[BotProcess]
+) -> None:
+    discord = await FakeDiscord().start()
+    try:
+        env = world.env(
+            DISCORD_BOT_TOKEN=DISCORD_BOT_TOKEN,
+            DISCORD_API_URL=discord.api_url,
+            DISCORD_GATEWAY_URL=discord.gateway_url,
+            DISCORD_GUILD_IDS=GUILD_ID,
+        )
+        for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"):
+            del env[name]
+        bot = await start_bot(
+            procs, env, "run", "--host", "127.0.0.1", "--port", "1", "--health-port", "0"
+        )
+        port = await bot.health_port()
+        base = f"http://127.0.0.1:{port}"
+        r = await eventually(
+            _async_get_response(world.http, f"{base}/readyz"),
+            lambda r: r.status_code == 200,
+            what="discord ready",
+        )
+        checks = r.json()["checks"]
+        assert checks["discord"] == {"ok": True, "detail": "gateway connected"}
+        assert "slack" not in checks
+        assert discord.identify is not None  # it really logged in to the fake gateway
+        assert await bot.terminate(GRACE + 5) == 0, bot.stderr
+        assert DISCORD_BOT_TOKEN not in bot.stderr
+    finally:
+        await discord.stop()

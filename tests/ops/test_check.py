@@ -1,0 +1,109 @@
+"""``socialbot check`` as a subprocess against the sandbox and the fake Slack: one line per check,
+a plain-words fix on each FAIL, exit 1 on any failure, never a secret in the output."""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from tests.ops.harness import run_cli
+from tests.secrets import KNOWN, OPS_SIGNING_SECRET, SLACK_BOT_TOKEN
+from tests.slack.fake_slack import FakeSlack
+
+KEY = "sk_test_ops_two"
+WRONG = "sk_test_wrong"
+
+
+@dataclass
+class Services:
+    sandbox: Sandbox
+    fake: FakeSlack
+
+    def env(self, **over: str) -> dict[str, str]:
+        env = {
+            "SOCIAL_API_URL": self.sandbox.url,
+            "SOCIAL_API_KEY": KEY,
+            "SLACK_BOT_TOKEN": SLACK_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": OPS_SIGNING_SECRET,
+            "SLACK_API_URL": self.fake.url,
+        }
+        env.update(over)
+        return env
+
+
+@pytest.fixture
+async def services() -> AsyncIterator[Services]:
+    fake = await FakeSlack().start()
+    async with start_sandbox(SandboxOptions(keys=(KEY,), demo_key=False)) as sandbox:
+        try:
+            yield Services(sandbox, fake)
+        finally:
+            await fake.stop()
+
+
+def check_lines(stdout: str) -> dict[str, tuple[bool, str]]:
+    out: dict[str, tuple[bool, str]] = {}
+    for line in stdout.splitlines():
+        m = re.fullmatch(r"(ok  |FAIL)  ([^:]+): (.+)", line)
+        assert m, f"not a check line: {line!r}"
+        out[m.group(2)] = (m.group(1) == "ok  ", m.group(3))
+    return out
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        for secret in (*KNOWN, KEY, WRONG):
+            assert secret not in text, f"a secret ({secret[:6]}…) was printed"
+
+
+async def test_all_good_exits_0_with_one_line_per_check(services: Services) -> None:
+    rc, out, err = await run_cli(["check"], services.env(), name="socialbot check")
+    assert rc == 0, out + err
+    checks = check_lines(out)
+    assert list(checks) == [
+        "configuration",
+        "Social API (default)",
+        "Slack auth.test",
+        "Slack mode",
+    ]
+    assert all(ok for ok, _ in checks.values()), out
+    assert checks["Social API (default)"][1].startswith("8 connected account(s)")
+    assert "4 passed, 0 failed" in err
+    assert [c.method for c in services.fake.calls] == ["auth.test"]
+    assert_no_secret(out, err)
+
+
+async def test_wrong_key_and_token_fail_with_a_fix_and_exit_1(services: Services) -> None:
+    env = services.env(SOCIAL_API_KEY=WRONG, SLACK_BOT_TOKEN="xoxb-revoked-0000")
+    rc, out, err = await run_cli(["check"], env, name="socialbot check (wrong key)")
+    assert rc == 1
+    checks = check_lines(out)
+    ok, detail = checks["Social API (default)"]
+    assert not ok
+    assert "SOCIAL_API_KEY was refused (401)" in detail and "copied whole" in detail
+    ok, detail = checks["Slack auth.test"]
+    assert not ok
+    assert "not_authed" in detail and "reinstall the app" in detail
+    assert "2 passed, 2 failed" in err
+    assert_no_secret(out, err)
+    assert "xoxb-revoked" not in out + err
+
+
+async def test_unreachable_api_and_missing_chat_platform(services: Services) -> None:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}"
+    env = {"SOCIAL_API_URL": dead, "SOCIAL_API_KEY": KEY}
+    rc, out, err = await run_cli(["check"], env, name="socialbot check (unreachable)")
+    assert rc == 1
+    checks = check_lines(out)
+    ok, detail = checks["Social API (default)"]
+    assert not ok and f"cannot reach {dead}" in detail and "SOCIAL_API_URL" in detail
+    ok, detail = checks["chat platform"]
+    assert not ok and "SLACK_BOT_TOKEN" in detail
+    assert_no_secret(out, err)
