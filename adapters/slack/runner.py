@@ -1,8 +1,8 @@
 """Serving the Slack app: HTTP (Events API + interactivity at ``/slack/events``) or Socket Mode.
 
-    runner = await start_http(app, "0.0.0.0", 3000)      # …later: await runner.cleanup()
-    handler = await start_socket_mode(app, settings.slack_app_token, None)
-                                                          # …later: await handler.close_async()
+    runner = await start_http(app, "0.0.0.0", 3000)       # …later: await stop_http(app, runner)
+    handler = await start_socket_mode(app, settings.slack_app_token)
+                                                           # …later: await stop_socket_mode(app, handler)
 
 Both check the bot token first (auth.test), so Bolt knows the bot's own user id before the first
 event arrives and no request pays for that call before its ``ack()``.
@@ -53,3 +53,16 @@ async def start_socket_mode(
     handler = AsyncSocketModeHandler(app, app_token=token, web_client=web_client)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
+
+
+async def stop_http(app: AsyncApp, runner: web.AppRunner, grace: float = 10.0) -> None:
+    """Stop receiving, let the work behind earlier acks finish (up to ``grace`` s), close."""
+    await runner.cleanup()
+    await adapter_of(app).aclose(grace)
+
+
+async def stop_socket_mode(
+    app: AsyncApp, handler: AsyncSocketModeHandler, grace: float = 10.0
+) -> None:
+    await handler.close_async()  # type: ignore[no-untyped-call]
+    await adapter_of(app).aclose(grace)
