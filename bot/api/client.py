@@ -36,6 +36,7 @@ from bot.api.errors import (
     AmbiguousCreateError,
     ApiError,
     HttpError,
+    NotFound,
     RateLimited,
     ServerError,
     TransportError,
@@ -607,10 +608,17 @@ def endpoint_template(method: str, path: str) -> str:
     return f"{method} /" + "/".join(out)
 
 
+# Ids are opaque but short; a longer one cannot exist, and would make a URL the server (or
+# httpx, past 64 KB) refuses with something that is not an API answer.
+MAX_ID_LENGTH = 256
+
+
 def _seg(value: str) -> str:
     """One URL path segment (ids are opaque: quote everything)."""
     if not value:
         raise ValueError("empty id")
+    if len(value) > MAX_ID_LENGTH:
+        raise NotFound(404, "not_found", f"no such id ({len(value)} characters is too long)")
     return quote(value, safe="")
 
 
