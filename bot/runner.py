@@ -130,8 +130,13 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
             running.drains.append(drain_socket)
             health.add("slack", _const(True, "socket mode connected"))
         else:
+            from adapters.slack.guard import guarded_web_app
+
             await adapter.identity.load()
-            web_app = slack_app.web_app(path=EVENTS_PATH)
+            assert settings.slack_signing_secret is not None  # validate_for_run
+            web_app = guarded_web_app(
+                slack_app, settings.slack_signing_secret.reveal(), EVENTS_PATH
+            )
 
             async def drain_slack_http() -> None:
                 await _drain(adapter.idle())

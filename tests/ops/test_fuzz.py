@@ -1,0 +1,266 @@
+"""Fuzzing: hostile command texts through ``commands.dispatch``, and malformed Slack requests
+at the bot's HTTP endpoint.
+
+1. ``N_COMMANDS`` (10,000) seeded random invocations — odd Unicode, smart and unmatched quotes,
+   control characters, huge captions, option soup, random structured options — go through the
+   real ``dispatch`` in-process, with a real ``SocialClient`` against the in-process sandbox
+   (the texts that parse into a valid request reach it; most fail validation first). No
+   exception may escape, every invocation gets at least one reply with a title, and none is
+   the "something went wrong on my side" apology (an unexpected exception inside).
+2. ``N_SLACK`` (400) malformed bodies (broken JSON, wrong types, missing fields, huge bodies,
+   odd Unicode), each posted correctly signed and unsigned to the real Bolt app over aiohttp's
+   test server → never a 5xx, and unsigned ones always 401.
+
+Seeds are fixed (``FUZZ_SEED`` overrides), so a failure repeats; the failing input is printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.api.client import SocialClient
+from bot.api.ratelimit import LimiterRegistry
+from bot.clock import SystemClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.notifier.pacing import ChannelPacer
+from bot.sandbox import SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import media, times
+from commands.dispatch import dispatch
+from commands.types import Destination, ErrorReply, Invocation, MessageRef, Reply, User
+from tests.ops import fuzzgen
+from tests.secrets import OPS_SIGNING_SECRET, SLACK_BOT_TOKEN
+from tests.slack.fake_slack import FakeSlack
+from tests.slack.payloads import button_payload, event_payload, reaction, sign, slash_payload
+
+N_COMMANDS = 10_000
+N_SLACK = 400
+SEED = int(os.environ.get("FUZZ_SEED", "20261129"))
+KEY = "sk_test_ops_one"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_dateparser() -> None:
+    times.warm()
+
+
+@dataclass
+class NullPort:
+    platform: str = "slack"
+    sent: list[Reply] = field(default_factory=list)
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        self.sent.append(reply)
+        return MessageRef(self.platform, dest.channel, str(len(self.sent)))
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        return None
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
+        return None
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()
+
+
+@pytest.fixture
+async def core(tmp_path: Path) -> AsyncIterator[Core]:
+    # No rate limit on either side: thousands of calls must not wait for a window.
+    options = SandboxOptions(keys=(KEY,), publish_delay=0.5, demo_key=False, rate_limit=10**9)
+    async with start_sandbox(options) as sb:
+        settings = Settings(
+            api_url=sb.url,
+            db_path=str(tmp_path / "bot.db"),
+            workspaces={"main": Workspace("main", "KEY", key=Secret(KEY))},
+            bindings=(
+                ChannelBinding("slack", None, "C_MAIN", ChannelConfig(
+                    workspace="main", default_targets=("x",), aliases={"brand": ("ig", "fb")},
+                )),
+                ChannelBinding("slack", None, "C_REVIEW", ChannelConfig(
+                    workspace="main",
+                    approval=ApprovalPolicy(required=True, approvers=("U_BOB",), quorum=1),
+                )),
+            ),
+        )  # fmt: skip
+        clock = SystemClock()
+        db = await Database.open(settings.db_path)
+        clients = Clients(settings, clock)
+        unlimited = LimiterRegistry(limit=10**9)
+        # (an empty registry is falsy and SocialClient then falls back to the process-wide
+        # one: ``limiters or DEFAULT_LIMITERS`` — create the key's limiter first)
+        unlimited.for_key(Secret(KEY), clock)
+        clients.overrides["main"] = SocialClient(
+            sb.url, Secret(KEY), clock=clock, limiters=unlimited
+        )
+        c = Core(settings, db, clients, clock, ports={"slack": NullPort()})
+        try:
+            yield c
+        finally:
+            await clients.aclose()
+            await db.close()
+
+
+def _problem(reply: Reply) -> str | None:
+    title = getattr(reply, "title", None)
+    if not isinstance(title, str) or not title.strip():
+        return f"a reply without a title: {reply!r}"[:500]
+    if isinstance(reply, ErrorReply) and reply.reference is not None:
+        return f"an apology (unexpected exception inside): {reply.title}"
+    return None
+
+
+def _offline_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Media links answer 404 without touching the network (URL checks still run)."""
+
+    async def client(self: media.MediaSet) -> httpx.AsyncClient:
+        if self._http is None:
+
+            async def on_request(request: httpx.Request) -> None:
+                media.check_url(str(request.url), self._allow_private)
+
+            transport = httpx.MockTransport(lambda request: httpx.Response(404))
+            self._http = await self._stack.enter_async_context(
+                httpx.AsyncClient(transport=transport, event_hooks={"request": [on_request]})
+            )
+        return self._http
+
+    monkeypatch.setattr(media.MediaSet, "_client", client)
+
+
+async def test_ten_thousand_random_commands(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    _offline_media(monkeypatch)
+    rng = random.Random(SEED)
+    users = [User("U_ALICE", "alice"), User("U_BOB", "bob"), User("U_\u202e", "\u202e")]
+    channels = ["C_MAIN", "C_REVIEW", "C_UNBOUND"]
+    started = time.monotonic()
+    reached_api = 0
+    failures: list[str] = []
+    for i in range(N_COMMANDS):
+        inv = Invocation(
+            command=fuzzgen.command(rng),
+            text=fuzzgen.command_text(rng),
+            user=rng.choice(users),
+            platform="slack",
+            channel=rng.choice(channels),
+            delivery_id=f"fuzz-{SEED}-{i}",
+            team="T1",
+            thread=None,
+            user_tz=rng.choice([None, "Europe/Berlin", "Nowhere/Void", "UTC"]),
+            options=fuzzgen.options(rng),
+        )
+        try:
+            out = await asyncio.wait_for(dispatch(core, inv), 10)
+        except BaseException as e:
+            failures.append(f"#{i} raised {type(e).__name__}: {e} for {inv!r}"[:2000])
+            continue
+        if out.duplicate or not out.replies:
+            failures.append(f"#{i} got no reply for {inv!r}"[:2000])
+            continue
+        for reply in out.replies:
+            problem = _problem(reply)
+            if problem:
+                failures.append(f"#{i} {problem} for {inv!r}"[:2000])
+        if len(failures) >= 5:
+            break
+    elapsed = time.monotonic() - started
+    reached_api = len(await core.clients.for_workspace("main").list_posts())
+    print(f"fuzz: {N_COMMANDS} commands in {elapsed:.1f} s; {reached_api} posts created")
+    assert not failures, "\n".join(failures)
+    assert reached_api > 0, "no text reached the API: the generator is too timid"
+
+
+# ------------------------------------------------------------------ Slack HTTP endpoint
+
+
+def _templates(response_url: str) -> list[tuple[str, str, dict[str, Any]]]:
+    form = "application/x-www-form-urlencoded"
+    js = "application/json"
+    return [
+        ("command", form, slash_payload("/post", 'x "hi"', response_url)),
+        ("event", js, event_payload(reaction("U1", "white_check_mark", "C1", "1.2"), "Ev1")),
+        ("event", js, {"type": "url_verification", "challenge": "c", "token": "t"}),
+        (
+            "interactive",
+            form,
+            button_payload("socialbot_approve", "p_1", user="U1", channel="C1", ts="1.2"),
+        ),
+        ("interactive", form, {"type": "view_submission", "view": {"callback_id": "x"}}),
+    ]
+
+
+async def test_malformed_slack_requests_never_get_a_5xx(tmp_path: Path) -> None:
+    from adapters.slack.app import adapter_of, create_slack_app
+    from adapters.slack.guard import guarded_web_app
+    from adapters.slack.runner import EVENTS_PATH
+
+    fake = await FakeSlack().start()
+    sandbox_cm = start_sandbox(SandboxOptions(keys=(KEY,), demo_key=False, rate_limit=10**9))
+    sandbox = await sandbox_cm.__aenter__()
+    settings = Settings(
+        db_path=str(tmp_path / "bot.db"),
+        slack_bot_token=Secret(SLACK_BOT_TOKEN),
+        slack_signing_secret=Secret(OPS_SIGNING_SECRET),
+        slack_api_url=fake.url,
+        workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=Secret(KEY))},
+        api_url=sandbox.url,
+    )
+    db = await Database.open(settings.db_path)
+    clock = SystemClock()
+    core = Core(settings, db, Clients(settings, clock), clock)
+    core.pacers["slack"] = ChannelPacer(clock, per_second=1000)  # pacing has its own tests
+    app = create_slack_app(core, settings)
+    adapter = adapter_of(app)
+    await adapter.identity.load()
+    # the endpoint exactly as ``socialbot run`` serves it (bot.runner)
+    client = TestClient(TestServer(guarded_web_app(app, OPS_SIGNING_SECRET, EVENTS_PATH)))
+    await client.start_server()
+    rng = random.Random(SEED + 1)
+    templates = _templates(fake.response_url("fuzz"))
+    statuses: dict[int, int] = {}
+    bad: list[str] = []
+    try:
+        for i in range(N_SLACK):
+            ctype, body = fuzzgen.slack_body(rng, templates)
+            raw = body.encode("utf-8", "surrogatepass")
+            for signed in (True, False):
+                headers = {"Content-Type": ctype} if ctype else {}
+                if signed:
+                    headers |= sign(OPS_SIGNING_SECRET, body)
+                elif rng.random() < 0.5:  # a forged signature rather than none
+                    headers |= sign("wrong-secret", body)
+                resp = await client.post(EVENTS_PATH, data=io.BytesIO(raw), headers=headers)
+                await resp.read()
+                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                # unsigned: refused (413 when too big to even read), never processed
+                if resp.status >= 500 or (not signed and resp.status not in (401, 413)):
+                    bad.append(f"#{i} signed={signed} → {resp.status}: {ctype} {body[:300]!r}")
+            if len(bad) >= 5:
+                break
+        idle_started = time.monotonic()
+        await adapter.idle()
+        print(f"fuzz: background work drained in {time.monotonic() - idle_started:.1f} s")
+    finally:
+        await client.close()
+        await adapter.aclose()
+        await core.clients.aclose()
+        await db.close()
+        await fake.stop()
+        await sandbox_cm.__aexit__(None, None, None)
+    print(f"fuzz: {N_SLACK} Slack bodies x (signed, unsigned) → statuses {statuses}")
+    assert not bad, "\n".join(bad)
+    assert statuses.get(401, 0) + statuses.get(413, 0) >= N_SLACK  # every unsigned one
+    assert sum(n for s, n in statuses.items() if s < 400) > 0  # some signed ones got through
