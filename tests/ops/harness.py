@@ -17,9 +17,11 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from commands.types import Destination, MessageRef, Reply
 from tests.secrets import session_scanner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,3 +171,24 @@ async def eventually(
         if loop.time() > end:
             raise AssertionError(f"timed out waiting for {what}; last: {got!r}")
         await asyncio.sleep(0.05)
+
+
+@dataclass
+class NullPort:
+    """A ``ChatPort`` that records what is sent and does nothing else."""
+
+    platform: str = "slack"
+    sent: list[tuple[Destination, Reply]] = field(default_factory=list)
+
+    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        self.sent.append((dest, reply))
+        return MessageRef(self.platform, dest.channel, str(len(self.sent)))
+
+    async def update(self, ref: MessageRef, reply: Reply) -> None:
+        return None
+
+    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
+        return None
+
+    async def group_members(self, group_id: str) -> frozenset[str]:
+        return frozenset()

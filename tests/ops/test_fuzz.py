@@ -21,8 +21,7 @@ import io
 import os
 import random
 import time
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +40,9 @@ from bot.secret import Secret
 from bot.storage import Database
 from commands import media, times
 from commands.dispatch import dispatch
-from commands.types import Destination, ErrorReply, Invocation, MessageRef, Reply, User
+from commands.types import ErrorReply, Invocation, Reply, User
 from tests.ops import fuzzgen
+from tests.ops.harness import NullPort
 from tests.secrets import OPS_SIGNING_SECRET, SLACK_BOT_TOKEN
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import button_payload, event_payload, reaction, sign, slash_payload
@@ -56,25 +56,6 @@ KEY = "sk_test_ops_one"
 @pytest.fixture(scope="module", autouse=True)
 def _warm_dateparser() -> None:
     times.warm()
-
-
-@dataclass
-class NullPort:
-    platform: str = "slack"
-    sent: list[Reply] = field(default_factory=list)
-
-    async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
-        self.sent.append(reply)
-        return MessageRef(self.platform, dest.channel, str(len(self.sent)))
-
-    async def update(self, ref: MessageRef, reply: Reply) -> None:
-        return None
-
-    async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
-        return None
-
-    async def group_members(self, group_id: str) -> frozenset[str]:
-        return frozenset()
 
 
 @pytest.fixture
