@@ -57,6 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     faults.add_argument("--fault-timeout-mode", choices=["hang", "close"], default="hang")
     faults.add_argument(
+        "--fault-hang",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a 'hang' timeout holds the request before dropping it (default 300)",
+    )
+    faults.add_argument(
+        "--fault-429-burst-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="every N-th request starts a burst of 429 rate_limited answers",
+    )
+    faults.add_argument(
+        "--fault-429-burst-size",
+        type=int,
+        default=3,
+        metavar="N",
+        help="429s in each burst (default 3, Retry-After 2 s)",
+    )
+    faults.add_argument(
         "--slow",
         type=float,
         default=0.0,
@@ -89,9 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--port", type=int, default=3000)
     run.add_argument("--health-port", type=int, default=None)
+    _log_options(run)
 
-    sub.add_parser("check", help="validate configuration and reach each configured service")
+    _log_options(
+        sub.add_parser("check", help="validate configuration and reach each configured service")
+    )
     return p
+
+
+def _log_options(sp: argparse.ArgumentParser) -> None:
+    """``--log-format`` / ``--log-level`` after the subcommand too (``docker run IMAGE
+    --log-format json`` with ``ENTRYPOINT ["socialbot", "run"]``); they override the global ones."""
+    sp.add_argument("--log-format", choices=["text", "json"], default=argparse.SUPPRESS)
+    sp.add_argument("--log-level", default=argparse.SUPPRESS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

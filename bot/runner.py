@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import approvals
+from bot import approvals, journal, recovery
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import Clients, Core
@@ -68,6 +68,8 @@ class Running:
     drains: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     stops: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    # Start-up: re-run what a killed process accepted and did not finish (bot.journal).
+    resumes: list[Callable[[], Awaitable[int]]] = field(default_factory=list)
 
 
 async def _expiry_loop(core: Core, interval: float) -> None:
@@ -147,6 +149,8 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
         async def close_slack() -> None:
             await adapter.aclose(SHUTDOWN_GRACE)
 
+        running.resumes.append(adapter.resume)
+
         running.stops.append(close_slack)
 
     if settings.discord_bot_token is not None:
@@ -165,6 +169,18 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
             return ok, "gateway connected" if ok else "gateway not connected"
 
         health.add("discord", discord_probe)
+
+    # Before serving: finish what a killed process left half-done (approval decisions, cards
+    # never posted), then re-run the commands and events it accepted (bot.journal).
+    await journal.migrate(db)
+    await recovery.on_start(core)
+    for resume in running.resumes:
+        try:
+            n = await resume()
+            if n:
+                log.info("resumed %d unfinished request(s) from before the restart", n)
+        except Exception:
+            log.exception("resuming unfinished requests failed")
 
     notifier = Notifier(core)
     await notifier.start()

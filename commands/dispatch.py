@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import sqlite_utils
 
-from bot import approvals, metrics
+from bot import approvals, journal, metrics
 from bot.core import Core
 from bot.logs import request_id
 from commands import options as opt
@@ -184,13 +184,20 @@ async def _guarded(
     delivery_id: str,
     context: dict[str, object],
     run: Callable[[], Awaitable[tuple[Reply, ...]]],
+    resumed: bool = False,
 ) -> Outcome:
     name = _metric_name(kind, context)
     # Log lines of this delivery carry its id (unless the adapter already set one).
     token = request_id.set(delivery_id[:80]) if request_id.get() is None else None
+    resuming = journal.resuming.set(True) if resumed else None
     try:
-        return await _run_guarded(core, kind, platform, delivery_id, context, run, name)
+        out = await _run_guarded(core, kind, platform, delivery_id, context, run, name, resumed)
+        # Finished, whatever the answer: the journal entry (if the adapter made one) is done.
+        await journal.mark_done(core.db, delivery_id, core.clock.now())
+        return out
     finally:
+        if resuming is not None:
+            journal.resuming.reset(resuming)
         if token is not None:
             request_id.reset(token)
 
@@ -203,9 +210,11 @@ async def _run_guarded(
     context: dict[str, object],
     run: Callable[[], Awaitable[tuple[Reply, ...]]],
     name: str,
+    resumed: bool = False,
 ) -> Outcome:
     try:
-        if not await _claim(core, kind, platform, delivery_id):
+        # A resumed delivery (journal, after a crash) was claimed by the process that died.
+        if not await _claim(core, kind, platform, delivery_id) and not resumed:
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
             metrics.COMMANDS.labels(name, "duplicate").inc()
             return Outcome(duplicate=True)
@@ -242,7 +251,8 @@ def _metric_name(kind: str, context: dict[str, object]) -> str:
     return name if name in _METRIC_COMMANDS else "other"
 
 
-async def dispatch(core: Core, inv: Invocation) -> Outcome:
+async def dispatch(core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
+    """``resumed``: a journal entry a dead process left pending, run again (see bot.journal)."""
     context: dict[str, object] = {
         "command": inv.command,
         "platform": inv.platform,
@@ -254,11 +264,17 @@ async def dispatch(core: Core, inv: Invocation) -> Outcome:
         "attachments": len(inv.attachments),
     }
     return await _guarded(
-        core, "command", inv.platform, inv.delivery_id, context, lambda: route(core, inv)
+        core,
+        "command",
+        inv.platform,
+        inv.delivery_id,
+        context,
+        lambda: route(core, inv),
+        resumed,
     )
 
 
-async def dispatch_reaction(core: Core, event: ReactionEvent) -> Outcome:
+async def dispatch_reaction(core: Core, event: ReactionEvent, *, resumed: bool = False) -> Outcome:
     context: dict[str, object] = {
         "platform": event.message.platform,
         "channel": event.message.channel,
@@ -272,10 +288,12 @@ async def dispatch_reaction(core: Core, event: ReactionEvent) -> Outcome:
         outcome = await approvals.on_reaction(core, event)
         return outcome.replies
 
-    return await _guarded(core, "reaction", event.message.platform, event.delivery_id, context, run)
+    return await _guarded(
+        core, "reaction", event.message.platform, event.delivery_id, context, run, resumed
+    )
 
 
-async def dispatch_button(core: Core, event: ButtonEvent) -> Outcome:
+async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = False) -> Outcome:
     context: dict[str, object] = {
         "platform": event.message.platform,
         "channel": event.message.channel,
@@ -288,4 +306,6 @@ async def dispatch_button(core: Core, event: ButtonEvent) -> Outcome:
         outcome = await approvals.on_button(core, event)
         return outcome.replies
 
-    return await _guarded(core, "button", event.message.platform, event.delivery_id, context, run)
+    return await _guarded(
+        core, "button", event.message.platform, event.delivery_id, context, run, resumed
+    )

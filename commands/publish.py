@@ -15,9 +15,17 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot import approvals, tracking
+from bot import approvals, journal, tracking
 from bot.api.errors import AmbiguousCreateError, ApiError
-from bot.api.models import Account, Article, NewPost, Platform, PostType, ThreadSegment
+from bot.api.models import (
+    Account,
+    Article,
+    CreatedPost,
+    NewPost,
+    Platform,
+    PostType,
+    ThreadSegment,
+)
 from bot.platforms import auto_post_type, platform_by_name
 from commands import media as media_mod
 from commands.apierrors import api_errors, translate
@@ -272,7 +280,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ) from e
 
     try:
-        created = await client.create_post(new_post)
+        created = await _create(ctx, new_post)
     except ApiError as e:
         if not isinstance(e, AmbiguousCreateError):  # it may exist, and need its media
             await media_mod.discard(client, uploaded)
@@ -300,9 +308,21 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
 
     def write(sdb: sqlite_utils.Database) -> None:
         tracking.record(sdb, row)
+        journal.note_post(sdb, inv.delivery_id, post.post_id)
 
     await ctx.core.db.transaction(write)
     return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
+
+
+async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
+    """``create_post``; when re-running a request a crash interrupted (``journal.resuming``),
+    first adopt the post it may already have created."""
+    client = ctx.client()
+    if journal.resuming.get():
+        found = await journal.find_created(ctx.core.db, client, new_post)
+        if found is not None:
+            return CreatedPost(post=found, immediate=new_post.publish_now, reconciled=True)
+    return await client.create_post(new_post)
 
 
 def _when_human(ctx: Context, when: Timing) -> str:

@@ -240,3 +240,11 @@ class ChatPort(Protocol):
     async def group_members(self, group_id: str) -> frozenset[str]:
         """User ids in a user group (Slack). Platforms without groups return ``frozenset()``."""
         ...
+
+
+class SentFinder(Protocol):
+    """Optional on a ``ChatPort`` (callers use ``getattr(port, "find_sent", None)``): the
+    message sent earlier to ``dest`` with de-duplication ``key``, or None. Slack implements it
+    (message metadata); Discord relies on its nonce, the console de-duplicates by key."""
+
+    async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...

@@ -16,6 +16,12 @@ its work as a tracked background task:
     reaction_added/removed    (acked by Bolt) → dispatch_reaction; delivery id = event_id
     Approve / Reject buttons  ack → dispatch_button
 
+Crash safety (``bot.journal``): right after the ack every command, form submission, reaction
+and button press is recorded in the journal (pending); dispatch marks it done. ``resume()``
+(called by the runner at start-up, before serving) re-runs what a dead process left pending,
+reusing the request's recorded "⏳ working" message as its thread. A form submission with files
+cannot be replayed and is reported failed.
+
 Slack API failures become a sentence for the person (``errors.explain``) and a log line; an
 unexpected exception becomes an apology with a reference id. Nothing crashes the app.
 """
@@ -27,7 +33,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
@@ -58,6 +64,7 @@ from adapters.slack.translate import (
     reaction_event,
     view_delivery_id,
 )
+from bot import journal
 from bot.config import ConfigError, Settings
 from bot.core import Core
 from commands.complete import Choice
@@ -67,6 +74,7 @@ from commands.types import (
     Invocation,
     MessageRef,
     Outcome,
+    ReactionAction,
     ReactionEvent,
     Reply,
     User,
@@ -84,11 +92,15 @@ THREADED = frozenset({"post", "schedule"})
 class Dispatcher(Protocol):
     """The command layer as the adapter sees it (``commands.dispatch`` by default)."""
 
-    async def dispatch(self, core: Core, inv: Invocation) -> Outcome: ...
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome: ...
 
-    async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome: ...
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome: ...
 
-    async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome: ...
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome: ...
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
@@ -105,14 +117,18 @@ class CommandLayer:
         self._dispatch = dispatch
         self._complete = complete
 
-    async def dispatch(self, core: Core, inv: Invocation) -> Outcome:
-        return await self._dispatch.dispatch(core, inv)
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
+        return await self._dispatch.dispatch(core, inv, resumed=resumed)
 
-    async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:
-        return await self._dispatch.dispatch_reaction(core, event)
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await self._dispatch.dispatch_reaction(core, event, resumed=resumed)
 
-    async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome:
-        return await self._dispatch.dispatch_button(core, event)
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await self._dispatch.dispatch_button(core, event, resumed=resumed)
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
@@ -375,20 +391,147 @@ class SlackAdapter:
             self.spawn(self._open_compose(cmd), name=f"slack {cmd.slash} form", urgent=True)
             return
         origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
-        self.spawn(self._run_command(cmd, origin), name=f"slack {cmd.slash}")
+        self.spawn(self._accept_command(cmd, origin), name=f"slack {cmd.slash} accept", urgent=True)
 
-    async def _run_command(self, cmd: SlashCommand, origin: _Origin) -> None:
+    # ------------------------------------------------------------ journal (crash safety)
+
+    async def _journal(
+        self, id: str, kind: str, payload: dict[str, Any]
+    ) -> tuple[journal.Begin, journal.Entry | None]:
+        """Record an acked delivery (pending); what to do with it. A database failure here is
+        logged and the work runs anyway (unjournaled)."""
+        try:
+            return await journal.record(
+                self.core.db,
+                id=id,
+                platform=PLATFORM,
+                kind=kind,
+                payload=payload,
+                now=self.core.clock.now(),
+            )
+        except Exception:
+            log.exception("journal: could not record delivery %s; running it unjournaled", id)
+            return journal.Begin.NEW, None
+
+    async def _accept_command(self, cmd: SlashCommand, origin: _Origin) -> None:
+        # A retry of a delivery running here (BUSY) or finished (DONE) runs as usual: dispatch's
+        # delivery claim answers it as a duplicate.
+        begin, entry = await self._journal(cmd.delivery_id, "command", asdict(cmd))
+        resumed = begin is journal.Begin.TAKEN_OVER
+        thread = entry.thread if entry is not None and resumed else None
+        self.spawn(
+            self._run_command(cmd, origin, resumed=resumed, thread=thread),
+            name=f"slack {cmd.slash}",
+        )
+
+    async def _accept_card_event(self, event: ReactionEvent | ButtonEvent) -> None:
+        kind = "reaction" if isinstance(event, ReactionEvent) else "button"
+        begin, _ = await self._journal(event.delivery_id, kind, _event_payload(event))
+        origin = _Origin(channel=event.message.channel, user=event.user.id)
+        self.spawn(
+            self._run_card_event(event, origin, resumed=begin is journal.Begin.TAKEN_OVER),
+            name=f"slack {kind}",
+        )
+
+    async def resume(self) -> int:
+        """Re-run what a dead process accepted and did not finish (``bot.journal``); the
+        number of deliveries resumed. The runner calls it at start-up, before serving."""
+        entries = await journal.take_over(self.core.db, PLATFORM, self.core.clock.now())
+        for e in entries:
+            log.info("journal: resuming %s delivery %s (attempt %d)", e.kind, e.id, e.attempts)
+            try:
+                if e.post_id is not None:  # its post was recorded: nothing left to redo
+                    await journal.mark_done(self.core.db, e.id, self.core.clock.now())
+                elif e.kind == "command":
+                    cmd = SlashCommand(**e.payload)
+                    origin = _Origin(channel=cmd.channel, user=cmd.user_id)
+                    self.spawn(
+                        self._run_command(cmd, origin, resumed=True, thread=e.thread),
+                        name=f"slack {cmd.slash} resumed",
+                    )
+                elif e.kind == "compose":
+                    self.spawn(self._resume_compose(e), name="slack compose resumed")
+                elif e.kind in ("reaction", "button"):
+                    event = _event_from(e.kind, e.payload)
+                    origin = _Origin(channel=event.message.channel, user=event.user.id)
+                    self.spawn(
+                        self._run_card_event(event, origin, resumed=True),
+                        name=f"slack {e.kind} resumed",
+                    )
+                else:
+                    log.warning("journal: unknown kind %r of %s; dropped", e.kind, e.id)
+                    await journal.mark_done(self.core.db, e.id, self.core.clock.now())
+            except Exception:
+                log.exception("journal: could not resume delivery %s", e.id)
+        return len(entries)
+
+    async def _resume_compose(self, e: journal.Entry) -> None:
+        p = e.payload
+        origin = _Origin(channel=str(p["channel"]), user=str(p["user"]))
+        if int(p.get("files", 0)):
+            # Uploaded files cannot be fetched again for a replay: report it failed.
+            await self._tell(
+                origin,
+                ErrorReply(
+                    title="Sorry — I was restarted while working on your post with files",
+                    problems=("It was not posted.",),
+                    hint="Send it again with /post.",
+                ),
+            )
+            await journal.mark_done(self.core.db, e.id, self.core.clock.now())
+            return
+        working = MessageRef(PLATFORM, origin.channel, e.thread) if e.thread else None
+        try:
+            if working is None:
+                working = await self.port.post(
+                    origin.channel, working_message(origin.user, str(p["command"]), "")
+                )
+                await journal.set_thread(self.core.db, e.id, working.message_id)
+            inv = Invocation(
+                command=str(p["command"]),
+                text="",
+                user=User(id=origin.user, name=p.get("user_name")),
+                platform=PLATFORM,
+                channel=origin.channel,
+                delivery_id=e.id,
+                team=p.get("team"),
+                thread=working.message_id,
+                user_tz=p.get("tz"),
+                options=tuple((str(k), str(v)) for k, v in p.get("options", [])),
+            )
+            outcome = await self._dispatch(
+                self.dispatcher.dispatch(self.core, inv, resumed=True), inv.delivery_id
+            )
+            await self._deliver(outcome, origin, working)
+        except SlackPortError as err:
+            await self._tell(origin, ErrorReply(title=err.human))
+
+    async def _run_command(
+        self,
+        cmd: SlashCommand,
+        origin: _Origin,
+        *,
+        resumed: bool = False,
+        thread: str | None = None,
+    ) -> None:
         try:
             tz = await self.directory.user_tz(cmd.user_id)
             working: MessageRef | None = None
             if cmd.command in THREADED:
-                working = await self.port.post(
-                    cmd.channel, working_message(cmd.user_id, cmd.command, cmd.text)
-                )
+                if thread is not None:  # resumed: its working message is already there
+                    working = MessageRef(PLATFORM, cmd.channel, thread)
+                else:
+                    working = await self.port.post(
+                        cmd.channel, working_message(cmd.user_id, cmd.command, cmd.text)
+                    )
+                    await journal.set_thread(self.core.db, cmd.delivery_id, working.message_id)
             inv = cmd.invocation(thread=working.message_id if working else None, user_tz=tz)
-            outcome = await self._dispatch(
-                self.dispatcher.dispatch(self.core, inv), inv.delivery_id
+            call = (
+                self.dispatcher.dispatch(self.core, inv, resumed=True)
+                if resumed
+                else self.dispatcher.dispatch(self.core, inv)
             )
+            outcome = await self._dispatch(call, inv.delivery_id)
             await self._deliver(outcome, origin, working)
         except SlackPortError as e:
             await self._tell(origin, ErrorReply(title=e.human))
@@ -448,6 +591,22 @@ class SlackAdapter:
             return
         await ack()
         user = body.get("user") or {}
+        self.spawn(self._accept_compose(sub, body, user), name="slack compose accept", urgent=True)
+
+    async def _accept_compose(
+        self, sub: modal.Submission, body: Mapping[str, Any], user: Mapping[str, Any]
+    ) -> None:
+        payload = {
+            "command": sub.ctx.command,
+            "channel": sub.channel,
+            "team": sub.ctx.team,
+            "user": str(user.get("id", "")),
+            "user_name": user.get("username") or user.get("name"),
+            "tz": sub.tz,
+            "options": [list(o) for o in sub.options],
+            "files": len(sub.files),
+        }
+        await self._journal(view_delivery_id(body), "compose", payload)
         self.spawn(self._run_compose(sub, body, user), name="slack compose submit")
 
     async def _run_compose(
@@ -458,6 +617,7 @@ class SlackAdapter:
         try:
             tz = sub.tz or await self.directory.user_tz(uid)
             working = await self.port.post(sub.channel, working_message(uid, sub.ctx.command, ""))
+            await journal.set_thread(self.core.db, view_delivery_id(body), working.message_id)
             inv = Invocation(
                 command=sub.ctx.command,
                 text="",
@@ -484,22 +644,31 @@ class SlackAdapter:
         event = reaction_event(body)
         if event is None:
             return
-        origin = _Origin(channel=event.message.channel, user=event.user.id)
-        self.spawn(self._run_card_event(event, origin), name="slack reaction")
+        self.spawn(self._accept_card_event(event), name="slack reaction accept", urgent=True)
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         event = button_event(body)
         if event is None:
             return
-        origin = _Origin(channel=event.message.channel, user=event.user.id)
-        self.spawn(self._run_card_event(event, origin), name="slack button")
+        self.spawn(self._accept_card_event(event), name="slack button accept", urgent=True)
 
-    async def _run_card_event(self, event: ReactionEvent | ButtonEvent, origin: _Origin) -> None:
+    async def _run_card_event(
+        self, event: ReactionEvent | ButtonEvent, origin: _Origin, *, resumed: bool = False
+    ) -> None:
+        call: Coroutine[Any, Any, Outcome]
         if isinstance(event, ReactionEvent):
-            call = self.dispatcher.dispatch_reaction(self.core, event)
+            call = (
+                self.dispatcher.dispatch_reaction(self.core, event, resumed=True)
+                if resumed
+                else self.dispatcher.dispatch_reaction(self.core, event)
+            )
         else:
-            call = self.dispatcher.dispatch_button(self.core, event)
+            call = (
+                self.dispatcher.dispatch_button(self.core, event, resumed=True)
+                if resumed
+                else self.dispatcher.dispatch_button(self.core, event)
+            )
         outcome = await self._dispatch(call, event.delivery_id)
         card = MessageRef(PLATFORM, event.message.channel, event.message.message_id)
         await self._deliver(outcome, origin, None, thread=card.message_id)
@@ -577,6 +746,44 @@ class SlackAdapter:
             log.error("slack %s failed: %s", kind, error_code(error))
         else:
             log.error("slack %s failed", kind, exc_info=error)
+
+
+def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:
+    """A card event as journal JSON (``_event_from`` reads it back)."""
+    out: dict[str, Any] = {
+        "user": event.user.id,
+        "user_name": event.user.name,
+        "channel": event.message.channel,
+        "ts": event.message.message_id,
+        "delivery_id": event.delivery_id,
+        "team": event.team,
+    }
+    if isinstance(event, ReactionEvent):
+        out |= {"action": event.action.value, "emoji": event.emoji}
+    else:
+        out["decision"] = event.decision
+    return out
+
+
+def _event_from(kind: str, p: Mapping[str, Any]) -> ReactionEvent | ButtonEvent:
+    user = User(id=str(p["user"]), name=p.get("user_name"))
+    ref = MessageRef(PLATFORM, str(p["channel"]), str(p["ts"]))
+    if kind == "reaction":
+        return ReactionEvent(
+            action=ReactionAction(str(p["action"])),
+            emoji=str(p["emoji"]),
+            user=user,
+            message=ref,
+            delivery_id=str(p["delivery_id"]),
+            team=p.get("team"),
+        )
+    return ButtonEvent(
+        decision=str(p["decision"]),
+        user=user,
+        message=ref,
+        delivery_id=str(p["delivery_id"]),
+        team=p.get("team"),
+    )
 
 
 _ADAPTERS: WeakKeyDictionary[AsyncApp, SlackAdapter] = WeakKeyDictionary()

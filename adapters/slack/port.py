@@ -4,6 +4,13 @@ Public messages to one channel are paced by the platform's shared ``ChannelPacer
 (≤ 1 ``chat.postMessage``/s per channel, key ``slack:<channel>``); 429s are retried after
 ``Retry-After`` by slack_sdk's ``AsyncRateLimitErrorRetryHandler`` on the client. A failed
 call raises ``SlackPortError`` whose ``str()`` tells a person what to do.
+
+Exactly-once sends: Slack has no idempotency key for bot messages, so a message sent with a
+``key`` carries it in Slack message metadata (``event_type`` ``socialbot_announcement``,
+``event_payload.key``). Before re-sending something that may already have gone out (a crash
+between the send and its database commit) the sender asks ``find_sent(dest, key)``, which
+looks for that key in the thread (``conversations.replies``) or among the channel's latest
+messages (``conversations.history``), both with ``include_all_metadata``.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from commands.types import ChatPlatform, Destination, MessageRef, Reply
 log = logging.getLogger(__name__)
 
 _NO_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "user_not_in_channel"})
+METADATA_EVENT = "socialbot_announcement"
+FIND_PAGES = 5  # pages of up to 200 messages looked at by ``find_sent``
 
 
 class SlackPort:
@@ -37,14 +46,48 @@ class SlackPort:
     # ------------------------------------------------------------ ChatPort
 
     async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
-        # ``key``: Slack has no nonce for bot messages; de-duplication of announcements is the
-        # outbox's (record before/after send), so the key is only logged.
+        # ``key`` goes into the message metadata, for ``find_sent`` after a crash.
         msg = render(reply)
         if dest.ephemeral_to:
             return await self.post_ephemeral(
                 dest.channel, dest.ephemeral_to, msg, thread=dest.thread
             )
-        return await self.post(dest.channel, msg, thread=dest.thread)
+        return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+
+    async def find_sent(self, dest: Destination, key: str) -> MessageRef | None:
+        """The message sent earlier with ``key`` to ``dest`` (its thread, or the channel's
+        latest messages), or None. Raises ``SlackPortError`` if Slack cannot be asked."""
+        cursor: str | None = None
+        for _ in range(FIND_PAGES):
+            try:
+                if dest.thread:
+                    resp = await self.client.conversations_replies(
+                        channel=dest.channel,
+                        ts=dest.thread,
+                        include_all_metadata=True,
+                        limit=200,
+                        cursor=cursor,
+                    )
+                else:
+                    resp = await self.client.conversations_history(
+                        channel=dest.channel, include_all_metadata=True, limit=200, cursor=cursor
+                    )
+            except SlackApiError as e:
+                if dest.thread and error_code(e) == "thread_not_found":
+                    return None
+                raise self._failed("conversations.replies/history", e, dest.channel) from None
+            for m in resp.get("messages") or []:
+                meta = m.get("metadata") if isinstance(m, dict) else None
+                if not isinstance(meta, dict) or meta.get("event_type") != METADATA_EVENT:
+                    continue
+                payload = meta.get("event_payload")
+                if isinstance(payload, dict) and payload.get("key") == key and m.get("ts"):
+                    return MessageRef(PLATFORM, dest.channel, str(m["ts"]))
+            meta_page = resp.get("response_metadata") or {}
+            cursor = meta_page.get("next_cursor") if isinstance(meta_page, dict) else None
+            if not cursor or not resp.get("has_more", True):
+                break
+        return None
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         await self.update_message(ref, render(reply))
@@ -66,15 +109,21 @@ class SlackPort:
     # ------------------------------------------------------------ lower level
 
     async def post(
-        self, channel: str, msg: SlackMessage, *, thread: str | None = None
+        self, channel: str, msg: SlackMessage, *, thread: str | None = None, key: str | None = None
     ) -> MessageRef:
         await self.pacer.acquire(f"{PLATFORM}:{channel}")
+        metadata = (
+            {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+            if key is not None
+            else None
+        )
         try:
             resp = await self.client.chat_postMessage(
                 channel=channel,
                 thread_ts=thread,
                 unfurl_links=False,
                 unfurl_media=False,
+                metadata=metadata,
                 **msg.kwargs(),
             )
         except SlackApiError as e:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from bot import metrics, tracking
+from bot import journal, metrics, tracking
 from bot.api.errors import ApiError, NotFound
 from bot.api.models import NewPost, PostStatus, PostUpdate
 from bot.approvals import store
@@ -143,8 +143,10 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
     draft = replace(
         request.post, draft=True, publish_now=False, scheduled_at=None, platform_schedules={}
     )
-    created = await client.create_post(draft)
-    post_id = created.post.post_id
+    found = None
+    if journal.resuming.get():  # re-run after a crash: the draft may exist already
+        found = await journal.find_created(core.db, client, draft)
+    post_id = found.post_id if found is not None else (await client.create_post(draft)).post.post_id
     origin = request.origin
     card_channel = policy.channel or origin.channel
     preview = build_preview(request)
@@ -199,6 +201,7 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
         )
         card = store.get_card(sdb, card_id)
         assert card is not None
+        journal.note_post(sdb, request.delivery_id, post_id)
         store.add_event(
             sdb,
             card,
@@ -869,12 +872,13 @@ async def _expire(core: Core, card: store.CardRow, now: datetime) -> bool:
 BUSY_TIMEOUT = timedelta(minutes=5)
 
 
-async def recover_stuck(core: Core, now: datetime) -> int:
-    """Cards left ``approving`` / ``rejecting`` for over ``BUSY_TIMEOUT`` (the process died
+async def recover_stuck(core: Core, now: datetime, *, older_than: timedelta = BUSY_TIMEOUT) -> int:
+    """Cards left ``approving`` / ``rejecting`` for over ``older_than`` (the process died
     between claiming the decision and finishing it): ask the API where the post is and finish
-    the decision, or reopen the card. Returns how many cards were recovered."""
+    the decision, or reopen the card. Returns how many cards were recovered. At start-up, before
+    serving, every busy card is stuck (``older_than=timedelta(0)``)."""
     await _ready(core)
-    stuck = await core.db.run(lambda sdb: store.busy_since(sdb, now - BUSY_TIMEOUT))
+    stuck = await core.db.run(lambda sdb: store.busy_since(sdb, now - older_than))
     done = 0
     for card in stuck:
         try:

@@ -18,8 +18,9 @@ one, else in the channel; requesters of partial/failed results are still mention
 
 What remains: a crash after the chat platform accepted a message and before ``mark_sent``
 commits re-sends that batch on restart. Discord drops the duplicate (same nonce within a few
-minutes); Slack has no idempotency key, so the thread may get the message twice — at most once
-more per crash, and only for the batch that was in flight.
+minutes). Slack has no idempotency key: a batch claimed in an earlier attempt (``in_doubt``) is
+first looked for in its thread/channel by its key (message metadata, ``find_sent`` on the chat
+port) and marked sent if found, so it is not posted twice.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class Batch:
     team: str | None
     channel: str
     rows: tuple[OutboxRow, ...]
+    in_doubt: bool = False  # claimed by an earlier attempt: it may have been sent already
 
     @property
     def channel_key(self) -> str:
@@ -171,6 +173,7 @@ def claim(
                 team=g[0]["team"],
                 channel=str(g[0]["channel"]),
                 rows=tuple(_row(r) for r in g),
+                in_doubt=bool(g[0]["batch"]),
             )
         )
     out.sort(key=lambda b: min(r.id for r in b.rows))

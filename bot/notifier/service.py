@@ -38,7 +38,7 @@ from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
 from bot.notifier.schema import NOTIFIER_MIGRATIONS
 from bot.storage import Database
-from commands.types import Announcement, Destination
+from commands.types import Announcement, Destination, MessageRef
 
 if TYPE_CHECKING:  # bot.core imports bot.notifier.pacing: no import cycle at run time
     from bot.core import Core
@@ -202,7 +202,9 @@ class Notifier:
             # sends; pacing here too would spend two slots per message.
             await self.pacer(b.platform).acquire(b.channel_key)
         try:
-            ref = await port.send(dest, reply, key=b.batch)
+            ref = await self._find_sent(port, b) if b.in_doubt else None
+            if ref is None:
+                ref = await port.send(dest, reply, key=b.batch)
         except Exception as e:  # the adapter's failure: retry the same batch (same key) later
             log.warning("notifier: sending %s to %s failed: %s", b.batch, b.channel_key, e)
             msg = f"{type(e).__name__}: {e}"
@@ -216,6 +218,17 @@ class Notifier:
         )
         metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
         return True
+
+    async def _find_sent(self, port: object, b: outbox.Batch) -> MessageRef | None:
+        """A batch claimed before (its send may have gone out before a crash or a timeout):
+        the message already in the chat, where the port can tell (Slack: message metadata)."""
+        finder = getattr(port, "find_sent", None)
+        if finder is None:
+            return None
+        ref: MessageRef | None = await finder(b.destination, b.batch)
+        if ref is not None:
+            log.info("notifier: %s was already sent to %s (found by key)", b.batch, b.channel_key)
+        return ref
 
     async def _gauge_outbox(self) -> None:
         depth, oldest = await self.core.db.run(outbox.pending_summary)

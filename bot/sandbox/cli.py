@@ -50,13 +50,22 @@ def options_from_args(args: argparse.Namespace) -> SandboxOptions:
 
 def faults_from_args(args: argparse.Namespace) -> Faults:
     """Optional flags (``--fault-5xx RATE``, ``--fault-timeout RATE``,
-    ``--fault-timeout-mode hang|close``, ``--slow SECONDS``, ``--seed N``) if the CLI has them."""
+    ``--fault-timeout-mode hang|close``, ``--fault-hang SECONDS``, ``--slow SECONDS``,
+    ``--fault-429-burst-every N``, ``--fault-429-burst-size N``, ``--seed N``) if the CLI has
+    them."""
     faults = Faults(seed=int(getattr(args, "seed", None) or 0))
     faults.error_rate = float(getattr(args, "fault_5xx", None) or 0.0)
     faults.timeout_rate = float(getattr(args, "fault_timeout", None) or 0.0)
     faults.slow_seconds = float(getattr(args, "slow", None) or 0.0)
     if getattr(args, "fault_timeout_mode", None) in ("hang", "close"):
         faults.timeout_mode = args.fault_timeout_mode
+    hang = getattr(args, "fault_hang", None)
+    if hang:
+        faults.hang_seconds = float(hang)
+    faults.burst_every = int(getattr(args, "fault_429_burst_every", None) or 0)
+    size = getattr(args, "fault_429_burst_size", None)
+    if size:
+        faults.burst_size = int(size)
     return faults
 
 

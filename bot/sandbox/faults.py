@@ -12,15 +12,24 @@ every injected answer is still in the request log (status 0 = connection dropped
   ``429 rate_limited`` with ``Retry-After`` in seconds or as an HTTP date.
 - ``fail_after_commit(count, mode="500"|"close")``: the next ``count`` ``POST /v1/posts`` calls
   create the post, then answer 500 (or drop the connection) — to test reconciliation.
+- ``burst_every`` / ``burst_size`` / ``burst_retry_after``: every ``burst_every``-th faultable
+  request starts a burst of ``burst_size`` 429s (``--fault-429-burst-every N``).
 - ``include_uploads``: apply the random faults to presigned upload PUTs too.
+
+Every fault that fires is logged (``fault injected: <kind>``, logger ``bot.sandbox.faults``)
+and counted in ``injected`` / ``by_kind``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -33,7 +42,12 @@ class Faults:
     hang_seconds: float = 300.0
     slow_seconds: float = 0.0
     include_uploads: bool = False
+    burst_every: int = 0
+    burst_size: int = 3
+    burst_retry_after: float = 2.0
     injected: int = 0  # how many faults fired so far
+    by_kind: Counter[str] = field(default_factory=Counter)
+    _seen: int = field(init=False, repr=False, default=0)
     _rng: random.Random = field(init=False, repr=False)
     _bursts: list[tuple[float, bool]] = field(init=False, repr=False, default_factory=list)
     _after_commit: list[str] = field(init=False, repr=False, default_factory=list)
@@ -59,26 +73,37 @@ class Faults:
         self._after_commit.extend([mode] * count)
 
     # -- used by the middleware -----------------------------------------------------------
+    def _fired(self, kind: str) -> None:
+        self.injected += 1
+        self.by_kind[kind] += 1
+        log.info("fault injected: %s", kind)
+
     def take_burst(self) -> tuple[float, bool] | None:
+        if self.burst_every > 0:
+            self._seen += 1
+            if self._seen % self.burst_every == 0:
+                self._bursts.extend([(self.burst_retry_after, False)] * self.burst_size)
         if not self._bursts:
             return None
-        self.injected += 1
+        self._fired("429")
         return self._bursts.pop(0)
 
     def take_after_commit(self) -> str | None:
         if not self._after_commit:
             return None
-        self.injected += 1
+        self._fired("after_commit")
         return self._after_commit.pop(0)
 
     def roll_timeout(self) -> bool:
         hit = self.timeout_rate > 0 and self._rng.random() < self.timeout_rate
-        self.injected += hit
+        if hit:
+            self._fired("timeout")
         return hit
 
     def roll_error(self) -> bool:
         hit = self.error_rate > 0 and self._rng.random() < self.error_rate
-        self.injected += hit
+        if hit:
+            self._fired(f"{self.error_status}")
         return hit
 
     async def hang(self) -> None:
