@@ -107,7 +107,16 @@ async def test_run_serves_health_posts_announces_and_stops_cleanly(
     world: World, procs: list[BotProcess]
 ) -> None:
     bot = await start_bot(
-        procs, world.env(), "--log-format", "json", "run", "--host", "127.0.0.1", "--port", "0"
+        # the option after the subcommand, as ``docker run IMAGE --log-format json`` passes it
+        procs,
+        world.env(),
+        "run",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--log-format",
+        "json",
     )
     port = await bot.health_port()
     base = f"http://127.0.0.1:{port}"
