@@ -205,13 +205,17 @@ async def bare_app(slack_url: str) -> AsyncIterator[str]:
 
 
 class StubCommands:
-    async def dispatch(self, core: Core, inv: Invocation) -> Outcome:
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
         return Outcome((Confirmation(title=f"Publishing now: {inv.text[:20]}"),))
 
-    async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
         return Outcome()
 
-    async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome:
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
         return Outcome()
 
     async def target_choices(

@@ -52,7 +52,7 @@ class FakeCommands:
         if self.gate is not None:
             await self.gate.wait()
 
-    async def dispatch(self, core: Core, inv: Invocation) -> Outcome:
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
         self.invocations.append(inv)
         await self._hold()
         self.finished += 1
@@ -69,10 +69,14 @@ class FakeCommands:
         self.seen.add(event.delivery_id)
         return self.card_script(event)
 
-    async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
         return await self._card(event)
 
-    async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome:
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
         return await self._card(event)
 
     async def target_choices(
