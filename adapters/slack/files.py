@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.slack.errors import FileDownloadError
+from commands.errors import UserError
+from commands.media import check_kind
 from commands.types import Attachment
 
-ALLOWED_PREFIXES = ("image/", "video/")
-ALLOWED_TYPES = frozenset({"application/pdf"})
 DEFAULT_MAX_BYTES = 1024**3  # 1 GiB
 CHUNK = 64 * 1024
 SLACK_FILE_HOSTS = frozenset({"files.slack.com", "slack-files.com", "files-origin.slack.com"})
@@ -57,10 +57,12 @@ def human_size(n: int) -> str:
 
 
 def file_problem(f: SlackFile, max_bytes: int) -> str | None:
-    """Why this file can't be used (type or size), or None."""
-    ct = f.mimetype.split(";")[0].strip()
-    if not (ct.startswith(ALLOWED_PREFIXES) or ct in ALLOWED_TYPES):
-        return f"{f.name}: {ct} files can't be posted — attach images, videos or PDFs."
+    """Why this file can't be used, or None: the command layer's own type and size rules
+    (``commands.media.check_kind``, no I/O), the adapter's download cap, a missing URL."""
+    try:
+        check_kind(f.name, f.mimetype.split(";")[0].strip(), f.size)
+    except UserError as e:
+        return " ".join(e.problems) or e.title
     if f.size is not None and f.size > max_bytes:
         return f"{f.name} is {human_size(f.size)}; the limit is {human_size(max_bytes)}."
     if not f.url:

@@ -144,7 +144,7 @@ async def test_bad_file_type_and_size_inline_and_url_never_logged(
     caplog.set_level(logging.DEBUG)
     r = await s.slack.interact(view_payload(view, values(files={"files": [zip_, big]})))
     err = r.json()["errors"]["files"]
-    assert "application/zip" in err and "huge.mp4 is 3.0 GB" in err and "1.0 GB" in err
+    assert "application/zip" in err and "huge.mp4” is 3072.0 MB" in err and "1024 MB" in err
     assert "/files/" not in caplog.text
 
 
