@@ -134,7 +134,7 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
         else:
             from adapters.slack.guard import guarded_web_app
 
-            await adapter.identity.load()
+            await adapter.start()  # auth.test + one shared HTTP session (as start_http does)
             assert settings.slack_signing_secret is not None  # validate_for_run
             web_app = guarded_web_app(
                 slack_app, settings.slack_signing_secret.reveal(), EVENTS_PATH
