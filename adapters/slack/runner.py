@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import adapter_of
+from adapters.slack.guard import guarded_web_app
 from bot.config import ConfigError
 from bot.secret import Secret
 
@@ -30,7 +31,10 @@ async def start_http(app: AsyncApp, host: str, port: int) -> web.AppRunner:
     if not adapter.signing_secret_set:
         raise ConfigError("SLACK_SIGNING_SECRET is not set (required to receive Slack over HTTP)")
     await adapter.start()
-    runner = web.AppRunner(app.web_app(path=EVENTS_PATH), access_log=None)
+    # The guard answers malformed bodies 400 / bad signatures 401 before Bolt parses them; it
+    # verifies with the very secret Bolt was given.
+    secret: str = app._signing_secret
+    runner = web.AppRunner(guarded_web_app(app, secret, EVENTS_PATH), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
