@@ -129,7 +129,7 @@ class SocialClient:
         self._max_retries = max_retries
         self._is_known_post = is_known_post
         self._policy = retry_policy or RetryPolicy()
-        limiter = (limiters or DEFAULT_LIMITERS).for_key(key, self._clock)
+        limiter = (limiters if limiters is not None else DEFAULT_LIMITERS).for_key(key, self._clock)
         self._share = budget_share
         limiter.cap(budget_share)  # validates the share
         t = httpx.Timeout(timeout, connect=min(timeout, 10.0))

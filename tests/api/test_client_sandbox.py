@@ -19,6 +19,12 @@ from bot.clock import FakeClock
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 
+
+def _registry(given: object) -> LimiterRegistry:
+    """The registry a test passed (an empty one is still the one to share), else a fresh one."""
+    return given if isinstance(given, LimiterRegistry) else LimiterRegistry()
+
+
 KEY = "sk_test_integration_key_42"
 READONLY = "sk_test_integration_readonly"
 
@@ -40,7 +46,7 @@ def make(sb: Sandbox, clock: FakeClock, key: str = KEY, **kw: object) -> SocialC
         sb.url,
         Secret(key),
         clock=clock,
-        limiters=kw.pop("limiters", None) or LimiterRegistry(),  # type: ignore[arg-type]
+        limiters=_registry(kw.pop("limiters", None)),
         retry_policy=RetryPolicy(rng=random.Random(3)),
         **kw,  # type: ignore[arg-type]
     )
