@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 
 from adapters.console.port import PLATFORM, ConsolePort
 from bot.core import Core
+from commands.emoji import normalise_emoji
 from commands.types import (
     APPROVE,
     REJECT,
@@ -31,22 +32,8 @@ from commands.types import (
 log = logging.getLogger(__name__)
 
 COMMANDS = ("post", "schedule", "status", "social")
-EMOJI_NAMES = {
-    "✅": APPROVE,
-    "✔": APPROVE,
-    "✔️": APPROVE,
-    "☑️": APPROVE,
-    "white_check_mark": APPROVE,
-    "heavy_check_mark": APPROVE,
-    "approve": APPROVE,
-    "yes": APPROVE,
-    "+1": APPROVE,
-    "❌": REJECT,
-    "✖": REJECT,
-    "x": REJECT,
-    "reject": REJECT,
-    "no": REJECT,
-}
+# Typing words is easier than emoji at a console prompt.
+CONSOLE_WORDS = {"approve": APPROVE, "yes": APPROVE, "reject": REJECT, "no": REJECT}
 
 HELP = """\
 Type a command as you would in Slack, for example:
@@ -63,8 +50,8 @@ Console switches:
 
 
 def normalize_emoji(text: str) -> str:
-    t = text.strip().strip(":").lower()
-    return EMOJI_NAMES.get(t, EMOJI_NAMES.get(text.strip(), t))
+    name = normalise_emoji(text)
+    return CONSOLE_WORDS.get(name, name)
 
 
 Dispatch = Callable[[Core, Invocation], Awaitable[Outcome]]

@@ -15,45 +15,21 @@ from typing import Any
 
 import discord
 
-from commands.types import APPROVE, REJECT, MessageRef, ReactionAction, ReactionEvent, User
+from commands.emoji import CHARACTER, normalise_emoji
+from commands.types import MessageRef, ReactionAction, ReactionEvent, User
 
 PLATFORM = "discord"
 
 # What the bot seeds on cards, and what normalises to the two decisions.
-EMOJI_FOR: dict[str, str] = {APPROVE: "✅", REJECT: "❌"}
-_VARIATION_SELECTORS = ("\ufe0f", "\ufe0e")
-_APPROVE_EMOJI = frozenset({"✅", "☑", "✔"})
-_REJECT_EMOJI = frozenset({"❌", "✖", "❎"})
-_NAMES = {
-    "white_check_mark": APPROVE,
-    "heavy_check_mark": APPROVE,
-    "ballot_box_with_check": APPROVE,
-    "x": REJECT,
-    "heavy_multiplication_x": REJECT,
-    "negative_squared_cross_mark": REJECT,
-}
+EMOJI_FOR: dict[str, str] = CHARACTER
 
 
 def emoji_name(emoji: discord.PartialEmoji | discord.Emoji | str | None) -> str:
     """The normalised short name of a reaction emoji (``APPROVE``, ``REJECT`` or other)."""
     if emoji is None:
         return ""
-    if isinstance(emoji, str):
-        raw = emoji
-    else:
-        raw = emoji.name or ""
-        if getattr(emoji, "id", None):  # a custom emoji: its name, e.g. "approve"
-            return _NAMES.get(raw.lower(), raw.lower())
-    bare = raw
-    for vs in _VARIATION_SELECTORS:
-        bare = bare.replace(vs, "")
-    bare = bare.strip()
-    if bare in _APPROVE_EMOJI:
-        return APPROVE
-    if bare in _REJECT_EMOJI:
-        return REJECT
-    short = bare.strip(":").lower()
-    return _NAMES.get(short, short)
+    # A custom emoji (it has an id) normalises by its name, e.g. "white_check_mark".
+    return normalise_emoji(emoji if isinstance(emoji, str) else emoji.name or "")
 
 
 def emoji_for(name: str) -> str:

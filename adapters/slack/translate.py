@@ -15,11 +15,11 @@ Delivery ids (what ``dispatch`` de-duplicates on; Slack retries carry the same i
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from commands.emoji import normalise_emoji as _normalise
 from commands.types import (
     APPROVE,
     REJECT,
@@ -46,21 +46,10 @@ ACTION_APPROVE = "socialbot_approve"
 ACTION_REJECT = "socialbot_reject"
 ACTION_DECISIONS: Mapping[str, str] = {ACTION_APPROVE: APPROVE, ACTION_REJECT: REJECT}
 
-_APPROVE_NAMES = frozenset(
-    {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "✅", "✔", "✔️", "☑️"}
-)
-_REJECT_NAMES = frozenset({"x", "heavy_multiplication_x", "negative_squared_cross_mark", "❌", "✖️"})
-_SKIN_TONE = re.compile(r"::skin-tone-\d$")
-
 
 def normalise_emoji(name: str) -> str:
     """``:white_check_mark:``, ``heavy_check_mark``, ``✅`` → APPROVE; ``x``, ``❌`` → REJECT."""
-    n = _SKIN_TONE.sub("", name.strip()).strip(":").lower()
-    if n in _APPROVE_NAMES:
-        return APPROVE
-    if n in _REJECT_NAMES:
-        return REJECT
-    return n
+    return _normalise(name)
 
 
 def _digest(*parts: object) -> str:
