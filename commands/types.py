@@ -148,6 +148,12 @@ class ErrorReply:
     ephemeral: bool = True
     field_errors: tuple[tuple[str, str], ...] = ()  # (option name, message): inline form errors
 
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """What a message shows: the problems, else the form errors (a form shows them inline;
+        they repeat the problems, so a message never shows both)."""
+        return self.problems or tuple(f"{name}: {msg}" for name, msg in self.field_errors)
+
 
 @dataclass(frozen=True)
 class TargetLine:

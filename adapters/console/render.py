@@ -78,8 +78,7 @@ def confirmation(r: Confirmation) -> list[str]:
 
 def error(r: ErrorReply) -> list[str]:
     out = [f"✖ {plain(r.title)}"]
-    out += [f"  - {plain(p)}" for p in r.problems]
-    out += [f"  - {name}: {plain(msg)}" for name, msg in r.field_errors]
+    out += [f"  - {plain(p)}" for p in r.lines]
     if r.hint:
         out.append(f"  try: {plain(r.hint)}")
     if r.reference:

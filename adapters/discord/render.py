@@ -158,10 +158,8 @@ def render_confirmation(r: Confirmation) -> Rendered:
 
 
 def render_error(r: ErrorReply) -> Rendered:
-    lines = [f"• {p}" for p in r.problems]
+    lines = [f"• {p}" for p in r.lines]
     b = _Builder(r.title, COLOURS[Tone.ERROR], "\n".join(lines) or None)
-    for name, message in r.field_errors:
-        b.field(name, message)
     if r.hint:
         b.field("Try", r.hint)
     if r.reference:

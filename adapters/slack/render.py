@@ -185,8 +185,7 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
 
 def render_error(r: ErrorReply) -> SlackMessage:
     blocks = [section(f":warning: *{esc(r.title)}*")]
-    problems = [esc(p) for p in r.problems]
-    problems += [f"*{esc(name)}*: {esc(msg)}" for name, msg in r.field_errors]
+    problems = [esc(p) for p in r.lines]
     blocks += lines_blocks(problems)
     if r.hint:
         blocks.append(context(f":bulb: {esc(r.hint)}"))

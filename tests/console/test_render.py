@@ -64,13 +64,18 @@ def test_error_reply_shows_problems_hint_and_reference() -> None:
             field_errors=(("caption", "too long"),),
         )
     )
+    # The form errors repeat the problems (they are for inline form display): shown once.
     assert out == [
         "✖ Caption too long for X",
         "  - 312 characters; X allows 280",
-        "  - caption: too long",
         '  try: /post "shorter text" to x',
         "  (reference ab12cd34)",
     ]
+
+
+def test_error_reply_with_only_form_errors_shows_them() -> None:
+    out = render.render(ErrorReply(title="Check the form", field_errors=(("when", "no time"),)))
+    assert out == ["✖ Check the form", "  - when: no time"]
 
 
 def test_status_card_with_targets_and_history() -> None:

@@ -64,7 +64,9 @@ def test_error_reply_is_ephemeral_with_problems_hint_and_reference() -> None:
     e = out.embeds[0]
     assert out.ephemeral
     assert "312 characters" in (e.description or "")
-    assert [f.name for f in e.fields] == ["caption", "Try"]
+    # Form errors repeat the problems (they are for inline form display): not shown twice.
+    assert [f.name for f in e.fields] == ["Try"]
+    assert "too long" not in (e.description or "")
     assert e.footer.text == "Reference: ab12cd34"
     assert e.colour is not None and e.colour.value == r.COLOURS["error"]
 
