@@ -210,5 +210,3 @@ def run_check(args: argparse.Namespace) -> int:
     failed = sum(not r.ok for r in results)
     print(f"{len(results) - failed} passed, {failed} failed", file=sys.stderr)
     return 1 if failed else 0
-
-
