@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest bench sandbox run clean
+.PHONY: demo test lint typecheck pytest bench sandbox run clean faults
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,3 +40,8 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache socialbot.db*
+
+# The fault-injection run at full size (500 posts, ≥ 5 SIGKILLs; ~25 min at the real 120/min
+# rate limit). CI runs tests/faults/test_faults.py at 40 posts (FAULTS_POSTS).
+faults: $(STAMP)
+	$(BIN)/python -m tests.faults.driver --posts $${FAULTS_POSTS:-500} --kills $${FAULTS_KILLS:-8} --deadline 2700

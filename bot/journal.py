@@ -78,7 +78,13 @@ def _v1(sdb: sqlite_utils.Database) -> None:
     sdb.execute("CREATE INDEX command_journal_state ON command_journal(state, platform)")
 
 
-MIGRATIONS = [_v1]
+def _v2(sdb: sqlite_utils.Database) -> None:
+    # Set just before the request's create call is sent: only then can a resumed run find a
+    # post of its own to adopt (otherwise it skips the lookup, a listing of every post).
+    sdb.execute("ALTER TABLE command_journal ADD COLUMN creating INTEGER NOT NULL DEFAULT 0")
+
+
+MIGRATIONS = [_v1, _v2]
 OWNER = secrets.token_hex(8)  # this process
 
 _migrated: weakref.WeakSet[Database] = weakref.WeakSet()
@@ -216,6 +222,28 @@ async def mark_done(db: Database, id: str, now: datetime) -> None:
     )
 
 
+async def mark_creating(db: Database, id: str) -> None:
+    """The request is about to send its create call (see ``find_created``)."""
+    await _ready(db)
+    await db.run(
+        lambda sdb: (
+            sdb.execute(
+                "UPDATE command_journal SET creating = 1 WHERE id = ? AND creating = 0", [id]
+            ).rowcount
+        )
+    )
+
+
+async def _was_creating(db: Database, id: str) -> bool:
+    await _ready(db)
+
+    def read(sdb: sqlite_utils.Database) -> bool:
+        row = sdb.execute("SELECT creating FROM command_journal WHERE id = ?", [id]).fetchone()
+        return row is None or bool(row[0])  # not journaled: cannot tell, so look
+
+    return await db.run(read)
+
+
 async def pending_count(db: Database) -> int:
     await _ready(db)
 
@@ -240,17 +268,22 @@ async def find_created(
     db: Database,
     client: SocialClient,
     post: NewPost,
+    delivery_id: str,
     *,
     attempts: int = 5,
     pause: float = 1.0,
 ) -> Post | None:
     """The post a resumed request already created (it is not tracked yet), or None.
 
+    Only a request whose earlier run got as far as its create call (``mark_creating``) looks.
+
     Media ids are not compared: a resumed request uploads its media again (new ids). Several
     matches: the oldest listed is adopted (only this request can have created untracked posts
     with its fingerprint). The listing is retried; if it keeps failing the error propagates
     (the request is then reported failed rather than risk a duplicate).
     """
+    if not await _was_creating(db, delivery_id):
+        return None
     fp = replace(PostFingerprint.of(post, server_sets_time=True), media_ids=())
 
     def tracked(sdb: sqlite_utils.Database) -> set[str]:

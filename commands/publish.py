@@ -23,6 +23,7 @@ from bot.api.models import (
     CreatedPost,
     NewPost,
     Platform,
+    PostStatus,
     PostType,
     ThreadSegment,
 )
@@ -290,6 +291,11 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     post = created.post
     times = when.times()
     inv = ctx.inv
+    status = str(post.status) or ("draft" if when.draft else "scheduled")
+    if tracking.is_terminal(status):
+        # Found already finished (adopted after a restart, or reconciled late): record it as
+        # in flight so the notifier sees it land and announces it.
+        status = PostStatus.PUBLISHING.value
     row = tracking.TrackedPost(
         post_id=post.post_id,
         workspace=ctx.workspace,
@@ -302,7 +308,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         created_at=ctx.now(),
         scheduled_at=min(times) if times else None,
         last_due_at=max(times) if times else None,
-        status=str(post.status) or ("draft" if when.draft else "scheduled"),
+        status=status,
         summary=summary,
     )
 
@@ -318,10 +324,12 @@ async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
     """``create_post``; when re-running a request a crash interrupted (``journal.resuming``),
     first adopt the post it may already have created."""
     client = ctx.client()
+    delivery = ctx.inv.delivery_id
     if journal.resuming.get():
-        found = await journal.find_created(ctx.core.db, client, new_post)
+        found = await journal.find_created(ctx.core.db, client, new_post, delivery)
         if found is not None:
             return CreatedPost(post=found, immediate=new_post.publish_now, reconciled=True)
+    await journal.mark_creating(ctx.core.db, delivery)
     return await client.create_post(new_post)
 
 

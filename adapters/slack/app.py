@@ -535,6 +535,7 @@ class SlackAdapter:
             await self._deliver(outcome, origin, working)
         except SlackPortError as e:
             await self._tell(origin, ErrorReply(title=e.human))
+            await journal.mark_done(self.core.db, cmd.delivery_id, self.core.clock.now())
 
     # ------------------------------------------------------------ compose modal
 

@@ -145,8 +145,12 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
     )
     found = None
     if journal.resuming.get():  # re-run after a crash: the draft may exist already
-        found = await journal.find_created(core.db, client, draft)
-    post_id = found.post_id if found is not None else (await client.create_post(draft)).post.post_id
+        found = await journal.find_created(core.db, client, draft, request.delivery_id)
+    if found is not None:
+        post_id = found.post_id
+    else:
+        await journal.mark_creating(core.db, request.delivery_id)
+        post_id = (await client.create_post(draft)).post.post_id
     origin = request.origin
     card_channel = policy.channel or origin.channel
     preview = build_preview(request)
@@ -215,12 +219,19 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
 
     card = await core.db.transaction(write)
     port = core.port(origin.platform)
+    card_dest = Destination(origin.platform, card_channel, team=origin.team)
+    card_key = f"approval-card:{post_id}"
     try:
-        ref = await port.send(
-            Destination(origin.platform, card_channel, team=origin.team),
-            card_reply(card, []),
-            key=f"approval-card:{post_id}",
-        )
+        try:
+            ref = await port.send(card_dest, card_reply(card, []), key=card_key)
+        except Exception:
+            # The send may have gone out all the same (e.g. a timeout): a card people can see
+            # must stay usable, so look for it by its key before giving up.
+            finder = getattr(port, "find_sent", None)
+            sent = await finder(card_dest, card_key) if finder is not None else None
+            if sent is None:
+                raise
+            ref = sent
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("could not post the approval card for %s (ref %s)", post_id, reference)
