@@ -180,7 +180,7 @@ async def take_over(db: Database, platform: str, now: datetime) -> list[Entry]:
                 "WHERE state = ? AND platform = ? AND owner != ?",
                 [OWNER, now.isoformat(), PENDING, platform, OWNER],
             )
-        return [_entry(r) for r in rows]
+        return [replace(_entry(r), attempts=int(r["attempts"]) + 1) for r in rows]
 
     return await db.transaction(take)
 
