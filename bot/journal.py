@@ -86,6 +86,8 @@ def _v2(sdb: sqlite_utils.Database) -> None:
 
 MIGRATIONS = [_v1, _v2]
 OWNER = secrets.token_hex(8)  # this process
+# An entry taken over more often than this keeps dying with the process: reported failed.
+MAX_ATTEMPTS = 20
 
 _migrated: weakref.WeakSet[Database] = weakref.WeakSet()
 

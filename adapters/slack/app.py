@@ -442,6 +442,20 @@ class SlackAdapter:
             try:
                 if e.post_id is not None:  # its post was recorded: nothing left to redo
                     await journal.mark_done(self.core.db, e.id, self.core.clock.now())
+                elif e.attempts > journal.MAX_ATTEMPTS:  # it keeps dying with the process
+                    log.error("journal: giving up on %s after %d attempts", e.id, e.attempts)
+                    user = str(e.payload.get("user_id") or e.payload.get("user") or "")
+                    channel = str(e.payload.get("channel") or "")
+                    if e.kind in ("command", "compose") and user and channel:
+                        await self._tell(
+                            _Origin(channel=channel, user=user),
+                            ErrorReply(
+                                title="Sorry — I could not finish your request",
+                                problems=("It was interrupted too many times.",),
+                                hint="Check /status before sending it again.",
+                            ),
+                        )
+                    await journal.mark_done(self.core.db, e.id, self.core.clock.now())
                 elif e.kind == "command":
                     cmd = SlashCommand(**e.payload)
                     origin = _Origin(channel=cmd.channel, user=cmd.user_id)
