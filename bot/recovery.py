@@ -29,6 +29,8 @@ from commands.types import APPROVE, REJECT, Destination, MessageRef
 
 log = logging.getLogger(__name__)
 
+RECOVER_ATTEMPTS = 3
+
 
 async def find_sent(core: Core, dest: Destination, key: str) -> MessageRef | None:
     """The message sent earlier with ``key``, where the chat port can tell (else None)."""
@@ -91,12 +93,21 @@ async def repost_missing_cards(core: Core) -> int:
 async def on_start(core: Core) -> None:
     """Everything a dead process left half-done, before serving (never raises)."""
     now = core.clock.now()
-    try:
-        n = await approvals.recover_stuck(core, now, older_than=timedelta(0))
-        if n:
-            log.info("recovery: %d interrupted approval decision(s) finished or reopened", n)
-    except Exception:
-        log.exception("recovery: interrupted approval decisions not recovered")
+    for attempt in range(1, RECOVER_ATTEMPTS + 1):  # the API may be failing just now
+        try:
+            n = await approvals.recover_stuck(core, now, older_than=timedelta(0))
+            if n:
+                log.info("recovery: %d interrupted approval decision(s) finished or reopened", n)
+            left = await core.db.run(lambda sdb: len(store.busy_since(sdb, now)))
+        except Exception:
+            log.exception("recovery: interrupted approval decisions not recovered")
+            left = 1
+        if not left:
+            break
+        if attempt < RECOVER_ATTEMPTS:
+            await core.clock.sleep(attempt)
+        else:  # the periodic sweep (approvals.expire_due) tries again later
+            log.warning("recovery: %d approval decision(s) still interrupted", left)
     try:
         await repost_missing_cards(core)
     except Exception:
