@@ -6,12 +6,14 @@ workflow updates it on activation; the notifier follows rows that are not termin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlite_utils
 
-from bot.api.models import TERMINAL_STATUSES, PostStatus
+from bot.api.models import TERMINAL_STATUSES, Account, Platform, PostStatus
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,27 @@ class TrackedPost:
     summary: str | None
     team: str | None = None
     external: bool = False
+    accounts: Mapping[str, str] = field(default_factory=dict)  # account id → "@handle"
+
+    def account_label(self, account_id: str) -> str:
+        return self.accounts.get(account_id, account_id)
+
+
+def account_labels(accounts: Iterable[Account]) -> dict[str, str]:
+    """How people know each account: ``@handle``, else its display name."""
+    out: dict[str, str] = {}
+    for a in accounts:
+        handle = a.handle.strip()
+        if handle and not handle.startswith("@") and a.platform in _AT_HANDLES:
+            handle = "@" + handle
+        out[a.account_id] = handle or a.display_name or a.account_id
+    return out
+
+
+# Platforms whose handles people write with an "@" (Facebook pages and LinkedIn do not).
+_AT_HANDLES = frozenset(
+    {Platform.X, Platform.INSTAGRAM, Platform.TIKTOK, Platform.THREADS, Platform.YOUTUBE}
+)
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -40,11 +63,13 @@ def record(sdb: sqlite_utils.Database, post: TrackedPost) -> None:
     """Insert or replace the row for ``post.post_id`` (call inside the caller's transaction)."""
     sdb.execute(
         """INSERT INTO requests (post_id, workspace, platform, team, channel, thread, requester,
-               requester_name, created_at, scheduled_at, last_due_at, status, summary, external)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+               requester_name, created_at, scheduled_at, last_due_at, status, summary, external,
+               accounts)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
            ON CONFLICT(post_id) DO UPDATE SET
                scheduled_at = excluded.scheduled_at, last_due_at = excluded.last_due_at,
-               status = excluded.status, summary = excluded.summary""",
+               status = excluded.status, summary = excluded.summary,
+               accounts = COALESCE(excluded.accounts, requests.accounts)""",
         [
             post.post_id,
             post.workspace,
@@ -60,6 +85,7 @@ def record(sdb: sqlite_utils.Database, post: TrackedPost) -> None:
             post.status,
             post.summary,
             int(post.external),
+            json.dumps(dict(post.accounts), ensure_ascii=False) if post.accounts else None,
         ],
     )
 
@@ -124,4 +150,17 @@ def _row(r: dict[str, object]) -> TrackedPost:
         status=str(r["status"]),
         summary=str(r["summary"]) if r.get("summary") else None,
         external=bool(r.get("external")),
+        accounts=_accounts(r.get("accounts")),
     )
+
+
+def _accounts(raw: object) -> dict[str, str]:
+    if not isinstance(raw, str):
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}

@@ -310,6 +310,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         last_due_at=max(times) if times else None,
         status=status,
         summary=summary,
+        accounts=tracking.account_labels(targets),
     )
 
     def write(sdb: sqlite_utils.Database) -> None:

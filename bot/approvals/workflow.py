@@ -174,6 +174,7 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
                 last_due_at=max(times) if times else None,
                 status=PostStatus.DRAFT.value,
                 summary=request.summary[:200],
+                accounts=tracking.account_labels(request.targets),
             ),
         )
         card_id = store.insert_card(

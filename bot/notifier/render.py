@@ -98,10 +98,10 @@ def advice(platform: Platform | str, error: str | None) -> str:
     )
 
 
-def _line(t: Target) -> TargetLine:
+def _line(t: Target, post: TrackedPost) -> TargetLine:
     return TargetLine(
         platform=platform_label(t.platform),
-        account=t.account_id,
+        account=post.account_label(t.account_id),
         status=_status_str(t.status),
         permalink=t.permalink,
         error=t.error,
@@ -125,7 +125,7 @@ def announcement(
 ) -> Announcement:
     """The announcement for a post that reached a terminal ``status`` (``gone``: the API no
     longer knows the post at all)."""
-    lines_t = tuple(_line(t) for t in targets)
+    lines_t = tuple(_line(t, post) for t in targets)
     mentions: tuple[str, ...] = ()
     if post.requester and not post.external and status in ("partial", "failed"):
         mentions = (post.requester,)

@@ -139,4 +139,9 @@ def _core_v1(sdb: sqlite_utils.Database) -> None:
     sdb.execute("CREATE INDEX requests_status ON requests(workspace, status, scheduled_at)")
 
 
-CORE_MIGRATIONS: list[Migration] = [_core_v1]
+def _core_v2(sdb: sqlite_utils.Database) -> None:
+    # How each target account is named to people ({"acc_…": "@acme"}), for announcements.
+    sdb.execute("ALTER TABLE requests ADD COLUMN accounts TEXT")
+
+
+CORE_MIGRATIONS: list[Migration] = [_core_v1, _core_v2]
