@@ -1,4 +1,4 @@
-"""The fault-injection run at CI size (``FAULTS_POSTS``, default 40 posts, 5 kills; < 3 min).
+"""The fault-injection run at CI size (``FAULTS_POSTS``, default 30 posts, 5 kills; about 90 s).
 The full size is ``make faults`` (500 posts). See ``tests/faults/driver.py``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from tests.faults.driver import Config, run
 
 
 async def test_posts_survive_faults_and_kills(tmp_path: Path) -> None:
-    posts = int(os.environ.get("FAULTS_POSTS", "40"))
+    posts = int(os.environ.get("FAULTS_POSTS", "30"))
     cfg = Config(
         posts=posts,
         kills=int(os.environ.get("FAULTS_KILLS", "5")),
