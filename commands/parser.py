@@ -214,46 +214,40 @@ def _thread(text: str, toks: list[Tok], i: int, first: str | None) -> tuple[list
     return [s.strip() for s in segments if s.strip()], i
 
 
+# Options that simply set one text field of the spec: option name → PostSpec attribute.
+_TEXT_FIELDS = {
+    opt.CAPTION: "caption",
+    opt.TYPE: "post_type",
+    opt.WHEN: "when",
+    opt.LINK: "link",
+    opt.ARTICLE: "article",
+    opt.TITLE: "title",
+    "document_title": "document_title",
+    "article_title": "article_title",
+    opt.DESCRIPTION: "description",
+    opt.PRIVACY: "privacy",
+    opt.COVER: "cover",
+    opt.COVER_OFFSET: "cover_offset",
+    opt.ID: "post_id",
+}
+
+
 def _apply(spec: PostSpec, key: str, value: str) -> None:
     value = value.strip()
-    if key.startswith("caption@"):
+    if key in _TEXT_FIELDS:
+        setattr(spec, _TEXT_FIELDS[key], value)
+    elif key.startswith("caption@"):
         spec.captions[key.split("@", 1)[1]] = value
     elif key.startswith("time@"):
         spec.times[key.split("@", 1)[1]] = value
     elif key == opt.TARGETS:
         spec.targets.extend(p for p in re.split(r"[\s,]+", value) if p)
-    elif key == opt.CAPTION:
-        spec.caption = value
-    elif key == opt.TYPE:
-        spec.post_type = value
-    elif key == opt.WHEN:
-        spec.when = value
     elif key == opt.DRAFT:
         spec.draft = parse_bool(value, opt.DRAFT)
     elif key == opt.MEDIA:
         spec.media.extend(split_media(value))
     elif key == opt.THREAD:
         spec.thread.append(value)
-    elif key == opt.LINK:
-        spec.link = value
-    elif key == opt.ARTICLE:
-        spec.article = value
-    elif key == opt.TITLE:
-        spec.title = value
-    elif key == "document_title":
-        spec.document_title = value
-    elif key == "article_title":
-        spec.article_title = value
-    elif key == opt.DESCRIPTION:
-        spec.description = value
-    elif key == opt.PRIVACY:
-        spec.privacy = value
-    elif key == opt.COVER:
-        spec.cover = value
-    elif key == opt.COVER_OFFSET:
-        spec.cover_offset = value
-    elif key == opt.ID:
-        spec.post_id = value
     elif key == opt.CAPTIONS:
         spec.captions.update(parse_lines(value, opt.CAPTIONS))
     elif key == opt.TIMES:
