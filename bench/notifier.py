@@ -41,6 +41,7 @@ from bot import tracking
 from bot.api.client import SocialClient
 from bot.api.models import Platform
 from bot.api.ratelimit import LimiterRegistry
+from bot.chat import Announcement, Destination, MessageRef, Reply
 from bot.clock import FakeClock
 from bot.config import Settings, Workspace
 from bot.core import Clients, Core
@@ -50,7 +51,6 @@ from bot.sandbox.records import PostRecord, PostSpec, TargetRecord
 from bot.secret import Secret
 from bot.storage import Database
 from bot.tracking import TrackedPost
-from commands.types import Announcement, Destination, MessageRef, Reply
 
 KEY = "sk_bench_notifier"
 INTERVAL = 30.0

@@ -38,6 +38,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import build_slack_adapter
 from adapters.slack.runner import start_http
+from bot.chat import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
 from bot.clock import SystemClock
 from bot.config import Settings, Workspace
 from bot.core import Clients, Core
@@ -46,7 +47,6 @@ from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
 from commands.complete import Choice
-from commands.types import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 
 SECRET = "bench-signing-secret"

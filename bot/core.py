@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.api.client import SocialClient
+from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
 from bot.notifier.pacing import ChannelPacer
 from bot.storage import Database
-from commands.types import ChatPort
 
 
 class MissingKeyError(ConfigError):

@@ -24,8 +24,8 @@ import sqlite_utils
 from bot import approvals
 from bot.approvals import store
 from bot.approvals.render import card_reply
+from bot.chat import APPROVE, REJECT, Destination, MessageRef
 from bot.core import Core
-from commands.types import APPROVE, REJECT, Destination, MessageRef
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.chat import Invocation, User
 from bot.core import Core
 from commands.context import Context
 from commands.errors import UserError
 from commands.normalize import normalize
 from commands.targets import account_label, short_name
 from commands.times import format_when, parse_when, user_zone, zone_name
-from commands.types import Invocation, User
 
 log = logging.getLogger(__name__)
 

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from bot.api.client import SocialClient
 from bot.api.models import Account
+from bot.chat import Destination, Invocation
 from bot.config import ChannelConfig, ConfigError
 from bot.core import Core
 from commands.apierrors import Action, api_errors
 from commands.errors import ServiceError
 from commands.times import user_zone
-from commands.types import Destination, Invocation
 
 ACCOUNTS_TTL = 60.0  # seconds an account list is reused
 

@@ -31,14 +31,7 @@ from dataclasses import replace
 import sqlite_utils
 
 from bot import approvals, journal, metrics
-from bot.core import Core
-from bot.logs import request_id
-from commands import options as opt
-from commands.context import Context
-from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, schedule, status
-from commands.normalize import normalize
-from commands.types import (
+from bot.chat import (
     ButtonEvent,
     ErrorReply,
     Invocation,
@@ -46,6 +39,13 @@ from commands.types import (
     ReactionEvent,
     Reply,
 )
+from bot.core import Core
+from bot.logs import request_id
+from commands import options as opt
+from commands.context import Context
+from commands.errors import UsageError, UserError
+from commands.handlers import info, manage, post, schedule, status
+from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from commands.types import APPROVE, REJECT
+from bot.chat import APPROVE, REJECT
 
 APPROVE_NAMES = frozenset(
     {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "✅", "✔", "☑"}

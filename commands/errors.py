@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from commands.types import ErrorReply
+from bot.chat import ErrorReply
 
 
 class UserError(Exception):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from commands.types import ListReply
+from bot.chat import ListReply
 
 POST = (
     'Publish now:  /post [targets] "caption" [options]',

@@ -27,8 +27,8 @@ import httpx
 
 from bot.api.client import SocialClient
 from bot.api.models import MediaKind
+from bot.chat import Attachment
 from commands.errors import MediaError
-from commands.types import Attachment
 from commands.validate import MediaInfo
 
 MB = 1024 * 1024

@@ -27,6 +27,7 @@ from bot.api.models import (
     PostType,
     ThreadSegment,
 )
+from bot.chat import Confirmation, Field, Reply
 from bot.platforms import auto_post_type, platform_by_name
 from commands import media as media_mod
 from commands.apierrors import api_errors, translate
@@ -37,7 +38,6 @@ from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.times import HINT as TIME_HINT
 from commands.times import format_when, parse_when
-from commands.types import Confirmation, Field, Reply
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {

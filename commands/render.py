@@ -6,9 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.api.models import Account, Platform, PostStatus, Target
+from bot.chat import TargetLine
 from commands.targets import account_label, platform_label
 from commands.times import format_when
-from commands.types import TargetLine
 
 STATUS_WORDS: dict[str, str] = {
     PostStatus.DRAFT: "draft",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from adapters.console.render import is_ephemeral, render
-from commands.types import APPROVE, REJECT, ApprovalCard, Destination, MessageRef, Reply
+from bot.chat import APPROVE, REJECT, ApprovalCard, Destination, MessageRef, Reply
 
 PLATFORM = "console"
 EMOJI = {APPROVE: "✅", REJECT: "❌"}

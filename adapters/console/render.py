@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from commands.types import (
+from bot.chat import (
     Announcement,
     ApprovalCard,
     Confirmation,

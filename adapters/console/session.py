@@ -16,9 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 from adapters.console.port import PLATFORM, ConsolePort
-from bot.core import Core
-from commands.emoji import normalise_emoji
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ErrorReply,
@@ -28,6 +26,8 @@ from commands.types import (
     ReactionEvent,
     User,
 )
+from bot.core import Core
+from commands.emoji import normalise_emoji
 
 log = logging.getLogger(__name__)
 

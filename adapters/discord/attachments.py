@@ -1,4 +1,4 @@
-"""Attachment options → ``commands.types.Attachment``: checked, then streamed on demand.
+"""Attachment options → ``bot.chat.Attachment``: checked, then streamed on demand.
 
 Allowed: image/*, video/*, application/pdf, up to ``max_bytes``. The bytes are never held whole:
 ``open()`` is an async iterator over an aiohttp streaming GET of the attachment URL (Discord CDN
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 import discord
 
-from commands.types import Attachment
+from bot.chat import Attachment
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 CHUNK = 64 * 1024

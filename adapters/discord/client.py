@@ -40,14 +40,7 @@ from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
 from adapters.discord.views import ApprovalView
-from bot.clock import Clock
-from bot.config import Settings
-from bot.core import Core
-from bot.secret import Secret
-from commands import complete as complete_mod
-from commands import dispatch as dispatch_mod
-from commands.complete import Choice
-from commands.types import (
+from bot.chat import (
     ButtonEvent,
     Destination,
     ErrorReply,
@@ -56,6 +49,13 @@ from commands.types import (
     ReactionAction,
     ReactionEvent,
 )
+from bot.clock import Clock
+from bot.config import Settings
+from bot.core import Core
+from bot.secret import Secret
+from commands import complete as complete_mod
+from commands import dispatch as dispatch_mod
+from commands.complete import Choice
 
 log = logging.getLogger(__name__)
 

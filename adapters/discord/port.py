@@ -24,7 +24,7 @@ from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
 from adapters.discord.views import ApprovalView
-from commands.types import Destination, MessageRef, Reply
+from bot.chat import Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 

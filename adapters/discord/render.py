@@ -12,7 +12,7 @@ from datetime import datetime
 
 import discord
 
-from commands.types import (
+from bot.chat import (
     Announcement,
     ApprovalCard,
     Confirmation,

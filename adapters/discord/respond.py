@@ -23,8 +23,8 @@ import discord
 from adapters.discord.render import Rendered, render
 from adapters.discord.translate import message_ref
 from adapters.discord.views import ApprovalView
+from bot.chat import ErrorReply, MessageRef, Reply
 from bot.clock import Clock
-from commands.types import ErrorReply, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Discord payloads → neutral events, in one place. No I/O; never raises on odd payloads.
 
 emoji_name(emoji)                 "✅" / "☑️" / "✔️" → APPROVE, "❌" / "✖️" → REJECT
-user_of(member_or_user)           → commands.types.User (role ids from the member)
+user_of(member_or_user)           → bot.chat.User (role ids from the member)
 reaction_event(payload, action)   RawReactionActionEvent → ReactionEvent | None
 message_ref(channel_id, msg_id)   → MessageRef("discord", …)
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 import discord
 
+from bot.chat import MessageRef, ReactionAction, ReactionEvent, User
 from commands.emoji import CHARACTER, normalise_emoji
-from commands.types import MessageRef, ReactionAction, ReactionEvent, User
 
 PLATFORM = "discord"
 

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import discord
 
-from commands.types import APPROVE, REJECT
+from bot.chat import APPROVE, REJECT
 
 APPROVE_ID = "socialbot:approve"
 REJECT_ID = "socialbot:reject"

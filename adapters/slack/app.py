@@ -65,10 +65,7 @@ from adapters.slack.translate import (
     view_delivery_id,
 )
 from bot import journal
-from bot.config import ConfigError, Settings
-from bot.core import Core
-from commands.complete import Choice
-from commands.types import (
+from bot.chat import (
     ButtonEvent,
     ErrorReply,
     Invocation,
@@ -79,6 +76,9 @@ from commands.types import (
     Reply,
     User,
 )
+from bot.config import ConfigError, Settings
+from bot.core import Core
+from commands.complete import Choice
 
 log = logging.getLogger(__name__)
 

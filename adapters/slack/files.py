@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from adapters.slack.errors import FileDownloadError
+from bot.chat import Attachment
 from commands.errors import UserError
 from commands.media import check_kind
-from commands.types import Attachment
 
 DEFAULT_MAX_BYTES = 1024**3  # 1 GiB
 CHUNK = 64 * 1024

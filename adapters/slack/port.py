@@ -25,8 +25,8 @@ from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.render import SlackMessage, render
 from adapters.slack.translate import PLATFORM
+from bot.chat import ChatPlatform, Destination, MessageRef, Reply
 from bot.notifier.pacing import ChannelPacer
-from commands.types import ChatPlatform, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 

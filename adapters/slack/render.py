@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT
-from commands.types import (
+from bot.chat import (
     Announcement,
     ApprovalCard,
     Confirmation,

@@ -1,7 +1,7 @@
 """Slack payloads → neutral command-layer values. Pure functions, one place.
 
 Raw payload shapes (``SlashCommand``, ``ReactionPayload``…) stay in this module; what leaves it
-is ``commands.types`` values: ``Invocation``, ``ReactionEvent``, ``ButtonEvent``. Nothing here
+is ``bot.chat`` values: ``Invocation``, ``ReactionEvent``, ``ButtonEvent``. Nothing here
 decides anything the command layer decides (defaults, validation of values, permissions).
 
 Delivery ids (what ``dispatch`` de-duplicates on; Slack retries carry the same id):
@@ -19,8 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from commands.emoji import normalise_emoji as _normalise
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ButtonEvent,
@@ -30,6 +29,7 @@ from commands.types import (
     ReactionEvent,
     User,
 )
+from commands.emoji import normalise_emoji as _normalise
 
 PLATFORM = "slack"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot.approvals import store
+from bot.chat import User
 from bot.config import ApprovalPolicy
 from bot.core import Core
-from commands.types import User
 
 log = logging.getLogger(__name__)
 

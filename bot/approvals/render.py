@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from bot.api.models import Platform
 from bot.approvals import store
 from bot.approvals.types import PostRequest
+from bot.chat import ApprovalCard, Field, User
 from bot.platforms import RULES
-from commands.types import ApprovalCard, Field, User
 
 PREVIEW_CHARS = 300
 

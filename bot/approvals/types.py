@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.api.models import Account, NewPost
-from commands.types import Destination, User
+from bot.chat import Destination, User
 
 
 @dataclass(frozen=True)

@@ -38,10 +38,7 @@ from bot.approvals.render import (
     utc_text,
 )
 from bot.approvals.types import PostRequest
-from bot.config import ApprovalPolicy
-from bot.core import Core
-from bot.storage import Database
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ButtonEvent,
@@ -56,6 +53,9 @@ from commands.types import (
     Tone,
     User,
 )
+from bot.config import ApprovalPolicy
+from bot.core import Core
+from bot.storage import Database
 
 log = logging.getLogger(__name__)
 

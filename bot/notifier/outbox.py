@@ -34,8 +34,8 @@ from typing import Any
 
 import sqlite_utils
 
+from bot.chat import Destination
 from bot.notifier.render import DIGEST_MAX_ENTRIES
-from commands.types import Destination
 
 
 def dedup_key(keys: Iterable[str]) -> str:

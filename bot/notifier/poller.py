@@ -38,11 +38,11 @@ import sqlite_utils
 from bot import tracking
 from bot.api.errors import ApiError, NotFound, RateLimited
 from bot.api.models import TERMINAL_STATUSES, Post, PostStatus, StatusInfo, Target
+from bot.chat import Destination
 from bot.config import ConfigError
 from bot.notifier import outbox, render
 from bot.storage import Database
 from bot.tracking import TrackedPost
-from commands.types import Destination
 
 log = logging.getLogger(__name__)
 

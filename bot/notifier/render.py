@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.api.models import Platform, PostStatus, Target
+from bot.chat import Announcement, TargetLine
 from bot.platforms import RULES
 from bot.tracking import TrackedPost
-from commands.types import Announcement, TargetLine
 
 DIGEST_MAX_ENTRIES = 25  # entries per digest message (Slack: 50 blocks; keep it readable)
 

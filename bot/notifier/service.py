@@ -33,12 +33,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
+from bot.chat import Announcement, Destination, MessageRef
 from bot.notifier import outbox, render
 from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
 from bot.notifier.schema import NOTIFIER_MIGRATIONS
 from bot.storage import Database
-from commands.types import Announcement, Destination, MessageRef
 
 if TYPE_CHECKING:  # bot.core imports bot.notifier.pacing: no import cycle at run time
     from bot.core import Core

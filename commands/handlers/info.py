@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from bot.chat import Confirmation, Field, ListReply, Reply, Tone
 from commands.apierrors import api_errors
 from commands.context import Context
 from commands.help import help_reply
 from commands.targets import account_label, short_name
-from commands.types import Confirmation, Field, ListReply, Reply, Tone
 
 
 async def help_(ctx: Context, topic: str | None) -> tuple[Reply, ...]:

@@ -9,6 +9,7 @@ import sqlite_utils
 from bot import approvals, tracking
 from bot.api.models import Account, NewPost, Platform, Post, PostStatus, PostUpdate, ThreadSegment
 from bot.approvals import store as approval_store
+from bot.chat import Confirmation, Field, Reply, Tone
 from bot.platforms import RULES, max_text
 from commands import media as media_mod
 from commands.apierrors import api_errors
@@ -20,7 +21,6 @@ from commands.publish import cover_offset, platform_keys, post_type
 from commands.render import preview, status_word
 from commands.targets import account_label, platform_label, resolve
 from commands.times import format_when, parse_when
-from commands.types import Confirmation, Field, Reply, Tone
 
 EDIT_HINT = '/social edit pst_3kqz1a caption:"New text" when:"tomorrow 10am"'
 

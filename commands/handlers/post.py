@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from bot.chat import Reply
 from commands.context import Context
 from commands.errors import UsageError
 from commands.parser import apply_options, parse
 from commands.publish import publish
 from commands.spec import PostSpec
 from commands.targets import is_target_word
-from commands.types import Reply
 
 
 async def read_spec(ctx: Context, command: str) -> PostSpec:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from bot.chat import Reply
 from commands.context import Context
 from commands.errors import TimeError, UsageError
 from commands.handlers.post import read_spec
 from commands.publish import publish
 from commands.times import HINT, parse_when
-from commands.types import Reply
 
 
 async def schedule(ctx: Context) -> tuple[Reply, ...]:

@@ -10,12 +10,12 @@ import sqlite_utils
 
 from bot import approvals, tracking
 from bot.api.models import Account, Post, PostStatus, StatusInfo
+from bot.chat import Field, ListReply, Reply, StatusCard
 from commands.apierrors import api_errors, not_found
 from commands.context import Context
 from commands.render import preview, status_word, target_line, when_text
 from commands.targets import platform_label
 from commands.times import format_when
-from commands.types import Field, ListReply, Reply, StatusCard
 
 QUEUE_LIMIT = 15
 RECENT_LIMIT = 10

@@ -12,12 +12,7 @@ import pytest
 
 from bot import approvals
 from bot.api.models import Account, NewPost
-from bot.clock import FakeClock
-from bot.config import ApprovalPolicy, Settings, Workspace
-from bot.core import Clients, Core
-from bot.secret import Secret
-from bot.storage import Database
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ApprovalCard,
@@ -30,6 +25,11 @@ from commands.types import (
     Reply,
     User,
 )
+from bot.clock import FakeClock
+from bot.config import ApprovalPolicy, Settings, Workspace
+from bot.core import Clients, Core
+from bot.secret import Secret
+from bot.storage import Database
 from tests.approvals.social import SocialFixture, start_social
 
 CHANNEL = "C_LAUNCH"

@@ -10,8 +10,7 @@ import sqlite_utils
 
 from bot import approvals, tracking
 from bot.api.models import NewPost, PostUpdate
-from bot.clock import FakeClock
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ApprovalCard,
@@ -21,6 +20,7 @@ from commands.types import (
     ReactionAction,
     User,
 )
+from bot.clock import FakeClock
 from tests.approvals.conftest import (
     ALICE,
     APPROVALS,

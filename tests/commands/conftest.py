@@ -25,15 +25,7 @@ import sqlite_utils
 from aiohttp import web
 
 from bot import tracking
-from bot.clock import FakeClock
-from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
-from bot.core import Clients, Core
-from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
-from bot.secret import Secret
-from bot.storage import Database
-from commands import times
-from commands.dispatch import dispatch
-from commands.types import (
+from bot.chat import (
     Attachment,
     Confirmation,
     Destination,
@@ -46,6 +38,14 @@ from commands.types import (
     StatusCard,
     User,
 )
+from bot.clock import FakeClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import times
+from commands.dispatch import dispatch
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
 MAIN, OTHER, REVIEW = "C_MAIN", "C_OTHER", "C_REVIEW"

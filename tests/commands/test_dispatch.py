@@ -10,9 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import approvals
-from commands import dispatch as dispatch_mod
-from commands.dispatch import dispatch, dispatch_button, dispatch_reaction
-from commands.types import (
+from bot.chat import (
     APPROVE,
     ApprovalCard,
     ButtonEvent,
@@ -23,6 +21,8 @@ from commands.types import (
     ReactionAction,
     ReactionEvent,
 )
+from commands import dispatch as dispatch_mod
+from commands.dispatch import dispatch, dispatch_button, dispatch_reaction
 from tests.commands.conftest import BOB, REVIEW, Chat
 
 

@@ -1,7 +1,7 @@
 import pytest
 
+from bot.chat import APPROVE, REJECT
 from commands.emoji import normalise_emoji
-from commands.types import APPROVE, REJECT
 
 
 @pytest.mark.parametrize(

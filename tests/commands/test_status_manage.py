@@ -6,7 +6,7 @@ import sqlite_utils
 
 from bot import tracking
 from bot.api.models import Platform
-from commands.types import ErrorReply
+from bot.chat import ErrorReply
 from tests.commands.conftest import BOB, OTHER, Chat
 
 

@@ -17,8 +17,7 @@ from pathlib import Path
 from adapters.console.demo import DemoOptions, demo
 from bot import approvals, tracking
 from bot.api.models import NewPost
-from bot.core import Core
-from commands.types import (
+from bot.chat import (
     Confirmation,
     Destination,
     Invocation,
@@ -26,6 +25,7 @@ from commands.types import (
     ReactionEvent,
     Reply,
 )
+from bot.core import Core
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from adapters.console import render
 from adapters.console.port import ConsolePort
 from adapters.console.session import normalize_emoji
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     Announcement,

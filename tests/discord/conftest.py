@@ -21,13 +21,13 @@ from adapters.discord.client import (
     create_discord_client,
     start_discord,
 )
+from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.core import Clients, Core
 from bot.secret import Secret
 from bot.storage import Database
 from commands.complete import Choice
-from commands.types import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from adapters.discord.port import DiscordPermissionError
 from adapters.discord.views import APPROVE_ID, REJECT_ID
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     Announcement,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.types import Confirmation, ErrorReply, Field, Invocation, Link, ListReply, StatusCard
+from bot.chat import Confirmation, ErrorReply, Field, Invocation, Link, ListReply, StatusCard
 from tests.discord.conftest import Bot, BotFactory, Recorder
 from tests.discord.fake_discord import (
     ALICE_ID,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from commands.types import Invocation
+from bot.chat import Invocation
 from tests.discord.conftest import Bot, BotFactory, Recorder
 from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, attachment, wait_until
 

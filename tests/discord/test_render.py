@@ -9,7 +9,7 @@ import pytest
 
 from adapters.discord import render as r
 from adapters.discord.translate import emoji_name, nonce_for
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     Announcement,

@@ -10,8 +10,8 @@ import sqlite_utils
 
 from bot import journal, recovery
 from bot.api.models import NewPost
+from bot.chat import Confirmation, Destination, MessageRef, Reply
 from commands.dispatch import dispatch
-from commands.types import Confirmation, Destination, MessageRef, Reply
 from tests.commands.conftest import (  # noqa: F401 (fixtures)
     REVIEW,
     Chat,

@@ -10,9 +10,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.port import METADATA_EVENT, SlackPort
+from bot.chat import Announcement, Destination, MessageRef, Reply
 from bot.clock import FakeClock
 from bot.notifier.pacing import ChannelPacer
-from commands.types import Announcement, Destination, MessageRef, Reply
 from tests.faults.fake_slack import BOT_TOKEN, FakeSlack
 from tests.notifier.conftest import Crash, Env, env, settings  # noqa: F401 (fixtures)
 

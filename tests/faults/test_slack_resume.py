@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import journal
-from commands.types import ReactionAction
+from bot.chat import ReactionAction
 from tests.slack.conftest import (  # noqa: F401 (fixtures)
     Served,
     adapter,

@@ -14,13 +14,13 @@ import pytest
 from bot import tracking
 from bot.api.errors import ApiError, NotFound
 from bot.api.models import Post, PostStatus, StatusInfo, Target
+from bot.chat import Announcement, Destination, MessageRef, Reply
 from bot.clock import FakeClock
 from bot.config import Settings, Workspace
 from bot.core import Clients, Core
 from bot.notifier import Notifier
 from bot.storage import Database
 from bot.tracking import TrackedPost
-from commands.types import Announcement, Destination, MessageRef, Reply
 
 
 class Crash(BaseException):

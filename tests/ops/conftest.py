@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.api.models import Post
+from bot.chat import Confirmation, Invocation, Reply, User
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
@@ -20,7 +21,6 @@ from bot.secret import Secret
 from bot.storage import Database
 from commands import times
 from commands.dispatch import dispatch
-from commands.types import Confirmation, Invocation, Reply, User
 from tests.ops.harness import NullPort
 
 KEY_A, KEY_B = "sk_test_ops_one", "sk_test_ops_two"

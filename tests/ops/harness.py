@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from commands.types import Destination, MessageRef, Reply
+from bot.chat import Destination, MessageRef, Reply
 from tests.secrets import session_scanner
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -34,6 +34,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.api.client import SocialClient
 from bot.api.ratelimit import LimiterRegistry
+from bot.chat import ErrorReply, Invocation, Reply, User
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
@@ -43,7 +44,6 @@ from bot.secret import Secret
 from bot.storage import Database
 from commands import media, times
 from commands.dispatch import dispatch
-from commands.types import ErrorReply, Invocation, Reply, User
 from tests.ops import fuzzgen
 from tests.ops.harness import NullPort
 from tests.secrets import OPS_SIGNING_SECRET, SLACK_BOT_TOKEN

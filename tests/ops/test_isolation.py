@@ -6,7 +6,7 @@ analytics — against the sandbox with two keys (two sandbox workspaces)."""
 
 from __future__ import annotations
 
-from commands.types import Confirmation, ErrorReply, ListReply, Reply
+from bot.chat import Confirmation, ErrorReply, ListReply, Reply
 from tests.ops.conftest import BOB, PLAIN_B, REVIEW_A, SHARED, TEAM_A, TEAM_B, Two
 
 

@@ -11,10 +11,10 @@ import httpx
 from bot import approvals
 from bot.api.client import SocialClient, endpoint_template
 from bot.api.ratelimit import LimiterRegistry
+from bot.chat import Confirmation, Invocation
 from bot.clock import FakeClock
 from bot.metrics import REGISTRY
 from bot.secret import Secret
-from commands.types import Confirmation, Invocation
 from tests.ops.conftest import BOB, REVIEW_A, SHARED, TEAM_A, Two
 
 

@@ -17,10 +17,10 @@ import pytest
 import sqlite_utils
 
 from bot.api.client import SocialClient
+from bot.chat import Announcement, Destination, TargetLine
 from bot.notifier import outbox, render
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
-from commands.types import Announcement, Destination, TargetLine
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord
 from tests.ops.harness import BotProcess, eventually
 from tests.secrets import DISCORD_BOT_TOKEN, OPS_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_BOT_TOKEN

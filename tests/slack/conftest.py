@@ -12,6 +12,13 @@ import pytest
 
 from adapters.slack.app import SlackAdapter, build_slack_adapter
 from adapters.slack.runner import start_http
+from bot.chat import (
+    ButtonEvent,
+    Confirmation,
+    Invocation,
+    Outcome,
+    ReactionEvent,
+)
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.core import Clients, Core
@@ -19,13 +26,6 @@ from bot.notifier.pacing import ChannelPacer
 from bot.secret import Secret
 from bot.storage import Database
 from commands.complete import Choice
-from commands.types import (
-    ButtonEvent,
-    Confirmation,
-    Invocation,
-    Outcome,
-    ReactionEvent,
-)
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.payloads import SECRET, SlackDriver
 

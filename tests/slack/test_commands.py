@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from commands.types import (
+from bot.chat import (
     Confirmation,
     ErrorReply,
     Invocation,

@@ -14,6 +14,7 @@ import pytest
 from adapters.slack.app import SlackAdapter, build_slack_adapter
 from adapters.slack.runner import start_http
 from bot import tracking
+from bot.chat import Announcement, Destination, TargetLine
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
@@ -22,7 +23,6 @@ from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
 from commands import times
-from commands.types import Announcement, Destination, TargetLine
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack
 from tests.slack.payloads import SECRET, SlackDriver, button_payload, reaction
 

@@ -8,7 +8,7 @@ import time
 
 from adapters.slack.runner import start_socket_mode
 from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT, normalise_emoji
-from commands.types import (
+from bot.chat import (
     APPROVE,
     REJECT,
     ButtonEvent,

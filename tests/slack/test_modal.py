@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.slack import modal
-from commands.types import Confirmation, ErrorReply, Invocation, Outcome
+from bot.chat import Confirmation, ErrorReply, Invocation, Outcome
 from tests.slack.conftest import Served
 from tests.slack.fake_slack import BOT_TOKEN, wait_for
 from tests.slack.payloads import view_payload

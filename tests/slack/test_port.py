@@ -10,9 +10,7 @@ import pytest
 
 from adapters.slack.app import SlackAdapter
 from adapters.slack.errors import SlackPortError
-from bot.clock import FakeClock
-from bot.notifier.pacing import ChannelPacer
-from commands.types import (
+from bot.chat import (
     Announcement,
     ApprovalCard,
     Destination,
@@ -21,6 +19,8 @@ from commands.types import (
     TargetLine,
     User,
 )
+from bot.clock import FakeClock
+from bot.notifier.pacing import ChannelPacer
 from tests.slack.fake_slack import FakeSlack
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.render import MAX_BLOCKS, esc, render
-from commands.types import (
+from bot.chat import (
     Announcement,
     ApprovalCard,
     Confirmation,

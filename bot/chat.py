@@ -1,4 +1,4 @@
-"""Typed, frozen, platform-neutral values exchanged between adapters and the command layer.
+"""Typed, frozen, platform-neutral values exchanged between adapters, the command layer and the core.
 
 Adapters build ``Invocation`` / ``ReactionEvent`` / ``ButtonEvent`` from platform payloads, call
 ``commands.dispatch``, and render the ``Reply`` they get back natively (Block Kit, embeds, text).
