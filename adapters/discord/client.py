@@ -24,7 +24,6 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -47,40 +46,19 @@ from bot.chat import (
     Invocation,
     Outcome,
     ReactionAction,
-    ReactionEvent,
 )
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Core
 from bot.secret import Secret
-from commands import complete as complete_mod
-from commands import dispatch as dispatch_mod
 from commands.complete import Choice
+from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
 
 API_VERSION_PATH = "/api/v10"
 MAX_RATELIMIT_TIMEOUT = 30.0  # seconds: a rate-limited route fails instead of stalling a poll
 AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
-
-
-@dataclass(frozen=True)
-class Handlers:
-    """The command layer's entry points (injectable for tests)."""
-
-    dispatch: Callable[[Core, Invocation], Awaitable[Outcome]] = dispatch_mod.dispatch
-    dispatch_reaction: Callable[[Core, ReactionEvent], Awaitable[Outcome]] = (
-        dispatch_mod.dispatch_reaction
-    )
-    dispatch_button: Callable[[Core, ButtonEvent], Awaitable[Outcome]] = (
-        dispatch_mod.dispatch_button
-    )
-    target_choices: Callable[[Core, str, str | None, str, str], Awaitable[list[Choice]]] = (
-        complete_mod.target_choices
-    )
-    when_choices: Callable[
-        [Core, str, str | None, str, str, str | None], Awaitable[list[Choice]]
-    ] = complete_mod.when_choices
 
 
 def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
@@ -111,7 +89,7 @@ class SocialDiscordClient(discord.Client):
         core: Core,
         settings: Settings,
         *,
-        handlers: Handlers | None = None,
+        dispatcher: Dispatcher | None = None,
         clock: Clock | None = None,
         max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
         guild_ready_timeout: float = 2.0,
@@ -124,7 +102,7 @@ class SocialDiscordClient(discord.Client):
         )
         self.core = core
         self.settings = settings
-        self.handlers = handlers or Handlers()
+        self.dispatcher: Dispatcher = dispatcher or CommandLayer()
         self.clock: Clock = clock or core.clock
         self.max_attachment_bytes = max_attachment_bytes
         self.tree: app_commands.CommandTree[SocialDiscordClient] = app_commands.CommandTree(self)
@@ -208,7 +186,7 @@ class SocialDiscordClient(discord.Client):
             ),
             options=options,
         )
-        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command}")
+        outcome = await self._guarded(self.dispatcher.dispatch(self.core, inv), f"/{command}")
         await self._answer(responder, outcome)
 
     async def _guarded(self, work: Awaitable[Outcome], what: str) -> Outcome:
@@ -271,7 +249,7 @@ class SocialDiscordClient(discord.Client):
         head, _, last = current.rpartition(",")
         prefix = ",".join(p.strip() for p in head.split(",") if p.strip())
         choices = await self._complete(
-            self.handlers.target_choices(
+            self.dispatcher.target_choices(
                 self.core, PLATFORM, _team(interaction), str(interaction.channel_id), last.strip()
             )
         )
@@ -287,7 +265,7 @@ class SocialDiscordClient(discord.Client):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         choices = await self._complete(
-            self.handlers.when_choices(
+            self.dispatcher.when_choices(
                 self.core, PLATFORM, _team(interaction), str(interaction.channel_id), current, None
             )
         )
@@ -316,7 +294,7 @@ class SocialDiscordClient(discord.Client):
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
         )
-        outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "button")
+        outcome = await self._guarded(self.dispatcher.dispatch_button(self.core, event), "button")
         await self._answer(responder, outcome)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -335,7 +313,9 @@ class SocialDiscordClient(discord.Client):
             return
         if event is None:
             return
-        outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
+        outcome = await self._guarded(
+            self.dispatcher.dispatch_reaction(self.core, event), "reaction"
+        )
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
                 # No interaction to whisper through: a reaction is answered by the card itself.
@@ -388,7 +368,7 @@ def create_discord_client(
     core: Core,
     settings: Settings,
     *,
-    handlers: Handlers | None = None,
+    dispatcher: Dispatcher | None = None,
     clock: Clock | None = None,
     max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
     guild_ready_timeout: float = 2.0,
@@ -398,7 +378,7 @@ def create_discord_client(
     client = SocialDiscordClient(
         core,
         settings,
-        handlers=handlers,
+        dispatcher=dispatcher,
         clock=clock,
         max_attachment_bytes=max_attachment_bytes,
         guild_ready_timeout=guild_ready_timeout,

@@ -1,0 +1,134 @@
+"""The Bolt listeners: acknowledge, hand the work to the delivery, never crash.
+
+    /post, /schedule <text>   ack → journal → "⏳ working" message → dispatch → replies
+    /post, /schedule (empty)  ack → the compose form (``adapters.slack.compose``)
+    form submission           inline errors, or ack → as a command
+    /status, /social          ack → journal → dispatch → public replies in the channel
+    reaction_added/removed    (acked by Bolt) → journal → dispatch_reaction; id = event_id
+    Approve / Reject buttons  ack → journal → dispatch_button
+
+Over HTTP the ack is the response to Slack's request, so nothing (no database, no API) runs
+before it; the journal entry is written right after. In Socket Mode (``record_first``) the ack
+is a websocket message the bot sends when it likes, within 3 s: the journal entry is written
+first, so an acknowledged request is always on disk. Reactions are acked by Bolt itself before
+the listener runs; in Socket Mode a listener middleware records them before that.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+
+from adapters.slack import modal
+from adapters.slack.delivery import THREADED, Origin
+from adapters.slack.errors import error_code
+from adapters.slack.translate import (
+    ACTION_APPROVE,
+    ACTION_REJECT,
+    COMMANDS,
+    SlashCommand,
+    button_event,
+    reaction_event,
+)
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackAdapter
+
+log = logging.getLogger(__name__)
+
+RECORDED = "socialbot_recorded"  # Bolt context key: the journal entry a middleware wrote
+
+
+def register(adapter: SlackAdapter) -> None:
+    """Attach the listeners to ``adapter.app``.
+
+    Bolt passes listener arguments by parameter name and counts ``self`` as one, so each
+    listener is a plain function with exactly the names it needs.
+    """
+    app = adapter.app
+    delivery = adapter.delivery
+
+    async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        cmd = SlashCommand.from_body(body)
+        if cmd.command in THREADED and not cmd.text.strip() and cmd.trigger_id:
+            await ack()
+            adapter.deliveries.spawn(
+                adapter.compose.open(cmd), name=f"slack {cmd.slash} form", urgent=True
+            )
+            return
+        origin = Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+        if adapter.record_first:
+            recorded = await delivery.record_command(cmd)
+            await ack()
+            delivery.start_command(cmd, origin, recorded)
+            return
+        await ack()
+        adapter.deliveries.spawn(
+            delivery.accept_command(cmd, origin), name=f"slack {cmd.slash} accept", urgent=True
+        )
+
+    async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await adapter.compose.on_submit(ack, body, record_first=adapter.record_first)
+
+    async def on_closed(ack: AsyncAck) -> None:
+        await ack()
+
+    async def record_reaction(
+        body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
+    ) -> BoltResponse | None:
+        # Runs before Bolt's automatic ack of the event (Socket Mode only).
+        event = reaction_event(body)
+        if adapter.record_first and event is not None:
+            context[RECORDED] = await delivery.record_card_event(event)
+        return await next()
+
+    async def on_reaction(body: dict[str, Any], context: dict[str, Any]) -> None:
+        event = reaction_event(body)
+        if event is None:
+            return
+        recorded = context.get(RECORDED)
+        if recorded is not None:
+            delivery.start_card_event(event, recorded)
+            return
+        adapter.deliveries.spawn(
+            delivery.accept_card_event(event), name="slack reaction accept", urgent=True
+        )
+
+    async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+        event = button_event(body)
+        if event is None:
+            await ack()
+            return
+        if adapter.record_first:
+            recorded = await delivery.record_card_event(event)
+            await ack()
+            delivery.start_card_event(event, recorded)
+            return
+        await ack()
+        adapter.deliveries.spawn(
+            delivery.accept_card_event(event), name="slack button accept", urgent=True
+        )
+
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        """Bolt's global error handler: log (never the body: it may hold URLs), never crash."""
+        kind = body.get("type") or body.get("command") or "request"
+        if isinstance(error, SlackApiError):
+            log.error("slack %s failed: %s", kind, error_code(error))
+        else:
+            log.error("slack %s failed", kind, exc_info=error)
+
+    for slash in COMMANDS:
+        app.command(slash)(on_command)
+    app.view_submission(modal.CALLBACK_ID)(on_submit)
+    app.view_closed(modal.CALLBACK_ID)(on_closed)
+    app.event("reaction_added", middleware=[record_reaction])(on_reaction)
+    app.event("reaction_removed", middleware=[record_reaction])(on_reaction)
+    app.action(ACTION_APPROVE)(on_button)
+    app.action(ACTION_REJECT)(on_button)
+    app.error(on_error)
