@@ -160,8 +160,10 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
         await start_discord(dclient, settings.discord_bot_token)
 
         async def stop_discord() -> None:
+            await dclient.deliveries.drain(SHUTDOWN_GRACE)  # resumed requests still running
             await close_discord(dclient)
 
+        running.resumes.append(dclient.resume)
         running.stops.append(stop_discord)
 
         async def discord_probe() -> tuple[bool, str]:

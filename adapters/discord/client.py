@@ -24,6 +24,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -35,10 +36,17 @@ from adapters.discord import attachments as att
 from adapters.discord.appcommands import Options, install
 from adapters.discord.port import DiscordPort
 from adapters.discord.render import render
+from adapters.discord.replay import (
+    DiscordReplayer,
+    card_payload,
+    command_payload,
+    interaction_fields,
+)
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
 from adapters.discord.views import ApprovalView
+from bot import journal
 from bot.chat import (
     ButtonEvent,
     Destination,
@@ -46,10 +54,12 @@ from bot.chat import (
     Invocation,
     Outcome,
     ReactionAction,
+    ReactionEvent,
 )
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Core
+from bot.deliveries import Deliveries
 from bot.secret import Secret
 from commands.complete import Choice
 from commands.dispatcher import CommandLayer, Dispatcher
@@ -109,6 +119,7 @@ class SocialDiscordClient(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         install(self.tree, self)
         self.port = DiscordPort(self)
+        self.deliveries = Deliveries(core, PLATFORM)
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -186,24 +197,31 @@ class SocialDiscordClient(discord.Client):
             ),
             options=options,
         )
-        outcome = await self._guarded(self.dispatcher.dispatch(self.core, inv), f"/{command}")
+        # Acknowledged (the defer): from here on a crash is resumed (bot.deliveries).
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            inv.delivery_id, "command", command_payload(inv, fields, ephemeral=ephemeral)
+        )
+        resumed = begin is journal.Begin.TAKEN_OVER
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch(self.core, inv, resumed=resumed), inv.delivery_id
+        )
         await self._answer(responder, outcome)
 
-    async def _guarded(self, work: Awaitable[Outcome], what: str) -> Outcome:
-        try:
-            return await work
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("discord: %s failed (reference %s)", what, ref)
-            return Outcome(
-                replies=(
-                    ErrorReply(
-                        title="Sorry, something went wrong on our side",
-                        problems=("It may not have been done: check /status before trying again.",),
-                        reference=ref,
-                    ),
-                )
-            )
+    def _interaction_fields(
+        self, interaction: discord.Interaction[Any], responder: Responder
+    ) -> dict[str, Any]:
+        # When its token was issued, by the injected clock (the responder started at receipt).
+        age = self.clock.monotonic() - responder.started
+        at = self.clock.now() - timedelta(seconds=age)
+        return interaction_fields(
+            interaction, self.settings.discord_bot_token, at, responder.thread
+        )
+
+    async def resume(self) -> int:
+        """Re-run what a dead process acknowledged and did not finish (``bot.deliveries``);
+        the number taken over. The runner calls it at start-up, once connected."""
+        return await self.deliveries.resume(DiscordReplayer(self))
 
     async def _answer(self, responder: Responder, outcome: Outcome) -> None:
         try:
@@ -294,7 +312,14 @@ class SocialDiscordClient(discord.Client):
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
         )
-        outcome = await self._guarded(self.dispatcher.dispatch_button(self.core, event), "button")
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            event.delivery_id, "button", card_payload(event, fields)
+        )
+        resumed = begin is journal.Begin.TAKEN_OVER
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch_button(self.core, event, resumed=resumed), event.delivery_id
+        )
         await self._answer(responder, outcome)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -313,8 +338,14 @@ class SocialDiscordClient(discord.Client):
             return
         if event is None:
             return
-        outcome = await self._guarded(
-            self.dispatcher.dispatch_reaction(self.core, event), "reaction"
+        # A gateway event is acknowledged by its sequence number: record it on receipt.
+        await self.deliveries.record(event.delivery_id, "reaction", card_payload(event, None))
+        await self.run_reaction(event)
+
+    async def run_reaction(self, event: ReactionEvent, *, resumed: bool = False) -> None:
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch_reaction(self.core, event, resumed=resumed),
+            event.delivery_id,
         )
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
