@@ -16,6 +16,10 @@ Errors:
     attachment problems    → ErrorReply before any work (type / size)
     missing permissions    → said in words to the person who asked (ephemeral), logged
     anything else          → logged with a reference id; the user gets a short apology with it
+
+Crash safety is ``bot.deliveries`` (recorded after the defer; replayed by ``replay.py``). At
+~410 lines this stays one module: it is the one class discord.py calls into (events, commands,
+autocomplete, buttons), each handler a few lines of translate → dispatch → answer.
 """
 
 from __future__ import annotations
@@ -23,17 +27,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 
 from adapters.discord import attachments as att
 from adapters.discord.appcommands import Options, install
+from adapters.discord.connection import (
+    MAX_RATELIMIT_TIMEOUT,
+    configure_endpoints,
+    harden_parsers,
+    intents,
+)
 from adapters.discord.port import DiscordPort
 from adapters.discord.render import render
 from adapters.discord.replay import (
@@ -66,31 +75,7 @@ from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
 
-API_VERSION_PATH = "/api/v10"
-MAX_RATELIMIT_TIMEOUT = 30.0  # seconds: a rate-limited route fails instead of stalling a poll
 AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
-
-
-def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
-    """Point discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL (process-wide class attributes).
-
-    ``api_url`` may be the host (``http://host:port``) or include ``/api/v10``; ``None`` restores
-    Discord's own endpoints.
-    """
-    base = api_url.rstrip("/") if api_url else "https://discord.com"
-    if "/api/v" not in base:
-        base += API_VERSION_PATH
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
-        gateway_url or "wss://gateway.discord.gg/"
-    )
-
-
-def intents() -> discord.Intents:
-    i = discord.Intents.none()
-    i.guilds = True  # guild/channel/role cache, interaction.channel
-    i.guild_reactions = True  # MESSAGE_REACTION_ADD / _REMOVE in guilds
-    return i
 
 
 class SocialDiscordClient(discord.Client):
@@ -124,7 +109,7 @@ class SocialDiscordClient(discord.Client):
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self.ready_event = asyncio.Event()
-        _harden_parsers(self._connection.parsers)
+        harden_parsers(self._connection.parsers)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -362,26 +347,6 @@ class SocialDiscordClient(discord.Client):
     async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
         # Never crash on an unexpected payload: log and carry on.
         log.exception("discord: error in %s", event_method)
-
-
-def _harden_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
-    """A malformed gateway payload is logged and skipped.
-
-    discord.py parses gateway events inside its connection loop: an exception there (a
-    ``KeyError`` on a missing field) would end ``Client.start`` and the bot with it.
-    """
-
-    def guard(event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
-        def guarded(data: Any) -> None:
-            try:
-                parse(data)
-            except Exception:
-                log.warning("discord: ignored a malformed %s event", event, exc_info=True)
-
-        return guarded
-
-    for event, parse in list(parsers.items()):
-        parsers[event] = guard(event, parse)
 
 
 def _team(interaction: discord.Interaction[Any]) -> str | None:
