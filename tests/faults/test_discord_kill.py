@@ -3,7 +3,9 @@ the sandbox in this process, SIGKILLed at a chosen moment and restarted on the s
 
 1. Killed after a ``/post``'s defer and before its Social API call: after the restart the post
    exists once and the requester's "thinking…" message became the answer (``bot.deliveries``).
-2. Killed between an announcement's send and its record, restarted after Discord's nonce
+2. Killed after the Social API created the post and before the bot learned of it: after the
+   restart the post is adopted (found by its fingerprint), not created a second time.
+3. Killed between an announcement's send and its record, restarted after Discord's nonce
    window (the fake's clock moved on): the channel has it once (``DiscordPort.find_sent``).
 """
 
@@ -143,6 +145,32 @@ async def test_killed_after_the_defer_the_post_exists_once_and_the_user_is_answe
     assert "resuming discord command" in bot2.stderr
     # Answered through the interaction's webhook (its token was still valid), not the channel.
     assert world.discord.channel_messages() == []
+
+
+async def test_killed_after_the_api_created_the_post_it_is_adopted_not_created_twice(
+    world: World,
+) -> None:
+    bot = await world.start()
+    faults = world.sandbox.faults
+    faults.hang_seconds = 120.0
+    faults.fail_after_commit(1, "hang")  # the post is created; its answer never arrives
+    iid = await world.discord.slash("post", {"targets": "x", "caption": "Created, then killed"})
+    await eventually(
+        lambda: _value(faults.by_kind["after_commit"]), lambda n: n >= 1, what="the create"
+    )
+    await world.kill(bot)
+    faults.release_hangs()
+    assert len(await world.api.list_posts()) == 1  # the API has it; the bot never learned
+
+    bot2 = await world.start()
+    await eventually(
+        lambda: _value(visible_answer(world.discord, iid)), what="the requester's answer"
+    )
+    answer = visible_answer(world.discord, iid)
+    assert answer is not None and "sorry" not in (answer.title or "").lower(), answer.embeds
+    posts = await world.api.list_posts()
+    assert [p.content for p in posts] == ["Created, then killed"]  # adopted, not created again
+    assert "adopting post" in bot2.stderr
 
 
 async def test_announcement_killed_between_send_and_record_is_in_the_channel_once(
