@@ -11,6 +11,7 @@ from bot.api.models import Account, NewPost, Platform, Post, PostStatus, PostUpd
 from bot.approvals import store as approval_store
 from bot.chat import Confirmation, Field, Reply, Tone
 from bot.platforms import RULES, max_text
+from bot.textcount import count, describe
 from commands import media as media_mod
 from commands.apierrors import api_errors
 from commands.context import Context
@@ -257,10 +258,11 @@ def caption_problems(
             continue
         text = captions.get(a.platform, caption if caption is not None else post.content or "")
         limit = max_text(a.platform, a.premium)
-        if len(text) > limit:
+        size = count(a.platform, text)
+        if size > limit:
             out.append(
-                f"{account_label(a)}: the caption is {len(text):,} characters; "
-                f"the limit is {limit:,}."
+                f"{account_label(a)}: the caption is {describe(a.platform, size)} "
+                f"(limit {limit:,})."
             )
     for p in captions:
         if p not in {a.platform for a in accounts}:
