@@ -7,6 +7,8 @@ Environment (all optional; the demo needs none):
     SOCIALBOT_DB          SQLite path (default ./socialbot.db)
     SOCIALBOT_CONFIG      TOML path (workspaces, channel bindings, approval policies)
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
+    SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI   distributed Slack app (OAuth)
+    SOCIALBOT_ENCRYPTION_KEY  Fernet key(s) for the stored installations (bot.vault)
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
 
 TOML (see README "Configuration")::
@@ -140,6 +142,21 @@ class Settings:
     discord_gateway_url: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
     poll_interval: float = 30.0
+    # Distributed Slack app ("Add to Slack"; adapters.slack.oauth): see ``slack_mode``.
+    slack_client_id: str | None = None
+    slack_client_secret: Secret | None = field(default=None, repr=False)
+    slack_redirect_uri: str | None = None
+    encryption_key: Secret | None = field(default=None, repr=False)
+
+    @property
+    def slack_mode(self) -> str | None:
+        """``single-team`` (SLACK_BOT_TOKEN), ``distributed`` (client id + secret, no bot
+        token: installs through OAuth), or None (no Slack)."""
+        if self.slack_bot_token is not None:
+            return "single-team"
+        if self.slack_client_id and self.slack_client_secret is not None:
+            return "distributed"
+        return None
 
     def channel_config(self, platform: str, team: str | None, channel: str) -> ChannelConfig:
         best: tuple[int, ChannelConfig] = (0, ChannelConfig())
@@ -164,6 +181,8 @@ class Settings:
                 self.slack_signing_secret,
                 self.slack_app_token,
                 self.discord_bot_token,
+                self.slack_client_secret,
+                self.encryption_key,
             )
             if s
         ]
@@ -343,4 +362,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL"),
         discord_guild_ids=tuple(guild_ids),
         poll_interval=float(poll_raw),
+        slack_client_id=env.get("SLACK_CLIENT_ID", "").strip() or None,
+        slack_client_secret=_secret(env, "SLACK_CLIENT_SECRET"),
+        slack_redirect_uri=_url(env, "SLACK_REDIRECT_URI"),
+        encryption_key=_secret(env, "SOCIALBOT_ENCRYPTION_KEY"),
     )

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import approvals, journal, recovery
+from bot import approvals, installations, journal, recovery
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import Clients, Core
@@ -38,11 +38,23 @@ SHUTDOWN_GRACE = 20.0
 
 def validate_for_run(settings: Settings) -> None:
     """What ``run`` needs beyond what ``load_settings`` checks (one line, naming it)."""
-    if settings.slack_bot_token is None and settings.discord_bot_token is None:
+    if settings.slack_mode is None and settings.discord_bot_token is None:
         raise ConfigError(
             "SLACK_BOT_TOKEN / DISCORD_BOT_TOKEN: neither is set — set one to run the bot "
-            "(or try `socialbot demo`, which needs no account)"
+            "(or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET for a distributed Slack app; "
+            "or try `socialbot demo`, which needs no account)"
         )
+    if settings.slack_mode == "distributed":
+        if settings.encryption_key is None:
+            raise ConfigError(
+                "SOCIALBOT_ENCRYPTION_KEY is not set (required with SLACK_CLIENT_ID: the Slack "
+                "installations are stored encrypted; see README 'Slack')"
+            )
+        if settings.slack_signing_secret is None and settings.slack_app_token is None:
+            raise ConfigError(
+                "SLACK_SIGNING_SECRET is not set (required for Slack over HTTP; "
+                "or set SLACK_APP_TOKEN for Socket Mode)"
+            )
     if (
         settings.slack_bot_token is not None
         and settings.slack_app_token is None
@@ -116,14 +128,25 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
             health.add(f"social_api:{ws.name}", api_probe(ws.name))
 
     web_app: web.Application | None = None
-    if settings.slack_bot_token is not None:
+    oauth_routes: list[web.RouteDef] = []
+    if settings.slack_mode is not None:
         from adapters.slack.app import adapter_of, create_slack_app
-        from adapters.slack.runner import EVENTS_PATH, start_socket_mode
+        from adapters.slack.runner import EVENTS_PATH, oauth_route_defs, start_socket_mode
 
-        slack_app = create_slack_app(core, settings)
+        records = None
+        if settings.slack_mode == "distributed":
+            assert settings.slack_client_id is not None
+            key = settings.encryption_key.reveal() if settings.encryption_key else None
+            records = await installations.open_records(db, key, clock, settings.slack_client_id)
+            log.info(
+                "slack: distributed mode, %d installation(s); install at /slack/install",
+                await records.count(),
+            )
+        slack_app = create_slack_app(core, settings, records=records)
         adapter = adapter_of(slack_app)
         if settings.slack_app_token is not None:
             handler = await start_socket_mode(slack_app, settings.slack_app_token)
+            oauth_routes = oauth_route_defs(slack_app)  # Socket Mode: install pages over HTTP
 
             async def drain_socket() -> None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
@@ -201,6 +224,7 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
         bind_port = health_port if health_port is not None else port
     else:
         bind_port = port
+    web_app.add_routes(oauth_routes)
     health.install(web_app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

@@ -32,17 +32,20 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import listeners
+from adapters.slack import listeners, oauth
 from adapters.slack.compose import ComposeFlow, quick_check
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.directory import Directory
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
 from adapters.slack.identity import BotIdentity, api_base_url, build_web_client
+from adapters.slack.installations import DbInstallationStore
 from adapters.slack.port import SlackPort
+from adapters.slack.teams import TeamRoutedClient, TeamTokens, current_team
 from adapters.slack.translate import PLATFORM
 from bot.config import ConfigError, Settings
 from bot.core import Core
 from bot.deliveries import DEFAULT_CONCURRENCY, Deliveries
+from bot.installations import InstallationRecords
 from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
@@ -59,7 +62,24 @@ class SlackAdapter:
         http: httpx.AsyncClient | None = None,
         max_upload_bytes: int = DEFAULT_MAX_BYTES,
         max_concurrent: int = DEFAULT_CONCURRENCY,
+        records: InstallationRecords | None = None,
     ) -> None:
+        # Distributed mode (``records`` given: installations through OAuth, adapters.slack.oauth)
+        # or single-team mode (one bot token).
+        self.records = records
+        self.tokens: TeamTokens | None = None
+        # Bolt's own client: no token (the token comes from ``authorize``), same base URL and
+        # retry handlers, so request-scoped clients (and OAuth) honour SLACK_API_URL too.
+        bolt_client = AsyncWebClient(base_url=api_base_url(settings), timeout=30)
+        bolt_client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+        store: DbInstallationStore | None = None
+        if records is not None:
+            store = DbInstallationStore(records)
+            self.tokens = oauth.team_tokens(settings, records, store, bolt_client, core.clock)
+            client = TeamRoutedClient(
+                self.tokens, records, base_url=bolt_client.base_url, timeout=30
+            )
+            client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
         token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None
         if client is None:
             if not token:
@@ -67,19 +87,26 @@ class SlackAdapter:
             client = build_web_client(settings, token)
         elif not any(isinstance(h, AsyncRateLimitErrorRetryHandler) for h in client.retry_handlers):
             client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+        if records is None:
+            bolt_client = AsyncWebClient(
+                base_url=client.base_url,
+                timeout=client.timeout,
+                retry_handlers=client.retry_handlers,
+            )
         self.core = core
         self.client = client
         self.dispatcher: Dispatcher = dispatcher or CommandLayer()
         self.identity = BotIdentity(client)
-        self.directory = Directory(client, core.clock)
+        self.directory = Directory(client, core.clock, scope=_team_of_request)
         self.port = SlackPort(client, core.pacer(PLATFORM), self.directory)
         self._http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(30.0, read=120.0), follow_redirects=True
         )
         self._owns_http = http is None
+        routed = client if isinstance(client, TeamRoutedClient) else None
         self.files = FileFetcher(
             self._http,
-            lambda: self.client.token or "",
+            routed.current_token if routed is not None else (lambda: self.client.token or ""),
             extra_hosts=[urlsplit(client.base_url).hostname or ""],
             max_bytes=max_upload_bytes,
         )
@@ -93,34 +120,50 @@ class SlackAdapter:
         self.record_first = False
         self._session: aiohttp.ClientSession | None = None
         self.signing_secret_set = bool(settings.slack_signing_secret)
-        # Bolt's own client: no token (the token comes from ``authorize``), same base URL and
-        # retry handlers, so request-scoped clients honour SLACK_API_URL too.
-        bolt_client = AsyncWebClient(
-            base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers
-        )
         secret = (
             settings.slack_signing_secret.reveal()
             if settings.slack_signing_secret
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
-        self.app = AsyncApp(
-            name="socialbot",
-            signing_secret=secret,
-            client=bolt_client,
-            authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
-        )
+        if records is not None and store is not None and self.tokens is not None:
+            self.app = AsyncApp(
+                name="socialbot",
+                signing_secret=secret,
+                client=bolt_client,
+                authorize=self.tokens,  # type: ignore[arg-type]  # an AsyncAuthorize: allowed
+                oauth_settings=oauth.oauth_settings(settings, records, store),
+                logger=logging.getLogger("adapters.slack.bolt"),
+            )
+            oauth.register(self, records)
+        else:
+            self.app = AsyncApp(
+                name="socialbot",
+                signing_secret=secret,
+                client=bolt_client,
+                authorize=self.identity.authorize_function(),
+                logger=logging.getLogger("adapters.slack.bolt"),
+            )
         listeners.register(self)
         core.ports[PLATFORM] = self.port
         _ADAPTERS[self.app] = self
+
+    @property
+    def distributed(self) -> bool:
+        return self.records is not None
+
+    def team_gone(self, team: str | None) -> None:
+        """A team uninstalled the app: forget what was cached about it."""
+        if team:
+            self.directory.forget(team)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Check the token (auth.test) and open one HTTP session for every Web API call.
         The runner helpers call this; without it each call opens its own connection."""
-        await self.identity.load()
+        if not self.distributed:  # distributed: each team's identity comes with its install
+            await self.identity.load()
         await self._warm()
         if self._session is None:
             self._session = aiohttp.ClientSession()
@@ -169,6 +212,11 @@ class SlackAdapter:
             del self.core.ports[PLATFORM]
 
 
+def _team_of_request() -> str:
+    key = current_team()
+    return key.team or key.enterprise or "" if key is not None else ""
+
+
 _ADAPTERS: WeakKeyDictionary[AsyncApp, SlackAdapter] = WeakKeyDictionary()
 
 
@@ -186,6 +234,7 @@ def build_slack_adapter(
     http: httpx.AsyncClient | None = None,
     max_upload_bytes: int = DEFAULT_MAX_BYTES,
     max_concurrent: int = DEFAULT_CONCURRENCY,
+    records: InstallationRecords | None = None,
 ) -> SlackAdapter:
     return SlackAdapter(
         core,
@@ -195,18 +244,25 @@ def build_slack_adapter(
         http=http,
         max_upload_bytes=max_upload_bytes,
         max_concurrent=max_concurrent,
+        records=records,
     )
 
 
 def create_slack_app(
-    core: Core, settings: Settings, *, client: AsyncWebClient | None = None
+    core: Core,
+    settings: Settings,
+    *,
+    client: AsyncWebClient | None = None,
+    records: InstallationRecords | None = None,
 ) -> AsyncApp:
     """The bot's Slack app; registers its ``ChatPort`` as ``core.ports["slack"]``.
 
-    ``client`` defaults to an ``AsyncWebClient`` on ``SLACK_BOT_TOKEN`` and ``SLACK_API_URL``
-    (with a 429 retry handler). Serve it with ``adapters.slack.runner``.
+    Single-team: ``client`` defaults to an ``AsyncWebClient`` on ``SLACK_BOT_TOKEN`` and
+    ``SLACK_API_URL`` (with a 429 retry handler). Distributed (``records``, the encrypted
+    installations; see ``adapters.slack.oauth``): each team's own token. Serve it with
+    ``adapters.slack.runner``.
     """
-    return build_slack_adapter(core, settings, client=client).app
+    return build_slack_adapter(core, settings, client=client, records=records).app
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError
 from adapters.slack.port import SlackPort
 from adapters.slack.render import is_ephemeral, render, working_message
+from adapters.slack.teams import scope_for
 from adapters.slack.translate import PLATFORM, SlashCommand
 from bot import journal
 from bot.chat import (
@@ -160,6 +161,12 @@ class SlackDelivery:
     # ------------------------------------------------------------ after a restart
 
     async def replay(self, entry: journal.Entry) -> None:
+        # Distributed mode: replayed with the token of the team it came from.
+        team = entry.payload.get("team")
+        with scope_for(team if isinstance(team, str) else None):
+            await self._replay(entry)
+
+    async def _replay(self, entry: journal.Entry) -> None:
         if entry.kind == "command":
             cmd = SlashCommand(**entry.payload)
             origin = Origin(channel=cmd.channel, user=cmd.user_id)

@@ -36,6 +36,10 @@ class TtlCache(Generic[K, V]):
             return None
         return hit[1]
 
+    def drop(self, which: Callable[[K], bool]) -> None:
+        for k in [k for k in self._data if which(k)]:
+            del self._data[k]
+
     def put(self, key: K, value: V) -> None:
         if len(self._data) >= self._max:
             now = self._clock.monotonic()
@@ -67,18 +71,25 @@ class TtlCache(Generic[K, V]):
 
 
 class Directory:
-    """Who is who in the workspace, as far as the bot needs it."""
+    """Who is who in the workspace, as far as the bot needs it. Entries are kept per team
+    (``scope()``: the team of the request being handled; '' in single-team mode)."""
 
     def __init__(
         self, client: AsyncWebClient, clock: Clock, *, tz_ttl: float = 6 * 3600,
-        group_ttl: float = 300,
+        group_ttl: float = 300, scope: Callable[[], str] = lambda: "",
     ) -> None:  # fmt: skip
         self._client = client
-        self._tz: TtlCache[str, str | None] = TtlCache(clock, tz_ttl)
-        self._groups: TtlCache[str, frozenset[str]] = TtlCache(clock, group_ttl)
+        self._scope = scope
+        self._tz: TtlCache[tuple[str, str], str | None] = TtlCache(clock, tz_ttl)
+        self._groups: TtlCache[tuple[str, str], frozenset[str]] = TtlCache(clock, group_ttl)
+
+    def forget(self, team: str) -> None:
+        """Drop what is cached about ``team`` (it uninstalled the app)."""
+        self._tz.drop(lambda k: k[0] == team)
+        self._groups.drop(lambda k: k[0] == team)
 
     def cached_tz(self, user_id: str) -> str | None:
-        return self._tz.peek(user_id)
+        return self._tz.peek((self._scope(), user_id))
 
     async def user_tz(self, user_id: str) -> str | None:
         """The user's IANA time zone from their Slack profile (None if Slack won't say)."""
@@ -93,7 +104,7 @@ class Directory:
             tz = user.get("tz") if isinstance(user, dict) else None
             return tz if isinstance(tz, str) and tz else None
 
-        return await self._tz.get(user_id, load)
+        return await self._tz.get((self._scope(), user_id), load)
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         async def load() -> frozenset[str]:
@@ -104,4 +115,4 @@ class Directory:
             users = resp.get("users")
             return frozenset(u for u in users or () if isinstance(u, str))
 
-        return await self._groups.get(group_id, load)
+        return await self._groups.get((self._scope(), group_id), load)

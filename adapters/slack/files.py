@@ -8,12 +8,14 @@ never logged nor put in an exception message.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from slack_sdk.errors import SlackApiError
 
 from adapters.slack.errors import FileDownloadError
 from bot.chat import Attachment
@@ -76,7 +78,7 @@ class FileFetcher:
     def __init__(
         self,
         http: httpx.AsyncClient,
-        token: Callable[[], str],
+        token: Callable[[], str | Awaitable[str]],
         *,
         extra_hosts: Iterable[str] = (),
         max_bytes: int = DEFAULT_MAX_BYTES,
@@ -97,7 +99,15 @@ class FileFetcher:
             raise FileDownloadError(
                 "bad_file_host", f"{f.name}: not a Slack file; attach it again."
             )
-        headers = {"Authorization": f"Bearer {self._token()}"}
+        token = self._token()
+        if inspect.isawaitable(token):  # distributed mode: the token of the request's team
+            try:
+                token = await token
+            except SlackApiError:
+                raise FileDownloadError(
+                    "not_installed", f"I couldn't download {f.name}: this team's install is gone."
+                ) from None
+        headers = {"Authorization": f"Bearer {token}"}
         seen = 0
         try:
             async with self._http.stream("GET", f.url, headers=headers) as resp:

@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.render import SlackMessage, render
+from adapters.slack.teams import scope_for
 from adapters.slack.translate import PLATFORM
 from bot.chat import ChatPlatform, Destination, MessageRef, Reply
 from bot.notifier.pacing import ChannelPacer
@@ -48,15 +49,20 @@ class SlackPort:
     async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
         # ``key`` goes into the message metadata, for ``find_sent`` after a crash.
         msg = render(reply)
-        if dest.ephemeral_to:
-            return await self.post_ephemeral(
-                dest.channel, dest.ephemeral_to, msg, thread=dest.thread
-            )
-        return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+        with scope_for(dest.team):  # distributed mode: the token of the destination's team
+            if dest.ephemeral_to:
+                return await self.post_ephemeral(
+                    dest.channel, dest.ephemeral_to, msg, thread=dest.thread
+                )
+            return await self.post(dest.channel, msg, thread=dest.thread, key=key)
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None:
         """The message sent earlier with ``key`` to ``dest`` (its thread, or the channel's
         latest messages), or None. Raises ``SlackPortError`` if Slack cannot be asked."""
+        with scope_for(dest.team):
+            return await self._find_sent(dest, key)
+
+    async def _find_sent(self, dest: Destination, key: str) -> MessageRef | None:
         cursor: str | None = None
         for _ in range(FIND_PAGES):
             try:

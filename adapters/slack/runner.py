@@ -5,13 +5,17 @@
                                                            # …later: await stop_socket_mode(app, handler)
 
 Both check the bot token first (auth.test), so Bolt knows the bot's own user id before the first
-event arrives and no request pays for that call before its ``ack()``.
+event arrives and no request pays for that call before its ``ack()``. In distributed mode
+(``adapters.slack.oauth``) there is no one bot token: HTTP serves the install page and the
+OAuth redirect beside the events (``app.web_app``); Socket Mode needs ``oauth_route_defs`` on
+some HTTP server (the runner adds them to its health server).
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -60,6 +64,19 @@ async def start_socket_mode(
     handler = AsyncSocketModeHandler(app, app_token=token, web_client=web_client)
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
+
+
+def oauth_route_defs(app: AsyncApp) -> list[web.RouteDef]:
+    """The install page and OAuth redirect (distributed mode) as aiohttp routes, for a server
+    that does not take Slack's events (Socket Mode). Over HTTP ``app.web_app`` has them."""
+    flow = app.oauth_flow
+    if flow is None:
+        return []
+    server = AsyncSlackAppServer(port=0, path=EVENTS_PATH, app=app)
+    return [
+        web.get(flow.install_path, server.handle_get_requests),
+        web.get(flow.redirect_uri_path, server.handle_get_requests),
+    ]
 
 
 async def stop_http(app: AsyncApp, runner: web.AppRunner, grace: float = 10.0) -> None:
