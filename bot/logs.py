@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 _PATTERNS = [
-    re.compile(r"xox[abposr]-[A-Za-z0-9-]+"),  # Slack bot/user tokens
+    re.compile(r"xox[abposre]-[A-Za-z0-9-]+"),  # Slack bot/user/refresh tokens
     re.compile(r"xapp-[A-Za-z0-9-]+"),  # Slack app-level tokens
     re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9_]+"),  # Social API keys
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),

@@ -78,6 +78,16 @@ class Context:
         _accounts[client] = (now, accounts)
         return accounts
 
+    @property
+    def unconnected(self) -> bool:
+        """A distributed Slack app (one bot, many teams): a team uses a Social API workspace
+        only through a binding naming it (or its channel) — never the default workspace,
+        which belongs to whoever runs the bot."""
+        inv, settings = self.inv, self.core.settings
+        if inv.platform != "slack" or settings.slack_mode != "distributed":
+            return False
+        return not any(b.matches(inv.platform, inv.team, inv.channel) for b in settings.bindings)
+
     def origin(self) -> Destination:
         inv = self.inv
         return Destination(inv.platform, inv.channel, thread=inv.thread, team=inv.team)

@@ -33,11 +33,13 @@ import sqlite_utils
 from bot import approvals, journal, metrics
 from bot.chat import (
     ButtonEvent,
+    Confirmation,
     ErrorReply,
     Invocation,
     Outcome,
     ReactionEvent,
     Reply,
+    Tone,
 )
 from bot.core import Core
 from bot.logs import request_id
@@ -115,9 +117,25 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
     )
 
 
+def not_connected(inv: Invocation) -> Reply:
+    return Confirmation(
+        title="This Slack workspace is not connected to a Social API workspace yet",
+        text=(
+            "Nothing was posted. Ask whoever runs socialbot to bind this workspace: a "
+            f'`[[channels]]` entry with `platform = "slack"` and `team = "{inv.team or "T…"}"` '
+            "naming a workspace and its API key (README, 'Configuration'). Until then every "
+            "command answers with this note."
+        ),
+        ephemeral=True,
+        tone=Tone.INFO,
+    )
+
+
 async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
     text = normalize(inv.text)
     ctx = Context.build(core, inv, text)
+    if ctx.unconnected:
+        return (not_connected(inv),)
     command = inv.command.strip().lower().lstrip("/")
     first, rest = _split(text)
     sub = _sub(first) if first else None

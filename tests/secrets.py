@@ -51,7 +51,7 @@ KNOWN: tuple[str, ...] = (
 
 # Shapes: anything that looks like a Slack token or a Social API key, whoever made it up.
 PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"xox[abposr]-[A-Za-z0-9][A-Za-z0-9-]*"),
+    re.compile(r"xox[abposre]-[A-Za-z0-9][A-Za-z0-9-]*"),
     re.compile(r"xapp-[A-Za-z0-9][A-Za-z0-9-]*"),
     re.compile(r"\bsk_(?:live|test)_[A-Za-z0-9][A-Za-z0-9_]*"),
 )

@@ -40,7 +40,7 @@ from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
 from adapters.slack.identity import BotIdentity, api_base_url, build_web_client
 from adapters.slack.installations import DbInstallationStore
 from adapters.slack.port import SlackPort
-from adapters.slack.teams import TeamRoutedClient, TeamTokens, current_team
+from adapters.slack.teams import TeamRoutedClient, TeamTokens, current_team, quiet_logger
 from adapters.slack.translate import PLATFORM
 from bot.config import ConfigError, Settings
 from bot.core import Core
@@ -70,14 +70,20 @@ class SlackAdapter:
         self.tokens: TeamTokens | None = None
         # Bolt's own client: no token (the token comes from ``authorize``), same base URL and
         # retry handlers, so request-scoped clients (and OAuth) honour SLACK_API_URL too.
-        bolt_client = AsyncWebClient(base_url=api_base_url(settings), timeout=30)
+        bolt_client = AsyncWebClient(
+            base_url=api_base_url(settings), timeout=30, logger=quiet_logger()
+        )
         bolt_client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
         store: DbInstallationStore | None = None
         if records is not None:
             store = DbInstallationStore(records)
             self.tokens = oauth.team_tokens(settings, records, store, bolt_client, core.clock)
             client = TeamRoutedClient(
-                self.tokens, records, base_url=bolt_client.base_url, timeout=30
+                self.tokens,
+                records,
+                base_url=bolt_client.base_url,
+                timeout=30,
+                logger=quiet_logger(),
             )
             client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
         token = settings.slack_bot_token.reveal() if settings.slack_bot_token else None

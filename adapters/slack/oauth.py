@@ -37,7 +37,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.installations import DbInstallationStore, DbStateStore
-from adapters.slack.teams import TeamKey, TeamTokens, team_scope
+from adapters.slack.teams import TeamKey, TeamTokens, enter_team
 from bot.config import Settings
 from bot.installations import InstallationRecords, close_pending
 
@@ -177,8 +177,11 @@ def register(adapter: SlackAdapter, records: InstallationRecords) -> None:
             is_enterprise_install=key.is_enterprise_install,
             channels=(channel,) if channel else (),
         )
-        with team_scope(key):
-            return await next()
+        # Bolt runs the middleware chain first and the listeners after it (``next`` only
+        # lets it go on), so the scope is set for the rest of this request's task — each
+        # request has its own task, and every request sets it afresh. Listener tasks copy it.
+        enter_team(key)
+        return await next()
 
     async def gone(body: dict[str, Any], context: AsyncBoltContext) -> None:
         event = body.get("event") or {}

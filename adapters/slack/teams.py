@@ -76,6 +76,19 @@ def team_scope(key: TeamKey | None) -> Iterator[None]:
         _current.reset(token)
 
 
+def enter_team(key: TeamKey) -> None:
+    """Set the scope for the rest of the current task (a request's own task, see oauth.py)."""
+    _current.set(key)
+
+
+def quiet_logger() -> logging.Logger:
+    """For the Web API clients of distributed mode: slack_sdk logs whole responses at DEBUG,
+    and ``oauth.v2.access`` answers with a token — never let those records exist."""
+    quiet = logging.getLogger("adapters.slack.webapi")
+    quiet.setLevel(logging.INFO)
+    return quiet
+
+
 def not_installed(method: str, detail: str) -> SlackApiError:
     resp = AsyncSlackResponse(
         client=None,

@@ -3,11 +3,20 @@
 
 It records every call (``calls``), keeps the messages the bot posted (``messages``) so
 ``chat.update`` / ``chat.delete`` act on them, and fails on demand (``fail``).
+
+Many teams: ``BOT_TOKEN`` is team ``TEAM``'s token (single-team mode). ``install_code(team)``
+hands out an OAuth code; ``oauth.v2.access`` (client ``CLIENT_ID``/``CLIENT_SECRET``) trades it
+for a token of that team (with a refresh token when ``rotation`` is on; ``grant_type=
+refresh_token`` trades that for a new pair). Every call is made as the team its token belongs
+to (``Call.team``); a call naming a channel of another team (``channel_teams``) is refused
+(``channel_not_found``, as Slack does) and noted in ``cross_team``. ``revoke(team)`` makes the
+team's tokens ``invalid_auth``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 from collections.abc import Callable, Mapping
@@ -21,6 +30,8 @@ APP_TOKEN = "xapp-test-token"
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 TEAM = "T111"
+CLIENT_ID = "111.222"
+CLIENT_SECRET = "fake-client-secret"
 
 
 @dataclass
@@ -28,6 +39,14 @@ class Call:
     method: str
     params: dict[str, Any]
     headers: Mapping[str, str]
+    team: str | None = None  # the team whose token made it
+
+
+@dataclass
+class FakeTeam:
+    id: str
+    name: str
+    enterprise: str | None = None
 
 
 @dataclass
@@ -60,6 +79,15 @@ class FakeSlack:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._ws: list[web.WebSocketResponse] = []
+        self.teams: dict[str, FakeTeam] = {TEAM: FakeTeam(TEAM, "Fake")}
+        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → team
+        self.refresh_tokens: dict[str, str] = {}  # refresh token → team
+        self.codes: dict[str, str] = {}  # OAuth code → team
+        self.channel_teams: dict[str, str] = {}  # channel → the team it belongs to
+        self.cross_team: list[tuple[str, str, str]] = []  # (method, caller team, channel team)
+        self.rotation = False
+        self.expires_in = 43200
+        self._tokens = itertools.count(1)
 
     # ------------------------------------------------------------ set-up
 
@@ -105,6 +133,25 @@ class FakeSlack:
             "url_private": f"{self.url}/files/{fid}/{name}",
         }
 
+    def install_code(
+        self, team: str, name: str | None = None, enterprise: str | None = None
+    ) -> str:
+        """A code the OAuth redirect can exchange for a token of ``team``."""
+        self.teams.setdefault(team, FakeTeam(team, name or f"Team {team}", enterprise))
+        code = f"code-{team}-{next(self._tokens)}"
+        self.codes[code] = team
+        return code
+
+    def revoke(self, team: str) -> None:
+        for tok in [t for t, tm in self.tokens.items() if tm == team]:
+            del self.tokens[tok]
+
+    def token_of(self, team: str) -> list[str]:
+        return [t for t, tm in self.tokens.items() if tm == team]
+
+    def calls_by(self, team: str) -> list[Call]:
+        return [c for c in self.calls if c.team == team]
+
     def fail(self, method: str, error: str, times: int = 1, **kw: Any) -> None:
         self.failures.setdefault(method, []).append(Failure(error, times, **kw))
 
@@ -129,14 +176,28 @@ class FakeSlack:
         for k in ("blocks", "view"):
             if isinstance(params.get(k), str):
                 params[k] = json.loads(params[k])
-        self.calls.append(Call(method, params, dict(request.headers)))
+        auth = request.headers.get("Authorization", "")
+        bearer = auth[7:] if auth.startswith("Bearer ") else ""
+        team = self.tokens.get(bearer)
+        self.calls.append(Call(method, params, dict(request.headers), team))
         gate = self.gates.get(method)
         if gate is not None:
             await gate.wait()
-        auth = request.headers.get("Authorization", "")
-        want = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
-        if auth != f"Bearer {want}":
-            return web.json_response({"ok": False, "error": "not_authed"})
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth(auth, params))
+        if method == "apps.connections.open":
+            if bearer != APP_TOKEN:
+                return web.json_response({"ok": False, "error": "not_authed"})
+        elif team is None:
+            return web.json_response(
+                {"ok": False, "error": "invalid_auth" if bearer else "not_authed"}
+            )
+        else:
+            channel = params.get("channel")
+            owner = self.channel_teams.get(str(channel)) if channel else None
+            if owner is not None and owner != team:
+                self.cross_team.append((method, team, owner))
+                return web.json_response({"ok": False, "error": "channel_not_found"})
         queue = self.failures.get(method)
         if queue:
             f = queue[0]
@@ -146,13 +207,51 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": f.error, **f.extra}, status=f.status, headers=f.headers
             )
-        return web.json_response(self._answer(method, params))
+        answer = self._answer(method, params, team)
+        if method == "chat.postMessage" and answer.get("ok") and team is not None:
+            self.channel_teams.setdefault(str(params["channel"]), team)
+        return web.json_response(answer)
 
-    def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
+    def _oauth(self, auth: str, p: dict[str, Any]) -> dict[str, Any]:
+        basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        if auth != basic and (
+            p.get("client_id") != CLIENT_ID or p.get("client_secret") != CLIENT_SECRET
+        ):
+            return {"ok": False, "error": "invalid_client_id"}
+        if p.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(str(p.get("refresh_token")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            self.revoke(team)
+        else:
+            team = self.codes.pop(str(p.get("code")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_code"}
+        t = self.teams[team]
+        token = f"xoxb-{team}-{next(self._tokens)}"
+        self.tokens[token] = team
+        out: dict[str, Any] = {
+            "ok": True, "app_id": "A1", "authed_user": {"id": "U_INSTALLER"},
+            "scope": "commands,chat:write,reactions:read,reactions:write,files:read,users:read,"
+                     "usergroups:read",
+            "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER,
+            "team": {"id": t.id, "name": t.name},
+            "enterprise": {"id": t.enterprise, "name": "Org"} if t.enterprise else None,
+            "is_enterprise_install": False,
+        }  # fmt: skip
+        if self.rotation:
+            refresh = f"xoxe-1-{team}-{next(self._tokens)}"
+            self.refresh_tokens[refresh] = team
+            out |= {"refresh_token": refresh, "expires_in": self.expires_in}
+        return out
+
+    def _answer(self, method: str, p: dict[str, Any], team: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
+            t = self.teams.get(team or TEAM) or self.teams[TEAM]
             return {
-                "ok": True, "url": "https://fake.slack/", "team": "Fake", "user": "socialbot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "ok": True, "url": "https://fake.slack/", "team": t.name, "user": "socialbot",
+                "team_id": t.id, "user_id": BOT_USER, "bot_id": BOT_ID,
+                "enterprise_id": t.enterprise,
             }  # fmt: skip
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
@@ -196,7 +295,8 @@ class FakeSlack:
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.file_requests.append(dict(request.headers))
-        if request.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
             return web.Response(status=403, text="no")
         data = self.files.get(request.match_info["fid"])
         if data is None:

@@ -28,11 +28,11 @@ def sign(secret: str, body: str, ts: int | None = None) -> dict[str, str]:
 
 
 def slash(command: str, text: str, response_url: str, *, channel: str = "C1", user: str = "U1",
-          trigger_id: str | None = None) -> str:  # fmt: skip
+          trigger_id: str | None = None, team: str = TEAM) -> str:  # fmt: skip
     return urlencode(
         {
             "token": "legacy",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "t",
             "channel_id": channel,
             "channel_name": "general",
@@ -53,15 +53,15 @@ def slash_payload(command: str, text: str, response_url: str, **kw: Any) -> dict
     return dict(parse_qsl(slash(command, text, response_url, **kw)))
 
 
-def event(ev: dict[str, Any], event_id: str) -> str:
-    return json.dumps(event_payload(ev, event_id))
+def event(ev: dict[str, Any], event_id: str, team: str = TEAM) -> str:
+    return json.dumps(event_payload(ev, event_id, team))
 
 
-def event_payload(ev: dict[str, Any], event_id: str) -> dict[str, Any]:
+def event_payload(ev: dict[str, Any], event_id: str, team: str = TEAM) -> dict[str, Any]:
     return {
-        "token": "legacy", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+        "token": "legacy", "team_id": team, "api_app_id": "A1", "type": "event_callback",
         "event_id": event_id, "event_time": 1700000000, "event": ev,
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+        "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
     }  # fmt: skip
 
 
@@ -76,11 +76,11 @@ def reaction(
 
 
 def button_payload(
-    action_id: str, value: str, *, user: str, channel: str, ts: str
+    action_id: str, value: str, *, user: str, channel: str, ts: str, team: str = TEAM
 ) -> dict[str, Any]:
     return {
-        "type": "block_actions", "team": {"id": TEAM, "domain": "t"},
-        "user": {"id": user, "username": user.lower(), "team_id": TEAM}, "api_app_id": "A1",
+        "type": "block_actions", "team": {"id": team, "domain": "t"},
+        "user": {"id": user, "username": user.lower(), "team_id": team}, "api_app_id": "A1",
         "token": "legacy", "trigger_id": f"trig.{next(_ids)}",
         "channel": {"id": channel, "name": "general"},
         "container": {"type": "message", "message_ts": ts, "channel_id": channel},
@@ -124,8 +124,10 @@ class SlackDriver:
     async def command(self, command: str, text: str = "", **kw: Any) -> httpx.Response:
         return await self.send(slash(command, text, self.response_url, **kw), FORM)
 
-    async def event(self, ev: dict[str, Any], event_id: str, **kw: Any) -> httpx.Response:
-        return await self.send(event(ev, event_id), JSON, **kw)
+    async def event(
+        self, ev: dict[str, Any], event_id: str, *, team: str = TEAM, **kw: Any
+    ) -> httpx.Response:
+        return await self.send(event(ev, event_id, team), JSON, **kw)
 
     async def interact(self, payload: dict[str, Any]) -> httpx.Response:
         return await self.send(form(payload), FORM)

@@ -1,0 +1,368 @@
+"""Many teams, one bot: two Slack teams installed through the real OAuth flow (Bolt's
+``/slack/install`` and ``/slack/oauth_redirect`` over loopback HTTP) against the fake Slack,
+each bound to its own Social API key on the sandbox. Everything runs through the real Bolt
+app, the real command layer and the real SocialClient.
+
+The fake Slack refuses (and notes in ``cross_team``) any call naming a channel of another team
+than the token's, so "each team uses only its own token" is checked by Slack itself, call by
+call, as well as by the assertions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from adapters.slack.app import SlackAdapter, build_slack_adapter
+from adapters.slack.oauth import BOT_SCOPES
+from adapters.slack.runner import start_http
+from bot import installations, tracking
+from bot.chat import Announcement, Destination, TargetLine
+from bot.clock import SystemClock
+from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, ConfigError, Settings
+from bot.config import Workspace as Ws
+from bot.core import Clients, Core
+from bot.installations import InstallationRecords
+from bot.notifier.pacing import ChannelPacer
+from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from commands import times
+from tests.slack.fake_slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
+from tests.slack.payloads import SECRET, SlackDriver, button_payload
+
+TA, TB, TC = "TAAA", "TBBB", "TCCC"  # TC never installs
+CA, CB, CA_REVIEW = "CAAA", "CBBB", "CAREVIEW"
+KEY_A, KEY_B = "sk_test_team_a", "sk_test_team_b"
+APPROVER = "UA_APPROVER"
+ENC_KEY = Fernet.generate_key().decode()
+MANIFEST = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text(encoding="utf-8")
+
+
+def _db_bytes(path: str) -> bytes:
+    """The database file and its WAL, as stored on disk."""
+    return b"".join(p.read_bytes() for p in Path(path).parent.glob("bot.db*"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm_dateparser() -> None:
+    times.warm()
+
+
+def settings_for(sandbox_url: str, fake: FakeSlack, db_path: str, key: str = ENC_KEY) -> Settings:
+    review = ChannelConfig(
+        workspace="a",
+        approval=ApprovalPolicy(required=True, approvers=(APPROVER,), quorum=1),
+    )
+    return Settings(
+        api_url=sandbox_url,
+        db_path=db_path,
+        workspaces={
+            # the default workspace has a key: an unbound team must still never get it
+            "default": Ws("default", "SOCIAL_API_KEY", key=Secret("sk_test_sandbox")),
+            "a": Ws("a", "KEY_A", key=Secret(KEY_A)),
+            "b": Ws("b", "KEY_B", key=Secret(KEY_B)),
+        },
+        bindings=(
+            ChannelBinding("slack", TA, None, ChannelConfig(workspace="a")),
+            ChannelBinding("slack", TB, None, ChannelConfig(workspace="b")),
+            ChannelBinding("slack", TA, CA_REVIEW, review),
+        ),
+        slack_signing_secret=Secret(SECRET),
+        slack_api_url=fake.url,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=Secret(CLIENT_SECRET),
+        encryption_key=Secret(key),
+    )
+
+
+@dataclass
+class Teams:
+    fake: FakeSlack
+    sandbox: Sandbox
+    adapter: SlackAdapter
+    core: Core
+    records: InstallationRecords
+    base: str  # the bot's HTTP root
+    http: httpx.AsyncClient
+
+    def driver(self, tag: str) -> SlackDriver:
+        return SlackDriver(f"{self.base}/slack/events", self.fake.response_url(tag))
+
+    async def install(self, team: str) -> httpx.Response:
+        """An admin of ``team`` clicks "Add to Slack" and comes back through the redirect."""
+        page = await self.http.get(f"{self.base}/slack/install")
+        assert page.status_code == 200
+        url = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text)
+        assert url is not None
+        query = parse_qs(urlsplit(url.group(1).replace("&amp;", "&")).query)
+        cookie = page.headers["set-cookie"].split(";")[0]
+        code = self.fake.install_code(team)
+        return await self.http.get(
+            f"{self.base}/slack/oauth_redirect",
+            params={"code": code, "state": query["state"][0]},
+            headers={"cookie": cookie},
+        )
+
+    async def settle(self) -> None:
+        await self.adapter.idle()
+
+    async def requests(self) -> list[tracking.TrackedPost]:
+        def rows(sdb: Any) -> list[tracking.TrackedPost]:
+            found = [
+                tracking.get(sdb, r["post_id"]) for r in sdb.query("SELECT post_id FROM requests")
+            ]
+            return [t for t in found if t is not None]
+
+        return await self.core.db.run(rows)
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    fake = await FakeSlack().start()
+    fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB})
+    async with start_sandbox(SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B))) as sandbox:
+        db_path = str(tmp_path / "bot.db")
+        settings = settings_for(sandbox.url, fake, db_path)
+        db = await Database.open(db_path)
+        clock = SystemClock()
+        core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
+        core.pacers["slack"] = ChannelPacer(clock, per_second=1000)
+        records = await installations.open_records(db, ENC_KEY, clock, CLIENT_ID)
+        adapter = build_slack_adapter(core, settings, records=records)
+        runner = await start_http(adapter.app, "127.0.0.1", 0)
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        http = httpx.AsyncClient(timeout=10)
+        t = Teams(fake, sandbox, adapter, core, records, base, http)
+        try:
+            for team in (TA, TB):
+                r = await t.install(team)
+                assert r.status_code == 200 and "socialbot is now installed" in r.text
+            yield t
+        finally:
+            await http.aclose()
+            await runner.cleanup()
+            await adapter.aclose()
+            await core.clients.aclose()
+            await db.close()
+            await fake.stop()
+
+
+def _posts(sandbox: Sandbox, key: str) -> list[Any]:
+    return list(sandbox.state.workspace(key).posts.values())
+
+
+# ---------------------------------------------------------------- the OAuth flow
+
+
+async def test_the_install_page_asks_for_the_manifests_bot_scopes(teams: Teams) -> None:
+    page = await teams.http.get(f"{teams.base}/slack/install")
+    assert "Add to Slack" in page.text
+    href = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text)
+    assert href is not None
+    query = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["scope"][0].split(",") == list(BOT_SCOPES)
+    listed = re.findall(r"^\s+- ([a-z:.]+)\s", MANIFEST, flags=re.M)
+    assert set(BOT_SCOPES) <= set(listed)
+    assert len(query["state"][0]) >= 20
+
+
+async def test_a_state_works_once_and_a_forged_one_never(teams: Teams) -> None:
+    page = await teams.http.get(f"{teams.base}/slack/install")
+    href = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text)
+    assert href is not None
+    state = parse_qs(urlsplit(href.group(1).replace("&amp;", "&")).query)["state"][0]
+    cookie = page.headers["set-cookie"].split(";")[0]
+    redirect = f"{teams.base}/slack/oauth_redirect"
+    forged = await teams.http.get(
+        redirect,
+        params={"code": teams.fake.install_code(TC), "state": "forged"},
+        headers={"cookie": "slack-app-oauth-state=forged"},
+    )
+    assert forged.status_code == 401 and "expired or was already used" in forged.text
+    ok = await teams.http.get(
+        redirect,
+        params={"code": teams.fake.install_code(TC), "state": state},
+        headers={"cookie": cookie},
+    )
+    assert ok.status_code == 200 and "installed in <b>Team TCCC</b>" in ok.text
+    again = await teams.http.get(
+        redirect,
+        params={"code": teams.fake.install_code(TC), "state": state},
+        headers={"cookie": cookie},
+    )
+    assert again.status_code == 401 and "socialbot was not installed" in again.text
+    denied = await teams.http.get(redirect, params={"error": "access_denied"})
+    assert "cancelled in Slack" in denied.text
+    assert await teams.records.count() == 3
+
+
+async def test_tokens_are_stored_encrypted(teams: Teams) -> None:
+    tokens = [t for team in (TA, TB) for t in teams.fake.token_of(team)]
+    assert len(tokens) == 2
+    raw = _db_bytes(teams.core.settings.db_path)
+    for tok in tokens:
+        assert tok.encode() not in raw
+    found = await teams.records.find(None, TA)
+    assert found is not None and found["bot_token"] in tokens
+
+
+async def test_a_wrong_key_stops_start_up_with_one_line(teams: Teams) -> None:
+    other = Fernet.generate_key().decode()
+    with pytest.raises(ConfigError) as e:
+        await installations.open_records(teams.core.db, other, SystemClock(), CLIENT_ID)
+    assert "\n" not in str(e.value) and other not in str(e.value)
+    with pytest.raises(ConfigError):
+        await installations.open_records(teams.core.db, "", SystemClock(), CLIENT_ID)
+    with pytest.raises(ConfigError):
+        await installations.open_records(teams.core.db, "not-a-key", SystemClock(), CLIENT_ID)
+
+
+async def test_key_rotation_reencrypts_and_the_old_key_can_go(teams: Teams) -> None:
+    new = Fernet.generate_key().decode()
+    clock = SystemClock()
+    rotated = await installations.open_records(teams.core.db, f"{new},{ENC_KEY}", clock, CLIENT_ID)
+    assert await rotated.check_all() == (2, 2)
+    alone = await installations.open_records(teams.core.db, new, clock, CLIENT_ID)
+    assert (await alone.find(None, TB) or {}).get("team_id") == TB
+    with pytest.raises(ConfigError):  # the old key alone no longer opens them
+        await installations.open_records(teams.core.db, ENC_KEY, clock, CLIENT_ID)
+
+
+# ---------------------------------------------------------------- isolation
+
+
+async def test_each_team_posts_with_its_own_token_and_key(teams: Teams) -> None:
+    a, b = teams.driver("a"), teams.driver("b")
+    try:
+        assert (await a.command("/post", "x “From team A”", channel=CA, team=TA)).status_code == 200
+        assert (await b.command("/post", "x “From team B”", channel=CB, team=TB)).status_code == 200
+        await teams.settle()
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert teams.fake.cross_team == []
+    [pa] = _posts(teams.sandbox, KEY_A)
+    [pb] = _posts(teams.sandbox, KEY_B)
+    assert "team A" in str(pa.spec) and "team B" in str(pb.spec)
+    assert _posts(teams.sandbox, "sk_test_sandbox") == []
+    for team, channel in ((TA, CA), (TB, CB)):
+        posted = [c for c in teams.fake.calls if c.method == "chat.postMessage"]
+        mine = [c for c in posted if c.params["channel"] == channel]
+        assert mine and all(c.team == team for c in mine)
+    [token_a] = teams.fake.token_of(TA)
+    assert all(
+        c.headers.get("Authorization") == f"Bearer {token_a}" for c in teams.fake.calls_by(TA)
+    )
+
+
+async def test_status_of_team_as_post_asked_in_team_b_is_not_found(teams: Teams) -> None:
+    a, b = teams.driver("a"), teams.driver("b")
+    try:
+        await a.command("/post", "x “Only for A”", channel=CA, team=TA)
+        await teams.settle()
+        [req] = await teams.requests()
+        await a.command("/status", req.post_id, channel=CA, team=TA)
+        await b.command("/status", req.post_id, channel=CB, team=TB)
+        await teams.settle()
+    finally:
+        await a.aclose()
+        await b.aclose()
+    seen_a = [m for (ch, _), m in teams.fake.messages.items() if ch == CA]
+    assert any(req.post_id in str(m) for m in seen_a)
+    to_b = [body for tag, body in teams.fake.responses if tag == "b"]
+    assert to_b and "not found" in str(to_b[-1]).lower()
+    assert not any(req.post_id in str(m) for (ch, _), m in teams.fake.messages.items() if ch == CB)
+    assert teams.fake.cross_team == []
+
+
+async def test_approval_and_announcement_stay_in_their_team(teams: Teams) -> None:
+    a = teams.driver("a")
+    try:
+        await a.command("/post", "x “Needs a look”", channel=CA_REVIEW, team=TA)
+        await teams.settle()
+        card = next(
+            (ch, ts)
+            for (ch, ts), m in teams.fake.messages.items()
+            if ch == CA_REVIEW and any(b.get("type") == "actions" for b in m.get("blocks") or ())
+        )
+        button = button_payload(
+            "socialbot_approve", "c", user=APPROVER, channel=card[0], ts=card[1], team=TA
+        )
+        assert (await a.interact(button)).status_code == 200
+        await teams.settle()
+    finally:
+        await a.aclose()
+    updates = [u for u in teams.fake.calls_to("chat.update") if u["ts"] == card[1]]
+    assert updates and updates[-1]["text"].startswith("Approved")
+    [req] = await teams.requests()
+    # an announcement the notifier would send: with its team, and with the channel alone
+    ann = Announcement(
+        title="Published", result="published", post_id=req.post_id,
+        targets=(TargetLine("X", "@acme", "published", permalink="https://x.example/1"),),
+    )  # fmt: skip
+    port = teams.core.port("slack")
+    await port.send(Destination("slack", CA_REVIEW, thread=req.thread, team=TA), ann)
+    await port.update(teams.adapter.port and _ref(card), ann)  # the card, by channel alone
+    assert teams.fake.cross_team == []
+    assert {c.team for c in teams.fake.calls if c.params.get("channel") == CA_REVIEW} == {TA}
+    assert _posts(teams.sandbox, KEY_B) == []
+
+
+def _ref(card: tuple[str, str]) -> Any:
+    from bot.chat import MessageRef
+
+    return MessageRef("slack", card[0], card[1])
+
+
+async def test_an_unbound_team_is_told_how_to_connect(teams: Teams) -> None:
+    r = await teams.install(TC)
+    assert r.status_code == 200
+    c = teams.driver("c")
+    try:
+        await c.command("/post", "x “Anything”", channel="CCCC", team=TC)
+        await teams.settle()
+    finally:
+        await c.aclose()
+    [(_, body)] = [(t, b) for t, b in teams.fake.responses if t == "c"]
+    assert "not connected" in str(body) and TC in str(body)
+    assert _posts(teams.sandbox, "sk_test_sandbox") == []
+
+
+async def test_uninstall_deletes_the_installation_and_refuses_later_requests(
+    teams: Teams,
+) -> None:
+    b = teams.driver("b")
+    try:
+        ev = {"type": "app_uninstalled", "event_ts": "1700000000.1"}
+        assert (await b.event(ev, "EvGone", team=TB)).status_code == 200
+        await teams.settle()
+        assert await teams.records.find(None, TB) is None
+        assert await teams.records.find(None, TA) is not None
+        before = len(teams.fake.calls)
+        r = await b.command("/post", "x “After uninstall”", channel=CB, team=TB)
+        assert r.status_code == 200
+        never = teams.driver("never")
+        await never.command("/post", "x “Never installed”", channel="CZZZ", team="TZZZ")
+        await never.aclose()
+        await teams.settle()
+    finally:
+        await b.aclose()
+    assert teams.fake.calls[before:] == []  # no Web API call at all, with any token
+    assert _posts(teams.sandbox, KEY_B) == []
+    # a call the core makes for the gone team is refused before it reaches Slack
+    with pytest.raises(Exception, match="install"):
+        await teams.core.port("slack").send(
+            Destination("slack", CB, team=TB),
+            Announcement(title="x", result="published", post_id=None),
+        )
+    assert teams.fake.calls[before:] == []
