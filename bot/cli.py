@@ -148,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_check(args)
     except ConfigError as e:
-        print(f"socialbot: configuration error: {e}", file=sys.stderr)
+        for problem in e.problems:
+            print(f"socialbot: configuration error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
