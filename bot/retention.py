@@ -146,8 +146,14 @@ def _approvals(sdb: sqlite_utils.Database, cutoff: str, limit: int) -> int:
         n += sdb.execute(f"DELETE FROM approval_events WHERE card_id IN ({ids})", cards).rowcount
         sdb.execute(f"DELETE FROM approval_votes WHERE card_id IN ({ids})", cards)
         n += sdb.execute(f"DELETE FROM approval_cards WHERE id IN ({ids})", cards).rowcount
-    if n < limit:
-        n += _delete(sdb, "approval_events", "at < ?", [cutoff], limit - n)
+    if n < limit:  # old events of decided cards still within their own retention
+        n += _delete(
+            sdb,
+            "approval_events",
+            f"at < ? AND card_id IN (SELECT id FROM approval_cards WHERE state IN ({marks}))",
+            [cutoff, *_FINAL_CARDS],
+            limit - n,
+        )
     return n
 
 
