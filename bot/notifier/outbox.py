@@ -138,12 +138,15 @@ def claim(
     if not plats:
         return []
     marks = ",".join("?" * len(plats))
-    rows = list(
+    # No ORDER BY in SQL: it would make SQLite scan the whole table instead of the pending
+    # rows' index; the few ready rows are sorted here.
+    rows = sorted(
         sdb.query(
             f"""SELECT * FROM notifier_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL
-                AND next_attempt_at <= ? AND platform IN ({marks}) ORDER BY id""",
+                AND next_attempt_at <= ? AND platform IN ({marks})""",
             [now.isoformat(), *plats],
-        )
+        ),
+        key=lambda r: int(r["id"]),
     )
     claimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     fresh: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
@@ -185,7 +188,7 @@ def claim(
 def mark_sent(sdb: sqlite_utils.Database, batch: str, message_id: str, now: datetime) -> int:
     cur = sdb.execute(
         "UPDATE notifier_outbox SET sent_at = ?, message_id = ?, last_error = NULL "
-        "WHERE batch = ? AND sent_at IS NULL",
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
         [now.isoformat(), message_id, batch],
     )
     return int(cur.rowcount)
@@ -209,20 +212,22 @@ def mark_failed(
     """A send failed: retry the same batch (same key) later, with exponential back-off
     (5 s, 10 s, 20 s … at most ``backoff_max``), or give it up after ``max_attempts``."""
     row = sdb.execute(
-        "SELECT MAX(attempts) FROM notifier_outbox WHERE batch = ?", [batch]
+        "SELECT MAX(attempts) FROM notifier_outbox "
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
+        [batch],
     ).fetchone()
     attempts = int(row[0] or 0) + 1
     if max_attempts is not None and attempts >= max_attempts:
         sdb.execute(
             "UPDATE notifier_outbox SET attempts = ?, last_error = ?, abandoned_at = ? "
-            "WHERE batch = ? AND sent_at IS NULL",
+            "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
             [attempts, error[:500], now.isoformat(), batch],
         )
         return Failed(attempts, None)
     retry_at = now + timedelta(seconds=min(5 * 2 ** min(attempts - 1, 30), backoff_max))
     sdb.execute(
         "UPDATE notifier_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
-        "WHERE batch = ? AND sent_at IS NULL",
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
         [attempts, retry_at.isoformat(), error[:500], batch],
     )
     return Failed(attempts, retry_at)
