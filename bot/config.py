@@ -8,6 +8,7 @@ Environment (all optional; the demo needs none):
     SOCIALBOT_CONFIG      TOML path (workspaces, channel bindings, approval policies)
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
+    SOCIALBOT_HEALTH_PORT, SOCIALBOT_METRICS_PORT   where /healthz and /metrics are served
 
 TOML (see README "Configuration")::
 
@@ -33,8 +34,13 @@ TOML (see README "Configuration")::
     channel = "C0999"               # approval channel (default: the same channel)
     expires_after = "48h"
 
-A missing or malformed setting raises ``ConfigError`` with one line naming it; the CLI turns
-that into exit code 2. Secrets are held as ``Secret`` and never echoed.
+plus ``[notifier]``, ``[retention]`` and ``[readiness]`` (README "Configuration"). The file is
+checked against a schema (``bot.configfile``: unknown keys and tables, wrong types, ranges,
+unknown workspaces, scope-less or duplicate bindings are refused, never ignored).
+
+Missing or malformed settings raise ``ConfigError`` with one line per problem (``problems``),
+each naming the setting — and for the file its line; the CLI prints them all and exits 2.
+Secrets are held as ``Secret`` and never echoed.
 """
 
 from __future__ import annotations
