@@ -152,17 +152,9 @@ async def start(
 
         running.stops.append(stop_discord)
 
-        async def discord_probe() -> tuple[bool, str]:
-            if dclient.is_closed():
-                return False, "gateway closed"
-            if not dclient.is_ready():
-                return False, "gateway not connected (logging in)"
-            ws = dclient.ws
-            if ws is None or not ws.open:
-                return False, "gateway not connected (reconnecting)"
-            return True, "gateway connected"
+        from adapters.discord.health import gateway_probe
 
-        health.add("discord", discord_probe)
+        health.add("discord", gateway_probe(dclient))
 
     # Before serving: finish what a killed process left half-done (approval decisions, cards
     # never posted), then re-run the commands and events it accepted (bot.journal).
