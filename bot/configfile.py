@@ -9,7 +9,7 @@ one line in our words::
     socialbot.toml:14: channels[0].approval.allow_self: expected true or false (no quotes), got the string "false"
 
 The TOML parser gives no positions, so the line is found by scanning the file's text for the
-table header / key (``_Lines``); a problem whose line cannot be found has no ``:N``.
+table header / key (``bot.tomllines``); a problem whose line cannot be found has no ``:N``.
 
 Checks beyond types, because each of them would silently weaken a policy: a binding that names
 neither a channel nor a team, two bindings with the same scope, a workspace name no
@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +36,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.tomllines import TomlLines, dotted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -213,7 +215,7 @@ def check_file(raw: Mapping[str, Any], text: str, path: str) -> tuple[ConfigFile
     problems += _duplicate_scopes(raw)
     if not problems:
         return parsed, []
-    lines = _Lines(text)
+    lines = TomlLines(text)
     located = sorted(
         ((lines.find(loc), i, loc, msg) for i, (loc, msg) in enumerate(problems)),
         key=lambda t: (t[0] or 0, t[1]),
@@ -224,16 +226,6 @@ def check_file(raw: Mapping[str, Any], text: str, path: str) -> tuple[ConfigFile
 def _line(path: str, lineno: int | None, loc: tuple[str | int, ...], msg: str) -> str:
     where = f"{path}:{lineno}" if lineno else path
     return f"{where}: {dotted(loc) or '(file)'}: {msg}"
-
-
-def dotted(loc: Sequence[str | int]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + (part if re.fullmatch(r"[\w-]+", part) else f'"{part}"')
-    return out
 
 
 def _clean_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
@@ -375,101 +367,3 @@ def _unwrap(tp: Any, part: str | int) -> Any:
             continue
         return tp
     return tp
-
-
-class _Lines:
-    """Where each table and key sits in the file (tomllib gives no positions): a line scanner
-    that follows ``[table]`` / ``[[array]]`` headers and ``key =`` lines."""
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-    _KEY = re.compile(
-        r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
-    )
-
-    def __init__(self, text: str) -> None:
-        self.where: dict[tuple[str | int, ...], int] = {}
-        counts: dict[tuple[str | int, ...], int] = {}
-        table: tuple[str | int, ...] = ()
-        depth = 0
-        for n, line in enumerate(text.splitlines(), start=1):
-            if depth > 0:  # inside a multi-line array
-                depth += _depth(line)
-                continue
-            h = self._HEADER.match(line)
-            if h:
-                parts = _split(h.group(2))
-                table = self._resolve(parts, counts, array=h.group(1) == "[[")
-                self.where.setdefault(table, n)
-                if h.group(1) == "[[":
-                    self.where.setdefault(table[:-1], n)
-                continue
-            k = self._KEY.match(line)
-            if k:
-                key = (*table, *_split(k.group(1)))
-                self.where.setdefault(key, n)
-                depth = max(0, _depth(line[k.end() :]))
-
-    def _resolve(
-        self,
-        parts: list[str],
-        counts: dict[tuple[str | int, ...], int],
-        *,
-        array: bool,
-    ) -> tuple[str | int, ...]:
-        # Each prefix that is an array of tables refers to its latest element.
-        path: tuple[str | int, ...] = ()
-        for i, part in enumerate(parts):
-            path = (*path, part)
-            last = i == len(parts) - 1
-            if last and array:
-                counts[path] = counts.get(path, -1) + 1
-                return (*path, counts[path])
-            if path in counts:
-                path = (*path, counts[path])
-        return path
-
-    def find(self, loc: tuple[str | int, ...]) -> int | None:
-        for end in range(len(loc), 0, -1):
-            n = self.where.get(loc[:end])
-            if n is not None:
-                return n
-        return None
-
-
-def _split(dotted_key: str) -> list[str]:
-    return [p.strip().strip("\"'") for p in _dots(dotted_key)]
-
-
-def _dots(s: str) -> Iterator[str]:
-    buf, quote = "", ""
-    for ch in s:
-        if quote:
-            buf += ch
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-            buf += ch
-        elif ch == ".":
-            yield buf
-            buf = ""
-        else:
-            buf += ch
-    yield buf
-
-
-def _depth(text: str) -> int:
-    depth, quote = 0, ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            break
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-    return depth

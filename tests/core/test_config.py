@@ -253,3 +253,32 @@ def test_start_up_exits_2_listing_every_problem(tmp_path: Path) -> None:
         f"socialbot: configuration error: {p}:1: channel: unknown table — did you mean `channels`?",
         f"socialbot: configuration error: {p}:4: notifier.intervall: unknown key — did you mean `interval`?",
     ]
+
+
+def test_line_finder_follows_arrays_of_tables_dotted_keys_and_multiline_values() -> None:
+    from bot.tomllines import TomlLines, dotted
+
+    text = """# comment
+[workspaces."my brand"]
+key_env = "K"
+
+[[channels]]
+platform = "slack"
+approvers = [
+  "U1 = not a key",
+  "U2",
+]
+approval.quorom = 2
+
+[[channels]]
+[channels.approval]
+quorum = 1
+"""
+    lines = TomlLines(text)
+    assert lines.find(("workspaces", "my brand", "key_env")) == 3
+    assert lines.find(("channels", 0, "approval", "quorom")) == 11
+    assert lines.find(("channels", 0, "approvers", 1)) == 7
+    assert lines.find(("channels", 1, "approval", "quorum")) == 15
+    assert lines.find(("channels", 1, "approval", "missing")) == 14
+    assert lines.find(("nowhere",)) is None
+    assert dotted(("workspaces", "my brand", "key_env")) == 'workspaces."my brand".key_env'
