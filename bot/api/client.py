@@ -268,10 +268,11 @@ class SocialClient:
                 method, path, resp.status_code, attempt_no, elapsed * 1000,
             )  # fmt: skip
             API_REQUESTS.labels(endpoint_template(method, path), str(resp.status_code)).inc()
+            seen = f"{endpoint_template(method, path)}: HTTP {resp.status_code}"
             if resp.status_code >= 500:
-                self._shared.reachability.failed(
-                    self._clock.now(), f"{endpoint_template(method, path)}: HTTP {resp.status_code}"
-                )
+                self._shared.reachability.failed(self._clock.now(), seen)
+            elif resp.status_code in (401, 403):
+                self._shared.reachability.refused(self._clock.now(), seen)
             else:
                 self._shared.reachability.answered(
                     self._clock.now(), success=200 <= resp.status_code < 300

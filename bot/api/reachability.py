@@ -1,10 +1,11 @@
 """Whether a workspace key's Social API answers, for ``/readyz`` (``bot.readiness``).
 
 Every request attempt is recorded: ``attempt`` when it is sent, then ``answered`` (any answer
-that is not a 5xx: the API is up, even if it said 4xx) or ``failed`` (a transport failure or a
-5xx, with a short description that never holds the key). The verdict: not ready after
-``failures`` consecutive failures, or when calls have been attempted for longer than ``window``
-without one answer; the detail names the last error.
+that is not a 5xx: the API is up, even if it said 404), ``refused`` (401/403: the API is up but
+will not take this key — not a good answer either) or ``failed`` (a transport failure or a 5xx).
+Errors are short descriptions that never hold the key. The verdict: not ready after ``failures``
+consecutive failures, or when calls have been attempted for longer than ``window`` without one
+good answer; the detail names the last error.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class Reachability:
         if success:
             self.last_success = now
 
+    def refused(self, now: datetime, error: str) -> None:
+        self.consecutive_failures = 0
+        self.last_error = error[:300]
+        self.last_error_at = now
+
     def failed(self, now: datetime, error: str) -> None:
         self.consecutive_failures += 1
         self.last_error = error[:300]
@@ -44,7 +50,7 @@ class Reachability:
             return False, f"{self.consecutive_failures} consecutive failed calls{last}"
         if self.waiting_since is not None and now - self.waiting_since > window:
             secs = int((now - self.waiting_since).total_seconds())
-            return False, f"no answer for {secs} s while calling{last}"
+            return False, f"no good answer for {secs} s while calling{last}"
         if self.last_success is not None:
             return True, f"last successful call {self.last_success.isoformat()}"
         if self.last_answer is not None:

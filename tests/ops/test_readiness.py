@@ -36,6 +36,8 @@ class Api:
             return httpx.Response(503, json={"error": {"code": "unavailable", "message": "x"}})
         if self.mode == "404":
             return httpx.Response(404, json={"error": {"code": "not_found", "message": "x"}})
+        if self.mode == "401":
+            return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "x"}})
         return httpx.Response(200, json={"data": []})
 
 
@@ -111,7 +113,7 @@ async def test_no_answer_within_the_window_while_calling(
     clock.advance(121)
     await _call(c)
     ok, detail = await probe()
-    assert not ok and detail.startswith("no answer for 121 s while calling"), detail
+    assert not ok and detail.startswith("no good answer for 121 s while calling"), detail
     api.mode = "ok"
     await _call(c)
     assert (await probe())[0]
@@ -159,3 +161,19 @@ async def test_readyz_writes_to_the_database_at_most_once_per_interval(tmp_path:
     finally:
         await runner.cleanup()
         await db.close()
+
+
+async def test_a_refused_key_is_not_ready_once_the_window_passes(
+    api: Api, clients: tuple[Clients, FakeClock]
+) -> None:
+    c, clock = clients
+    policy = Readiness(api_failures=3, api_window=timedelta(minutes=2))
+    probe = social_api_probe(c, "default", policy, clock)
+    api.mode = "401"  # the key was revoked: the API answers, but nothing works
+    for _ in range(5):
+        await _call(c)
+    assert (await probe())[0], "a 401 is not a transport failure"
+    clock.advance(121)
+    await _call(c)
+    ok, detail = await probe()
+    assert not ok and detail.endswith("last error: GET /v1/accounts: HTTP 401"), detail
