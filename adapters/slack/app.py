@@ -304,12 +304,17 @@ class SlackAdapter:
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
 
+        async def on_access_lost(body: dict[str, Any]) -> None:
+            _log_access_lost(body)
+
         for slash in COMMANDS:
             self.app.command(slash)(on_command)
         self.app.view_submission(modal.CALLBACK_ID)(on_submit)
         self.app.view_closed(modal.CALLBACK_ID)(on_closed)
         self.app.event("reaction_added")(on_reaction)
         self.app.event("reaction_removed")(on_reaction)
+        self.app.event("app_uninstalled")(on_access_lost)
+        self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
         self.app.error(on_error)
@@ -597,7 +602,8 @@ class SlackAdapter:
             log.info("views.update of the compose form skipped: %s", error_code(e))
 
     async def _on_compose_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
+        view = body.get("view")
+        view = view if isinstance(view, Mapping) else {}
         sub = modal.read_submission(view, max_bytes=self.files.max_bytes)
         if not sub.errors:
             sub.errors = modal.block_errors(quick_check(sub.options), view)
@@ -605,7 +611,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors=sub.errors)
             return
         await ack()
-        user = body.get("user") or {}
+        user = body.get("user")
+        user = user if isinstance(user, Mapping) else {}
         self.spawn(self._accept_compose(sub, body, user), name="slack compose accept", urgent=True)
 
     async def _accept_compose(
@@ -761,6 +768,19 @@ class SlackAdapter:
             log.error("slack %s failed: %s", kind, error_code(error))
         else:
             log.error("slack %s failed", kind, exc_info=error)
+
+
+def _log_access_lost(body: Mapping[str, Any]) -> None:
+    """``app_uninstalled`` / ``tokens_revoked``: acked (so Slack stops resending) and logged; the
+    bot token stops working, which only the operator can fix."""
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    log.error(
+        "slack: %s for team %s: the bot token no longer works; reinstall the app and set "
+        "SLACK_BOT_TOKEN again",
+        kind,
+        body.get("team_id") or body.get("enterprise_id") or "?",
+    )
 
 
 def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:
