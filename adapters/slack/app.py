@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -85,6 +86,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SLACK_API = "https://slack.com/api/"
 CHOICES_TTL = 300.0
 DEFAULT_CONCURRENCY = 8
+ANY = re.compile("")  # matches every event type / action id
 # Commands whose request gets an in-channel message (the thread its announcements go under).
 THREADED = frozenset({"post", "schedule"})
 
@@ -307,6 +309,12 @@ class SlackAdapter:
         async def on_access_lost(body: dict[str, Any]) -> None:
             _log_access_lost(body)
 
+        async def on_other_event() -> None:
+            pass  # an event we don't act on (e.g. a subscription added later): acked by Bolt
+
+        async def on_other_action(ack: AsyncAck) -> None:
+            await ack()  # link buttons and other elements send block_actions too
+
         for slash in COMMANDS:
             self.app.command(slash)(on_command)
         self.app.view_submission(modal.CALLBACK_ID)(on_submit)
@@ -317,6 +325,10 @@ class SlackAdapter:
         self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+        # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
+        # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
+        self.app.event(ANY)(on_other_event)
+        self.app.block_action(ANY)(on_other_action)
         self.app.error(on_error)
 
     async def start(self) -> None:

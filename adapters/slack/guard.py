@@ -17,10 +17,12 @@ guard, on ``POST`` to the events path:
      ``authorizations[0]``, ``response_urls[0].response_url``) does not raise on it;
    - the payload views Bolt computes for every listener (``payload_utils.to_action`` … ``to_step``)
      do not raise on it;
-   - ``event``, when present, is an object (the self-event filter reads ``event.bot_id``);
+   - ``event``, when present, is an object (the self-event filter reads ``event.bot_id``) and
+     its ``type`` a string (the event listeners match it);
    - in ``view_submission`` / ``view_closed``, ``view`` is an object (the view listeners read
      ``view.callback_id``);
-   - in ``block_actions``, the first action has an ``action_id`` (the action listeners read it);
+   - in ``block_actions``, the first action has a string ``action_id`` (the action listeners
+     match it);
 3. runs the handler; an exception escaping it for a correctly signed request is a request Bolt
    could not make sense of → logged (type only, never the body) and answered ``400``.
 
@@ -86,7 +88,7 @@ def slack_guard(signing_secret: str, path: str) -> Middleware:
 def _shape_problem(body: str, content_type: str | None) -> str | None:
     """Why Bolt would raise on this body (None: it will not). Each rule is a line of Bolt's own
     code that indexes into the body, so every form Slack documents passes (arrays, ``null``,
-    absent fields); see ``RULES`` in the module docstring."""
+    absent fields): the rules are listed in the module docstring."""
     ctype = content_type.split(";")[0] if content_type else None  # as Bolt reads it
     try:
         doc: Any = parse_body(body, ctype)
@@ -103,15 +105,19 @@ def _shape_problem(body: str, content_type: str | None) -> str | None:
             extract(doc)
     except Exception as e:
         return f"Bolt cannot read its payload ({type(e).__name__})"
-    if "event" in doc and not isinstance(doc["event"], dict):
-        return "event is not an object"
+    if "event" in doc:
+        event = doc["event"]
+        if not isinstance(event, dict):
+            return "event is not an object"
+        if "type" in event and not isinstance(event["type"], str):
+            return "event.type is not a string"
     kind = doc.get("type")
     if kind in ("view_submission", "view_closed") and "view" in doc:
         if not isinstance(doc["view"], dict):
             return "view is not an object"
     if kind == "block_actions" and "actions" in doc:
         first = doc["actions"][0]  # exists: to_action above read it
-        if not isinstance(first, dict) or "action_id" not in first:
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
             return "its first action has no action_id"
     return None
 
