@@ -13,14 +13,13 @@ guard, on ``POST`` to the events path:
    string in events and an object in interactions). The rules are Bolt's own reads:
 
    - the body parses as Bolt parses it (``parse_body``) into an object;
-   - Bolt's context builder (``build_async_context``: team, enterprise, user, channel ids,
-     ``authorizations[0]``, ``response_urls[0].response_url``) does not raise on it;
+   - Bolt builds its request from it (``AsyncBoltRequest``: the context builder reads the team,
+     enterprise, user and channel ids, ``authorizations[0]``, ``response_urls[0].response_url``);
    - the payload views Bolt computes for every listener (``payload_utils.to_action`` … ``to_step``)
-     do not raise on it;
+     and the line it logs for a request no listener takes (``warning_unhandled_request``:
+     ``view.type``, ``actions[0].block_id``, ``event.type``) do not raise on it;
    - ``event``, when present, is an object (the self-event filter reads ``event.bot_id``) and
      its ``type`` a string (the event listeners match it);
-   - in ``view_submission`` / ``view_closed``, ``view`` is an object (the view listeners read
-     ``view.callback_id``);
    - in ``block_actions``, the first action has a string ``action_id`` (the action listeners
      match it);
 3. runs the handler; an exception escaping it for a correctly signed request is a request Bolt
@@ -41,9 +40,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.logger.messages import warning_unhandled_request
 from slack_bolt.request import payload_utils
-from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
@@ -97,12 +96,14 @@ def _shape_problem(body: str, content_type: str | None) -> str | None:
     if not isinstance(doc, dict):
         return f"a JSON {type(doc).__name__}, not an object"
     try:
-        build_async_context(AsyncBoltContext(), doc)  # what AsyncBoltRequest() runs first
+        # what Bolt's aiohttp adapter builds first: the body parsed, the ids read out of it
+        request = AsyncBoltRequest(body=body, headers={"content-type": content_type or ""})
     except Exception as e:
         return f"Bolt cannot read its ids from it ({type(e).__name__})"
     try:
         for extract in _PAYLOAD_VIEWS:  # what Bolt computes for every listener it tries
             extract(doc)
+        warning_unhandled_request(request)  # what Bolt logs when no listener takes it
     except Exception as e:
         return f"Bolt cannot read its payload ({type(e).__name__})"
     if "event" in doc:
@@ -111,11 +112,7 @@ def _shape_problem(body: str, content_type: str | None) -> str | None:
             return "event is not an object"
         if "type" in event and not isinstance(event["type"], str):
             return "event.type is not a string"
-    kind = doc.get("type")
-    if kind in ("view_submission", "view_closed") and "view" in doc:
-        if not isinstance(doc["view"], dict):
-            return "view is not an object"
-    if kind == "block_actions" and "actions" in doc:
+    if doc.get("type") == "block_actions" and "actions" in doc:
         first = doc["actions"][0]  # exists: to_action above read it
         if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
             return "its first action has no action_id"

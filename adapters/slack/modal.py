@@ -311,7 +311,11 @@ def block_errors(
 ) -> dict[str, str]:
     """The command layer's ``(option, message)`` pairs → ``{block_id: message}`` for this view
     (an option without an input block of its own is shown on the caption)."""
-    inputs = {b.get("block_id") for b in _items(view.get("blocks")) if b.get("type") == "input"}
+    inputs = {
+        b["block_id"]
+        for b in _items(view.get("blocks"))
+        if b.get("type") == "input" and isinstance(b.get("block_id"), str)
+    }
     out: dict[str, str] = {}
     for name, message in field_errors:
         block = FIELD_BLOCKS.get(name, B_CAPTION)
