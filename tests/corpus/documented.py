@@ -15,7 +15,8 @@ Paths are key tuples from the payload root (``"*"`` for any list index). Sources
   null in Socket Mode"); ``tests/scenario_tests/test_events_org_apps.py``:
   ``authorizations[0].team_id`` ``None`` for org-wide installs; ``test_events.py``: events with
   no ``authorizations`` and no ``is_ext_shared_channel``; Slack's Events API docs: ``authed_users``
-  deprecated, ``enterprise_id`` only on Enterprise organizations.
+  deprecated, ``enterprise_id`` only on Enterprise organizations; *reaction_added/removed event*:
+  no ``item_user`` when the item was not authored by a user (incoming webhooks).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ DOCUMENTED: dict[str, dict[Path, frozenset[str]]] = {
         ("enterprise_id",): frozenset({REMOVE}),
         ("is_ext_shared_channel",): frozenset({REMOVE}),
         ("event_context",): frozenset({REMOVE}),
+        ("event", "item_user"): frozenset({REMOVE}),
     },
     "command": {
         ("enterprise_id",): frozenset({REMOVE}),
