@@ -15,6 +15,9 @@ its work as a tracked background task:
     /status, /social          ack → dispatch → public replies in the channel, others ephemeral
     reaction_added/removed    (acked by Bolt) → dispatch_reaction; delivery id = event_id
     Approve / Reject buttons  ack → dispatch_button
+    app_uninstalled,          (acked by Bolt) → an error log line: the bot token no longer works
+    tokens_revoked
+    any other event / action  acked and ignored (Bolt would answer 404 and Slack resend it)
 
 Crash safety (``bot.journal``): right after the ack every command, form submission, reaction
 and button press is recorded in the journal (pending); dispatch marks it done. ``resume()``
