@@ -6,6 +6,10 @@
     /status, /social          ack → journal → dispatch → public replies in the channel
     reaction_added/removed    (acked by Bolt) → journal → dispatch_reaction; id = event_id
     Approve / Reject buttons  ack → journal → dispatch_button
+    app_uninstalled,          single-team: (acked by Bolt) → an error log line, the bot token
+    tokens_revoked            no longer works; distributed: adapters.slack.oauth deletes the
+                              team's installation and closes its pending work
+    any other event / action  acked and ignored (Bolt would answer 404 and Slack resend it)
 
 Over HTTP the ack is the response to Slack's request, so nothing (no database, no API) runs
 before it; the journal entry is written right after. In Socket Mode (``record_first``) the ack
@@ -17,7 +21,8 @@ the listener runs; in Socket Mode a listener middleware records them before that
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -42,6 +47,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ANY = re.compile("")  # matches every event type / action id
 RECORDED = "socialbot_recorded"  # Bolt context key: the journal entry a middleware wrote
 
 
@@ -123,6 +129,15 @@ def register(adapter: SlackAdapter) -> None:
         else:
             log.error("slack %s failed", kind, exc_info=error)
 
+    async def on_access_lost(body: dict[str, Any]) -> None:
+        _log_access_lost(body)
+
+    async def on_other_event() -> None:
+        pass  # an event we don't act on (e.g. a subscription added later): acked by Bolt
+
+    async def on_other_action(ack: AsyncAck) -> None:
+        await ack()  # link buttons and other elements send block_actions too
+
     for slash in COMMANDS:
         app.command(slash)(on_command)
     app.view_submission(modal.CALLBACK_ID)(on_submit)
@@ -131,4 +146,24 @@ def register(adapter: SlackAdapter) -> None:
     app.event("reaction_removed", middleware=[record_reaction])(on_reaction)
     app.action(ACTION_APPROVE)(on_button)
     app.action(ACTION_REJECT)(on_button)
+    if not adapter.distributed:  # distributed: adapters.slack.oauth registered its own
+        app.event("app_uninstalled")(on_access_lost)
+        app.event("tokens_revoked")(on_access_lost)
+    # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
+    # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
+    app.event(ANY)(on_other_event)
+    app.block_action(ANY)(on_other_action)
     app.error(on_error)
+
+
+def _log_access_lost(body: Mapping[str, Any]) -> None:
+    """``app_uninstalled`` / ``tokens_revoked`` (single-team): acked (so Slack stops resending)
+    and logged; the bot token stops working, which only the operator can fix."""
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    log.error(
+        "slack: %s for team %s: the bot token no longer works; reinstall the app and set "
+        "SLACK_BOT_TOKEN again",
+        kind,
+        body.get("team_id") or body.get("enterprise_id") or "?",
+    )
