@@ -21,12 +21,15 @@ from bot.installations import InstallationRecords
 log = logging.getLogger(__name__)
 
 
-def _plain(value: Any) -> Any:
-    return value.timestamp() if isinstance(value, datetime) else value
+def _plain(key: str, value: Any) -> Any:
+    if not isinstance(value, datetime):
+        return value
+    # slack_sdk reads *_expires_at back as int epoch seconds only (installed_at: any number).
+    return int(value.timestamp()) if key.endswith("_expires_at") else value.timestamp()
 
 
 def to_record(installation: Installation) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in installation.to_dict_for_copying().items()}
+    return {k: _plain(k, v) for k, v in installation.to_dict_for_copying().items()}
 
 
 def from_record(record: dict[str, Any]) -> Installation:

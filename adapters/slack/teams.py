@@ -23,6 +23,7 @@ installation (install, uninstall, token rotation) drops its entry at once.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
@@ -128,6 +129,8 @@ class TeamTokens(AsyncAuthorize):
         self.max_entries = max_entries
         self.ttl = ttl
         self._cache: OrderedDict[tuple[str, str], _Entry] = OrderedDict()
+        # One look-up (and so at most one token refresh) per team at a time.
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.hits = 0
         self.misses = 0
         records.on_change.append(self.invalidate)
@@ -167,13 +170,33 @@ class TeamTokens(AsyncAuthorize):
         self, key: TeamKey, context: AsyncBoltContext, user_id: str | None
     ) -> AuthorizeResult | None:
         ck = key.cache_key
-        now = self.clock.monotonic()
-        hit = self._cache.get(ck)
-        if hit is not None and hit.expires > now:
-            self._cache.move_to_end(ck)
+        hit = self._fresh(ck)
+        if hit is not None:
             self.hits += 1
-            return hit.result
+            return hit
+        if len(self._locks) > 2 * self.max_entries:  # bounded like the cache
+            for k in [k for k, lk in self._locks.items() if not lk.locked()]:
+                del self._locks[k]
+        lock = self._locks.setdefault(ck, asyncio.Lock())
+        async with lock:
+            hit = self._fresh(ck)  # another look-up of this team finished meanwhile
+            if hit is not None:
+                self.hits += 1
+                return hit
+            return await self._load(key, ck, context, user_id)
+
+    def _fresh(self, ck: tuple[str, str]) -> AuthorizeResult | None:
+        hit = self._cache.get(ck)
+        if hit is None or hit.expires <= self.clock.monotonic():
+            return None
+        self._cache.move_to_end(ck)
+        return hit.result
+
+    async def _load(
+        self, key: TeamKey, ck: tuple[str, str], context: AsyncBoltContext, user_id: str | None
+    ) -> AuthorizeResult | None:
         self.misses += 1
+        now = self.clock.monotonic()
         result = await self.inner(
             context=context,
             enterprise_id=key.enterprise,

@@ -86,7 +86,8 @@ class FakeSlack:
         self.channel_teams: dict[str, str] = {}  # channel → the team it belongs to
         self.cross_team: list[tuple[str, str, str]] = []  # (method, caller team, channel team)
         self.rotation = False
-        self.expires_in = 43200
+        self.expires_in = 43200  # of a token from an install
+        self.refreshed_expires_in = 43200  # of a token from a refresh
         self._tokens = itertools.count(1)
 
     # ------------------------------------------------------------ set-up
@@ -218,7 +219,8 @@ class FakeSlack:
             p.get("client_id") != CLIENT_ID or p.get("client_secret") != CLIENT_SECRET
         ):
             return {"ok": False, "error": "invalid_client_id"}
-        if p.get("grant_type") == "refresh_token":
+        refreshing = p.get("grant_type") == "refresh_token"
+        if refreshing:
             team = self.refresh_tokens.pop(str(p.get("refresh_token")), None)
             if team is None:
                 return {"ok": False, "error": "invalid_refresh_token"}
@@ -242,7 +244,8 @@ class FakeSlack:
         if self.rotation:
             refresh = f"xoxe-1-{team}-{next(self._tokens)}"
             self.refresh_tokens[refresh] = team
-            out |= {"refresh_token": refresh, "expires_in": self.expires_in}
+            expires = self.refreshed_expires_in if refreshing else self.expires_in
+            out |= {"refresh_token": refresh, "expires_in": expires}
         return out
 
     def _answer(self, method: str, p: dict[str, Any], team: str | None = None) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from cryptography.fernet import Fernet
 
 from adapters.slack.app import SlackAdapter, build_slack_adapter
 from adapters.slack.oauth import BOT_SCOPES
-from adapters.slack.runner import start_http
+from adapters.slack.runner import start_http, start_socket_mode
 from bot import installations, tracking
 from bot.chat import Announcement, Destination, TargetLine
 from bot.clock import SystemClock
@@ -36,11 +36,11 @@ from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
 from commands import times
-from tests.slack.fake_slack import CLIENT_ID, CLIENT_SECRET, FakeSlack
-from tests.slack.payloads import SECRET, SlackDriver, button_payload
+from tests.slack.fake_slack import APP_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeSlack, wait_for
+from tests.slack.payloads import SECRET, SlackDriver, button_payload, slash_payload
 
-TA, TB, TC = "TAAA", "TBBB", "TCCC"  # TC never installs
-CA, CB, CA_REVIEW = "CAAA", "CBBB", "CAREVIEW"
+TA, TB, TC, TD = "TAAA", "TBBB", "TCCC", "TDDD"  # TC: no binding; TD: rotating tokens
+CA, CB, CA_REVIEW, CD = "CAAA", "CBBB", "CAREVIEW", "CDDD"
 KEY_A, KEY_B = "sk_test_team_a", "sk_test_team_b"
 APPROVER = "UA_APPROVER"
 ENC_KEY = Fernet.generate_key().decode()
@@ -75,6 +75,7 @@ def settings_for(sandbox_url: str, fake: FakeSlack, db_path: str, key: str = ENC
             ChannelBinding("slack", TA, None, ChannelConfig(workspace="a")),
             ChannelBinding("slack", TB, None, ChannelConfig(workspace="b")),
             ChannelBinding("slack", TA, CA_REVIEW, review),
+            ChannelBinding("slack", TD, None, ChannelConfig(workspace="b")),
         ),
         slack_signing_secret=Secret(SECRET),
         slack_api_url=fake.url,
@@ -128,7 +129,7 @@ class Teams:
 @pytest.fixture
 async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
     fake = await FakeSlack().start()
-    fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB})
+    fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB, CD: TD})
     async with start_sandbox(SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B))) as sandbox:
         db_path = str(tmp_path / "bot.db")
         settings = settings_for(sandbox.url, fake, db_path)
@@ -366,3 +367,83 @@ async def test_uninstall_deletes_the_installation_and_refuses_later_requests(
             Announcement(title="x", result="published", post_id=None),
         )
     assert teams.fake.calls[before:] == []
+
+
+# ---------------------------------------------------------------- token rotation, Socket Mode
+
+
+async def test_rotating_tokens_are_refreshed_and_stored_encrypted(teams: Teams) -> None:
+    teams.fake.rotation = True
+    teams.fake.expires_in = 60  # inside Bolt's refresh window: the next request refreshes
+    assert (await teams.install(TD)).status_code == 200
+    [first] = teams.fake.token_of(TD)
+    stored = await teams.records.find(None, TD)
+    assert stored is not None and stored["bot_refresh_token"].startswith("xoxe-1-")
+    before = len(teams.fake.calls)
+    d = teams.driver("d")
+    try:
+        await d.command("/post", "x “Rotated”", channel=CD, team=TD)
+        await teams.settle()
+    finally:
+        await d.aclose()
+    [now] = teams.fake.token_of(TD)
+    assert now != first  # refreshed through oauth.v2.access (grant_type=refresh_token)
+    refreshes = [c for c in teams.fake.calls_to("oauth.v2.access") if c.get("grant_type")]
+    assert len(refreshes) == 1  # once: the refreshed token is good for hours
+    again = await teams.records.find(None, TD)
+    assert again is not None and again["bot_token"] == now
+    assert again["bot_refresh_token"] != stored["bot_refresh_token"]
+    raw = _db_bytes(teams.core.settings.db_path)
+    assert now.encode() not in raw and again["bot_refresh_token"].encode() not in raw
+    mine = [c for c in teams.fake.calls[before:] if c.team == TD]
+    assert mine and all(c.headers["Authorization"] == f"Bearer {now}" for c in mine)
+    assert len(_posts(teams.sandbox, KEY_B)) == 1 and teams.fake.cross_team == []
+
+
+async def test_socket_mode_serves_each_team_with_its_own_token(teams: Teams) -> None:
+    handler = await start_socket_mode(teams.adapter.app, APP_TOKEN)
+    fake = teams.fake
+    try:
+        for n, (team, channel) in enumerate(((TA, CA), (TB, CB), ("TZZZ", "CZZZ"))):
+            payload = slash_payload(
+                "/post", f"x “Socket {team}”", fake.response_url(f"s{n}"), channel=channel,
+                team=team,
+            )  # fmt: skip
+            await fake.send_envelope("slash_commands", payload, f"env{n}")
+        await wait_for(lambda: len(fake.acks) == 3, what="3 envelope acks")
+        await teams.settle()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+    assert ["Socket" in str(p.spec) for p in _posts(teams.sandbox, KEY_A)] == [True]
+    assert ["Socket" in str(p.spec) for p in _posts(teams.sandbox, KEY_B)] == [True]
+    assert not any(c.params.get("channel") == "CZZZ" for c in fake.calls)
+    assert fake.cross_team == [] and {c.team for c in fake.calls if c.team} <= {TA, TB}
+
+
+async def test_the_token_cache_is_bounded_and_dropped_on_uninstall(teams: Teams) -> None:
+    tokens = teams.adapter.tokens
+    assert tokens is not None
+    a, b = teams.driver("a"), teams.driver("b")
+    try:
+        tokens.max_entries = 1
+        await a.command("/status", "", channel=CA, team=TA)
+        await b.command("/status", "", channel=CB, team=TB)
+        await teams.settle()
+        assert len(tokens) == 1
+        tokens.max_entries = 1000
+        for _ in range(3):
+            await a.command("/status", "", channel=CA, team=TA)
+            await b.command("/status", "", channel=CB, team=TB)
+        await teams.settle()
+        assert len(tokens) == 2
+        auth_tests = len(teams.fake.calls_to("auth.test"))
+        hits = tokens.hits
+        await a.command("/status", "", channel=CA, team=TA)
+        await teams.settle()
+        assert tokens.hits > hits and len(teams.fake.calls_to("auth.test")) == auth_tests
+        await b.event({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}, "EvRev", team=TB)
+        await teams.settle()
+    finally:
+        await a.aclose()
+        await b.aclose()
+    assert len(tokens) == 1 and await teams.records.find(None, TB) is None
