@@ -2,6 +2,12 @@
 
     python -m bench slack_ack
     python -m bench.slack_ack --commands 500 --concurrency 50 [--stub]
+    python -m bench.slack_ack --teams 100 [--stub]     single-team bot vs distributed bot
+
+``--teams N``: the single-team bot (one bot token) against the distributed bot (OAuth mode,
+``adapters.slack.oauth``) with N installed teams (installations encrypted in its database,
+commands spread over the N teams, each authorized with its own installation through the
+bounded token cache), alternating in the same run. Target: distributed p99 ≤ 1.2 × single.
 
 500 signed ``/post`` commands, 50 in flight, over loopback HTTP to ``/slack/events`` (real
 slack-bolt, real request verification). Latency is measured by the client, from sending the
@@ -31,23 +37,27 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
+from cryptography.fernet import Fernet
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.app import build_slack_adapter
+from adapters.slack.installations import DbInstallationStore
 from adapters.slack.runner import start_http
+from bot import installations
 from bot.chat import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
 from bot.clock import SystemClock
-from bot.config import Settings, Workspace
+from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
 from bot.notifier.pacing import ChannelPacer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
 from commands.complete import Choice
-from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack, FakeTeam
 
 SECRET = "bench-signing-secret"
 CHANNELS = 50
@@ -66,13 +76,18 @@ class Result:
         return xs[k] * 1000
 
 
-def body(i: int, response_url: str) -> str:
+def team_of(i: int, teams: int) -> str:
+    return f"TB{i % teams:04d}" if teams else "T111"
+
+
+def body(i: int, response_url: str, teams: int = 0) -> str:
     return urlencode(
         {
             "token": "legacy",
-            "team_id": "T111",
+            "team_id": team_of(i, teams),
             "team_domain": "t",
-            "channel_id": f"C{i % CHANNELS:04d}",
+            # each team its own channels (the fake Slack refuses a channel of another team)
+            "channel_id": f"C{i % CHANNELS:04d}{team_of(i, teams) if teams else ''}",
             "channel_name": "general",
             "user_id": f"U{i % 7}",
             "user_name": "bench",
@@ -95,7 +110,9 @@ def headers(b: str) -> dict[str, str]:
     }
 
 
-async def _client(url: str, n: int, concurrency: int, response_url: str) -> list[float]:
+async def _client(
+    url: str, n: int, concurrency: int, response_url: str, teams: int = 0
+) -> list[float]:
     """The load generator (runs in its own process, like Slack would be elsewhere)."""
     sem = asyncio.Semaphore(concurrency)
     lat: list[float] = []
@@ -104,7 +121,7 @@ async def _client(url: str, n: int, concurrency: int, response_url: str) -> list
     async with aiohttp.ClientSession(connector=conn) as http:
 
         async def one(i: int, record: bool) -> None:
-            b = body(i, response_url)
+            b = body(i, response_url, teams)
             h = headers(b)
             async with sem:
                 t0 = time.perf_counter()
@@ -116,18 +133,21 @@ async def _client(url: str, n: int, concurrency: int, response_url: str) -> list
                         if r.status != 200:
                             bad.append(r.status)
 
-        await asyncio.gather(*(one(i, False) for i in range(concurrency)))  # warm-up
+        warm = max(concurrency, teams)  # every team once: steady state, not first contact
+        await asyncio.gather(*(one(i, False) for i in range(warm)))  # warm-up
         await asyncio.gather(*(one(i, True) for i in range(n)))
     if bad:
         raise SystemExit(f"non-200 answers: {sorted(set(bad))}")
     return lat
 
 
-async def fire(url: str, n: int, concurrency: int, response_url: str, name: str) -> Result:
+async def fire(
+    url: str, n: int, concurrency: int, response_url: str, name: str, teams: int = 0
+) -> Result:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.slack_ack", "--client", url, "--commands", str(n),
         "--concurrency", str(concurrency), "--response-url", response_url,
-        stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
+        "--teams", str(teams), stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
     )  # fmt: skip
     out, _ = await proc.communicate()
     if proc.returncode != 0:
@@ -136,12 +156,16 @@ async def fire(url: str, n: int, concurrency: int, response_url: str, name: str)
     return Result(name, lat, {200: len(lat)})
 
 
-async def _serve(kind: str) -> None:
+async def _serve(kind: str, teams: int = 0) -> None:
     """``--serve slack|sandbox``: run a fake service in this process; print its URL; stop
-    when stdin closes."""
+    when stdin closes. ``teams``: the fake Slack knows that many teams' bot tokens."""
     async with AsyncExitStack() as stack:
         if kind == "slack":
             fake = await FakeSlack().start()
+            for i in range(teams):
+                team = team_of(i, teams)
+                fake.teams[team] = FakeTeam(team, f"Bench {i}")
+                fake.tokens[bench_token(team)] = team
             stack.push_async_callback(fake.stop)
             url = fake.url
         else:
@@ -154,11 +178,15 @@ async def _serve(kind: str) -> None:
         await loop.run_in_executor(None, sys.stdin.read)
 
 
+def bench_token(team: str) -> str:
+    return f"xoxb-bench-{team}"
+
+
 @asynccontextmanager
-async def service(kind: str) -> AsyncIterator[str]:
+async def service(kind: str, teams: int = 0) -> AsyncIterator[str]:
     """A fake remote service (Slack Web API or the Social API sandbox) in its own process."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.slack_ack", "--serve", kind,
+        sys.executable, "-m", "bench.slack_ack", "--serve", kind, "--teams", str(teams),
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
     )  # fmt: skip
     assert proc.stdout is not None and proc.stdin is not None
@@ -225,24 +253,57 @@ class StubCommands:
 
 
 @asynccontextmanager
-async def bot_app(slack_url: str, tmp: Path, stub: bool) -> AsyncIterator[tuple[str, object]]:
+async def bot_app(
+    slack_url: str, tmp: Path, stub: bool, teams: int = 0, sandbox: str | None = None
+) -> AsyncIterator[tuple[str, object]]:
+    """The bot: single-team (``teams`` 0, SLACK_BOT_TOKEN) or distributed with ``teams``
+    installations (OAuth mode; installed straight into its encrypted store)."""
     async with AsyncExitStack() as stack:
         api_url, key = "http://127.0.0.1:9", Secret("sk_unused")
         if not stub:
-            api_url, demo_key = (await stack.enter_async_context(service("sandbox"))).split()
+            if sandbox is None:
+                sandbox = await stack.enter_async_context(service("sandbox"))
+            api_url, demo_key = sandbox.split()
             key = Secret(demo_key)
+        distributed = dict(
+            slack_client_id="bench.client",
+            slack_client_secret=Secret("bench-client-secret"),
+            encryption_key=Secret(Fernet.generate_key().decode()),
+            # one binding for every team (what a real set-up has per team)
+            bindings=(ChannelBinding("slack", None, None, ChannelConfig()),),
+        )
         settings = Settings(
             api_url=api_url,
+            db_path=str(tmp / f"bench{teams}.db"),
             workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=key)},
-            slack_bot_token=Secret(BOT_TOKEN),
+            slack_bot_token=None if teams else Secret(BOT_TOKEN),
             slack_signing_secret=Secret(SECRET),
             slack_api_url=slack_url,
+            **(distributed if teams else {}),  # type: ignore[arg-type]
         )
-        db = await Database.open(str(tmp / "bench.db"))
+        db = await Database.open(settings.db_path)
         clock = SystemClock()
         core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
         core.pacers["slack"] = ChannelPacer(clock)
-        adapter = build_slack_adapter(core, settings, dispatcher=StubCommands() if stub else None)
+        records = None
+        if teams:
+            assert settings.encryption_key is not None and settings.slack_client_id
+            records = await installations.open_records(
+                db, settings.encryption_key.reveal(), clock, settings.slack_client_id
+            )
+            store = DbInstallationStore(records)
+            for i in range(teams):
+                team = team_of(i, teams)
+                await store.async_save(
+                    Installation(
+                        app_id="A1", team_id=team, team_name=f"Bench {i}",
+                        bot_token=bench_token(team), bot_id="BBOT", bot_user_id="UBOT",
+                        bot_scopes="commands,chat:write", user_id="U_INSTALLER",
+                    )
+                )  # fmt: skip
+        adapter = build_slack_adapter(
+            core, settings, dispatcher=StubCommands() if stub else None, records=records
+        )
         runner = await start_http(adapter.app, "127.0.0.1", 0)
         try:
             yield f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", adapter
@@ -306,6 +367,47 @@ async def run(n: int, concurrency: int, stub: bool, rounds: int) -> int:
     return 0 if ok_ratio and ok_abs else 1
 
 
+async def run_teams(n: int, concurrency: int, stub: bool, rounds: int, teams: int) -> int:
+    """Single-team bot vs distributed bot with ``teams`` teams, alternating slices."""
+    single = Result("1 team   ", [], {})
+    many = Result(f"{teams} teams", [], {})
+    async with AsyncExitStack() as stack:
+        slack_url = await stack.enter_async_context(service("slack", teams))
+        sandbox = None if stub else await stack.enter_async_context(service("sandbox"))
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        one_url, one = await stack.enter_async_context(bot_app(slack_url, tmp, stub, 0, sandbox))
+        many_url, dist = await stack.enter_async_context(
+            bot_app(slack_url, tmp, stub, teams, sandbox)
+        )
+        response_url = f"{slack_url}/respond/bench"
+        per = max(1, n // rounds)
+        for r in range(rounds):
+            order = [(single, one_url, 0), (many, many_url, teams)]
+            for result, url, t in order[:: 1 if r % 2 == 0 else -1]:
+                if stub:
+                    await one.idle()  # type: ignore[attr-defined]
+                    await dist.idle()  # type: ignore[attr-defined]
+                part = await fire(url, per, concurrency, response_url, result.name, t)
+                result.latencies += part.latencies
+        tokens = dist.tokens  # type: ignore[attr-defined]
+        cache = f"token cache: {len(tokens)} teams held, {tokens.hits} hits, {tokens.misses} misses"
+    for res in (single, many):
+        res.statuses = {200: len(res.latencies)}
+    print(table([single, many]))
+    ratio = many.pct(99) / single.pct(99) if single.pct(99) else float("inf")
+    ok = ratio <= 1.2
+    print(
+        f"\n{teams}-team p99 / single-team p99 = {ratio:.2f} (target ≤ 1.2: "
+        f"{'ok' if ok else 'MISSED'}); {cache}"
+    )
+    print(
+        f"dispatch: {'stub' if stub else 'real commands.dispatch + sandbox (own process)'}; "
+        f"{rounds} alternating rounds; both bots in this process, the fake Slack, sandbox and "
+        "load generator each in their own"
+    )
+    return 0 if ok else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m bench.slack_ack", description=__doc__.split("\n")[0]
@@ -314,17 +416,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--stub", action="store_true", help="answer dispatch at once (no sandbox)")
     p.add_argument("--rounds", type=int, default=5, help="alternating bare/bot slices")
+    p.add_argument(
+        "--teams", type=int, default=0, help="single-team vs distributed bot with N teams"
+    )
     p.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--serve", choices=["slack", "sandbox"], help=argparse.SUPPRESS)
     p.add_argument("--response-url", default="http://127.0.0.1:9/", help=argparse.SUPPRESS)
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.serve:
-        asyncio.run(_serve(args.serve))
+        asyncio.run(_serve(args.serve, args.teams))
         return 0
     if args.client:
-        lat = asyncio.run(_client(args.client, args.commands, args.concurrency, args.response_url))
+        lat = asyncio.run(
+            _client(args.client, args.commands, args.concurrency, args.response_url, args.teams)
+        )
         print(json.dumps(lat))
         return 0
+    if args.teams:
+        return asyncio.run(
+            run_teams(args.commands, args.concurrency, args.stub, args.rounds, args.teams)
+        )
     return asyncio.run(run(args.commands, args.concurrency, args.stub, args.rounds))
 
 
