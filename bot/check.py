@@ -8,15 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from bot.api.client import SocialClient
 from bot.api.errors import ApiError, Forbidden, HttpError, Unauthorized
-from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, load_settings
+from bot.config import (
+    ApprovalPolicy,
+    ChannelBinding,
+    ChannelConfig,
+    ConfigError,
+    Settings,
+    load_settings,
+)
+from bot.storage import Database
+from bot.vault import CANARY_KEY, Vault, VaultError
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,90 @@ async def _get_json(url: str, headers: dict[str, str], method: str = "GET") -> t
             return r.status_code, None
 
 
+async def check_installations(settings: Settings) -> list[CheckResult]:
+    """Distributed Slack: the mode, how many teams are installed, and whether
+    SOCIALBOT_ENCRYPTION_KEY opens them (read only: nothing is written)."""
+    mode = CheckResult(
+        "Slack mode",
+        True,
+        "distributed (OAuth): install page /slack/install, redirect URL "
+        + (settings.slack_redirect_uri or "<public URL>/slack/oauth_redirect")
+        + (
+            " — events over Socket Mode"
+            if settings.slack_app_token
+            else " — events at /slack/events"
+        ),
+    )
+    name = "Slack installations"
+    try:
+        vault = Vault.from_text(
+            settings.encryption_key.reveal() if settings.encryption_key else None
+        )
+    except ConfigError as e:
+        return [mode, CheckResult(name, False, str(e))]
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        mode = CheckResult(
+            "Slack mode", False, "set SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)"
+        )
+    if settings.db_path != ":memory:" and not await asyncio.to_thread(
+        os.path.exists, settings.db_path
+    ):
+        return [mode, CheckResult(name, True, f"none yet ({settings.db_path} does not exist)")]
+
+    def read(sdb: Any) -> tuple[list[str], str | None]:
+        tables = set(sdb.table_names())
+        rows = (
+            [str(r[0]) for r in sdb.execute("SELECT data FROM slack_installations")]
+            if "slack_installations" in tables
+            else []
+        )
+        canary = (
+            sdb.execute("SELECT value FROM meta WHERE key = ?", [CANARY_KEY]).fetchone()
+            if "meta" in tables
+            else None
+        )
+        return rows, str(canary[0]) if canary else None
+
+    db = Database(settings.db_path)
+    await db.run_raw(db._connect)
+    try:
+        blobs, canary = await db.run(read)
+    finally:
+        await db.close()
+    opened = 0
+    for blob in [*blobs, *([canary] if canary else [])]:
+        try:
+            vault.decrypt(blob)
+            opened += 1
+        except VaultError:
+            pass
+    total = len(blobs) + (1 if canary else 0)
+    if opened < total:
+        return [
+            mode,
+            CheckResult(
+                name,
+                False,
+                f"{len(blobs)} installed team(s), but SOCIALBOT_ENCRYPTION_KEY does not open "
+                f"{total - opened} stored secret(s) — use the key they were stored with",
+            ),
+        ]
+    keys = (
+        f" ({vault.key_count} keys: the old ones are re-encrypted away at start)"
+        if vault.key_count > 1
+        else ""
+    )
+    return [
+        mode,
+        CheckResult(
+            name, True, f"{len(blobs)} installed team(s); the encryption key opens them{keys}"
+        ),
+    ]
+
+
 async def check_slack(settings: Settings) -> list[CheckResult]:
+    if settings.slack_mode == "distributed":
+        return await check_installations(settings)
     token = settings.slack_bot_token
     if token is None:
         return []
@@ -145,7 +239,7 @@ async def check_slack(settings: Settings) -> list[CheckResult]:
         )
     else:
         mode = "Socket Mode" if settings.slack_app_token else "HTTP mode (/slack/events)"
-        out.append(CheckResult("Slack mode", True, mode))
+        out.append(CheckResult("Slack mode", True, f"single-team (SLACK_BOT_TOKEN), {mode}"))
     return out
 
 
@@ -190,7 +284,7 @@ async def run_checks(
     results += await check_social(settings)
     results += await check_slack(settings)
     results += await check_discord(settings)
-    if settings.slack_bot_token is None and settings.discord_bot_token is None:
+    if settings.slack_mode is None and settings.discord_bot_token is None:
         results.append(
             CheckResult(
                 "chat platform",

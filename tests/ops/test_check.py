@@ -91,7 +91,7 @@ async def test_wrong_key_and_token_fail_with_a_fix_and_exit_1(services: Services
     assert "SOCIAL_API_KEY was refused (401)" in detail and "copied whole" in detail
     ok, detail = checks["Slack auth.test"]
     assert not ok
-    assert "not_authed" in detail and "reinstall the app" in detail
+    assert "invalid_auth" in detail and "reinstall the app" in detail
     assert "2 passed, 2 failed" in err
     assert_no_secret(out, err)
     assert "xoxb-revoked" not in out + err
@@ -176,3 +176,42 @@ async def test_check_reports_config_problems_and_exits_2(
         f"socialbot: configuration error: {config}:7: channels[0].approval.quorom: "
         "unknown key — did you mean `quorum`?",
     ]
+
+
+async def test_distributed_mode_reports_installations_and_the_key(
+    services: Services, tmp_path: Path
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot import installations
+    from bot.clock import SystemClock
+    from bot.storage import Database
+
+    key = Fernet.generate_key().decode()
+    db_path = str(tmp_path / "dist.db")
+    db = await Database.open(db_path)
+    records = await installations.open_records(db, key, SystemClock(), "111.222")
+    for team in ("T1", "T2"):
+        await records.save({"team_id": team, "user_id": "U1", "bot_token": "xoxb-" + team})
+    await db.close()
+    env = services.env(
+        SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret-zz",
+        SOCIALBOT_ENCRYPTION_KEY=key, SOCIALBOT_DB=db_path,
+    )  # fmt: skip
+    rc, out, err = await run_cli(["check"], env, name="socialbot check (distributed)")
+    checks = check_lines(out)
+    assert rc == 0, out + err
+    ok, detail = checks["Slack mode"]
+    assert ok and detail.startswith("distributed (OAuth)") and "/slack/oauth_redirect" in detail
+    assert checks["Slack installations"] == (
+        True,
+        "2 installed team(s); the encryption key opens them",
+    )
+    other = Fernet.generate_key().decode()
+    rc, out, err = await run_cli(
+        ["check"], {**env, "SOCIALBOT_ENCRYPTION_KEY": other}, name="socialbot check (wrong key)"
+    )
+    ok, detail = check_lines(out)["Slack installations"]
+    assert rc == 1 and not ok and "does not open" in detail
+    assert_no_secret(out, err)
+    assert key not in out + err and other not in out + err and "client-secret-zz" not in out
