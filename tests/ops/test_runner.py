@@ -372,3 +372,38 @@ def test_dockerfile_healthcheck_asks_where_the_bot_serves_health() -> None:
     dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
     check = next(line for line in dockerfile.splitlines() if "urlopen" in line)
     assert "e.get('SOCIALBOT_HEALTH_PORT') or e.get('SOCIALBOT_METRICS_PORT') or '3000'" in check
+
+
+async def test_distributed_mode_serves_the_install_page_and_checks_its_key(
+    world: World, procs: list[BotProcess]
+) -> None:
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key().decode()
+    env = world.env(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret-zz")
+    del env["SLACK_BOT_TOKEN"]
+    missing = await BotProcess.start(["run", "--port", "0"], env, name="socialbot run (no key)")
+    try:
+        assert await missing.wait(30) == 2
+    finally:
+        await missing.close()
+    assert "SOCIALBOT_ENCRYPTION_KEY is not set" in missing.stderr
+
+    env["SOCIALBOT_ENCRYPTION_KEY"] = key
+    bot = await start_bot(procs, env, "run", "--host", "127.0.0.1", "--port", "0")
+    base = f"http://127.0.0.1:{await bot.health_port()}"
+    page = await world.http.get(f"{base}/slack/install")
+    assert page.status_code == 200 and "oauth/v2/authorize" in page.text
+    assert "scope=commands,chat:write," in page.text
+    assert "distributed mode, 0 installation(s)" in bot.stderr
+    assert await bot.terminate(GRACE + 5) == 0
+
+    env["SOCIALBOT_ENCRYPTION_KEY"] = Fernet.generate_key().decode()  # not the one it was
+    wrong = await BotProcess.start(["run", "--port", "0"], env, name="socialbot run (wrong key)")
+    try:
+        assert await wrong.wait(30) == 2
+    finally:
+        await wrong.close()
+    assert "does not open the secrets stored" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1, wrong.stderr
+    assert key not in wrong.stderr + bot.stderr
