@@ -45,6 +45,9 @@ BOB_ID = "1000000000000000007"
 CAROL_ID = "1000000000000000008"
 APPROVER_ROLE_ID = "1000000000000000009"
 REVIEW_CHANNEL_ID = "1000000000000000010"
+# A second guild (many guilds, one bot): its own #general. ``FakeDiscord.second_guild = True``.
+GUILD2_ID = "2000000000000000003"
+CHANNEL2_ID = "2000000000000000004"
 
 ALL_PERMISSIONS = "2248473465835073"
 JSON_HEADERS = {"Content-Type": "application/json"}  # discord.py wants it exactly so
@@ -110,6 +113,10 @@ def member(user_id: str, roles: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+def guild_of(channel_id: str) -> str:
+    return GUILD2_ID if channel_id == CHANNEL2_ID else GUILD_ID
+
+
 def _channel(cid: str, name: str) -> dict[str, Any]:
     return {
         "id": cid,
@@ -117,12 +124,24 @@ def _channel(cid: str, name: str) -> dict[str, Any]:
         "name": name,
         "position": 0,
         "permission_overwrites": [],
-        "guild_id": GUILD_ID,
+        "guild_id": guild_of(cid),
         "nsfw": False,
         "parent_id": None,
         "topic": None,
         "last_message_id": None,
         "rate_limit_per_user": 0,
+    }
+
+
+def guild2_payload() -> dict[str, Any]:
+    """The second guild: same members and roles, one channel (#general)."""
+    g = guild_payload()
+    g["roles"] = [{**r, "id": GUILD2_ID if r["id"] == GUILD_ID else r["id"]} for r in g["roles"]]
+    return {
+        **g,
+        "id": GUILD2_ID,
+        "name": "Second Guild",
+        "channels": [_channel(CHANNEL2_ID, "general")],
     }
 
 
@@ -204,7 +223,7 @@ class Msg:
         out: dict[str, Any] = {
             "id": self.id,
             "channel_id": self.channel_id,
-            "guild_id": GUILD_ID,
+            "guild_id": guild_of(self.channel_id),
             "author": BOT_USER,
             "content": self.content,
             "timestamp": "2024-01-01T00:00:00+00:00",
@@ -254,6 +273,7 @@ class FakeDiscord:
         # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
         self.ready_payload: dict[str, Any] | None = None
         self.guild_create_payload: dict[str, Any] | None = None
+        self.second_guild = False
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.offset = 0.0  # added to the real monotonic clock (``advance``)
@@ -585,12 +605,15 @@ class FakeDiscord:
                         "user": BOT_USER,
                         "session_id": f"sess-{self.connections}",
                         "resume_gateway_url": self.gateway_url,
-                        "guilds": [{"id": GUILD_ID, "unavailable": True}],
+                        "guilds": [{"id": GUILD_ID, "unavailable": True}]
+                        + ([{"id": GUILD2_ID, "unavailable": True}] if self.second_guild else []),
                         "application": {"id": APP_ID, "flags": 0},
                         "shard": [0, 1],
                     },
                 )
                 await self.dispatch("GUILD_CREATE", self.guild_create_payload or guild_payload())
+                if self.second_guild:
+                    await self.dispatch("GUILD_CREATE", guild2_payload())
         return ws
 
     # ------------------------------------------------------------------ events to inject
@@ -605,13 +628,13 @@ class FakeDiscord:
             "type": itype,
             "token": f"itoken-{iid}",
             "version": 1,
-            "guild_id": GUILD_ID,
+            "guild_id": guild_of(channel_id),
             "channel_id": channel_id,
             "channel": {
                 "id": channel_id,
                 "type": 0,
                 "name": "general",
-                "guild_id": GUILD_ID,
+                "guild_id": guild_of(channel_id),
                 "position": 0,
                 "permission_overwrites": [],
                 "nsfw": False,
@@ -623,7 +646,7 @@ class FakeDiscord:
             "guild_locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": 10485760,
-            "authorizing_integration_owners": {"0": GUILD_ID},
+            "authorizing_integration_owners": {"0": guild_of(channel_id)},
             "context": 0,
         }
 
@@ -700,7 +723,7 @@ class FakeDiscord:
             "user_id": user_id,
             "channel_id": cid,
             "message_id": message_id,
-            "guild_id": GUILD_ID,
+            "guild_id": guild_of(cid),
             "emoji": {"id": None, "name": emoji},
             "type": 0,
             "burst": False,
