@@ -8,6 +8,7 @@ from bot.api.client import SocialClient
 from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
+from bot.connections import Connections
 from bot.notifier.pacing import ChannelPacer
 from bot.storage import Database
 
@@ -23,9 +24,11 @@ class Clients:
     settings: Settings
     clock: Clock
     overrides: dict[str, SocialClient] = field(default_factory=dict)
+    # Workspaces connected from chat (bot.connections: ``chat:<platform>:<team>``).
+    chat: dict[str, SocialClient] = field(default_factory=dict)
 
     def for_workspace(self, name: str) -> SocialClient:
-        client = self.overrides.get(name)
+        client = self.overrides.get(name) or self.chat.get(name)
         if client is None:
             ws = self.settings.workspace(name)
             if ws.key is None:
@@ -35,9 +38,10 @@ class Clients:
         return client
 
     async def aclose(self) -> None:
-        for c in self.overrides.values():
+        for c in [*self.overrides.values(), *self.chat.values()]:
             await c.aclose()
         self.overrides.clear()
+        self.chat.clear()
 
 
 @dataclass
@@ -48,6 +52,12 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
     ports: dict[str, ChatPort] = field(default_factory=dict)
     pacers: dict[str, ChannelPacer] = field(default_factory=dict)
+    # Social API keys connected from chat (/social connect); None without an encryption key.
+    connections: Connections | None = None
+
+    def use_connections(self, connections: Connections) -> None:
+        self.connections = connections
+        self.clients.chat = connections.clients
 
     def port(self, platform: str) -> ChatPort:
         return self.ports[platform]

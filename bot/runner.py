@@ -24,11 +24,13 @@ from aiohttp import web
 from bot import approvals, installations, journal, readiness, recovery
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.connections import Connections
 from bot.core import Clients, Core
 from bot.health import Health
 from bot.logs import setup_logging
 from bot.notifier import Notifier
 from bot.storage import Database
+from bot.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,11 @@ async def start(
         if ws.key is not None:
             probe = readiness.social_api_probe(core.clients, ws.name, settings.readiness, clock)
             health.add(f"social_api:{ws.name}", probe)
+
+    if settings.encryption_key is not None:  # keys connected from chat (/social connect)
+        vault = Vault.from_text(settings.encryption_key.reveal())
+        await vault.check(db)
+        core.use_connections(await Connections.open(db, vault, clock, settings.api_url))
 
     web_app: web.Application | None = None
     oauth_routes: list[web.RouteDef] = []

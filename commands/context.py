@@ -25,6 +25,11 @@ _accounts: weakref.WeakKeyDictionary[SocialClient, tuple[float, list[Account]]] 
 )
 
 
+def toml_bound(core: Core, platform: str, team: str | None, channel: str) -> bool:
+    """Whether a binding of the configuration file covers this channel."""
+    return any(b.matches(platform, team, channel) for b in core.settings.bindings)
+
+
 @dataclass(frozen=True)
 class Context:
     core: Core
@@ -36,6 +41,11 @@ class Context:
     @classmethod
     def build(cls, core: Core, inv: Invocation, text: str) -> Context:
         config = core.settings.channel_config(inv.platform, inv.team, inv.channel)
+        # A key connected from chat (/social connect) binds the team where the TOML file
+        # does not: TOML bindings win.
+        chat = core.connections.workspace_for(inv.platform, inv.team) if core.connections else None
+        if chat is not None and not toml_bound(core, inv.platform, inv.team, inv.channel):
+            config = ChannelConfig(workspace=chat)
         return cls(core, inv, config, user_zone(inv.user_tz, config.timezone), text)
 
     @property
@@ -86,7 +96,9 @@ class Context:
         inv, settings = self.inv, self.core.settings
         if inv.platform != "slack" or settings.slack_mode != "distributed":
             return False
-        return not any(b.matches(inv.platform, inv.team, inv.channel) for b in settings.bindings)
+        if self.config.workspace.startswith("chat:"):
+            return False
+        return not toml_bound(self.core, inv.platform, inv.team, inv.channel)
 
     def origin(self) -> Destination:
         inv = self.inv

@@ -117,14 +117,19 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
     )
 
 
-def not_connected(inv: Invocation) -> Reply:
+def not_connected(inv: Invocation, from_chat: bool) -> Reply:
+    how = (
+        "A workspace admin or owner runs `/social connect` and pastes a Social API key in the "
+        "private form that opens; or whoever runs socialbot binds this workspace"
+        if from_chat
+        else "Ask whoever runs socialbot to bind this workspace"
+    )
     return Confirmation(
         title="This Slack workspace is not connected to a Social API workspace yet",
         text=(
-            "Nothing was posted. Ask whoever runs socialbot to bind this workspace: a "
-            f'`[[channels]]` entry with `platform = "slack"` and `team = "{inv.team or "T…"}"` '
-            "naming a workspace and its API key (README, 'Configuration'). Until then every "
-            "command answers with this note."
+            f'Nothing was posted. {how}: a `[[channels]]` entry with `platform = "slack"` and '
+            f'`team = "{inv.team or "T…"}"` naming a workspace and its API key (README, '
+            "'Configuration'). Until then every command answers with this note."
         ),
         ephemeral=True,
         tone=Tone.INFO,
@@ -134,8 +139,23 @@ def not_connected(inv: Invocation) -> Reply:
 async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
     text = normalize(inv.text)
     ctx = Context.build(core, inv, text)
+    if inv.command.strip().lower().lstrip("/") == "social" and _split(text)[0].lower() in (
+        "connect",
+        "disconnect",
+    ):
+        # Only the adapter's private form takes a key (commands are journaled): whatever was
+        # typed after the word is not used.
+        return (
+            ErrorReply(
+                title="Connecting a key is done in a private form",
+                problems=(
+                    "On Slack, run `/social connect` with nothing after it: a form opens that "
+                    "only you see. Nothing you typed after the word was used or stored.",
+                ),
+            ),
+        )
     if ctx.unconnected:
-        return (not_connected(inv),)
+        return (not_connected(inv, core.connections is not None),)
     command = inv.command.strip().lower().lstrip("/")
     first, rest = _split(text)
     sub = _sub(first) if first else None

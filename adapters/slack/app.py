@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import listeners, oauth
 from adapters.slack.compose import ComposeFlow, quick_check
+from adapters.slack.connect import ConnectFlow
 from adapters.slack.delivery import SlackDelivery
 from adapters.slack.directory import Directory
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
@@ -121,6 +122,7 @@ class SlackAdapter:
             core, self.port, self.directory, self.dispatcher, self.deliveries
         )
         self.compose = ComposeFlow(client, self.delivery, self.files)
+        self.connect = ConnectFlow(self)
         # Socket Mode: record each request in the journal *before* acknowledging it (the ack
         # is ours to send within 3 s); over HTTP the ack is the response and goes first.
         self.record_first = False

@@ -4,6 +4,8 @@
     /post, /schedule (empty)  ack → the compose form (``adapters.slack.compose``)
     form submission           inline errors, or ack → as a command
     /status, /social          ack → journal → dispatch → public replies in the channel
+    /social (dis)connect      ack → adapters.slack.connect (admins only; a private form; not
+                              journaled: it carries a key)
     reaction_added/removed    (acked by Bolt) → journal → dispatch_reaction; id = event_id
     Approve / Reject buttons  ack → journal → dispatch_button
     app_uninstalled,          single-team: (acked by Bolt) → an error log line, the bot token
@@ -30,7 +32,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import modal
+from adapters.slack import connect, modal
 from adapters.slack.delivery import THREADED, Origin
 from adapters.slack.errors import error_code
 from adapters.slack.translate import (
@@ -62,6 +64,13 @@ def register(adapter: SlackAdapter) -> None:
 
     async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         cmd = SlashCommand.from_body(body)
+        if connect.is_connect(cmd):  # never journaled: see adapters.slack.connect
+            await ack()
+            origin = Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+            adapter.deliveries.spawn(
+                adapter.connect.start(cmd, origin), name="slack connect", urgent=True
+            )
+            return
         if cmd.command in THREADED and not cmd.text.strip() and cmd.trigger_id:
             await ack()
             adapter.deliveries.spawn(
@@ -84,6 +93,9 @@ def register(adapter: SlackAdapter) -> None:
 
     async def on_closed(ack: AsyncAck) -> None:
         await ack()
+
+    async def on_connect_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await adapter.connect.on_submit(ack, body)
 
     async def record_reaction(
         body: dict[str, Any], context: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
@@ -142,6 +154,7 @@ def register(adapter: SlackAdapter) -> None:
         app.command(slash)(on_command)
     app.view_submission(modal.CALLBACK_ID)(on_submit)
     app.view_closed(modal.CALLBACK_ID)(on_closed)
+    app.view_submission(connect.CALLBACK_ID)(on_connect_submit)
     app.event("reaction_added", middleware=[record_reaction])(on_reaction)
     app.event("reaction_removed", middleware=[record_reaction])(on_reaction)
     app.action(ACTION_APPROVE)(on_button)

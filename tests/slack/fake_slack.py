@@ -66,6 +66,7 @@ class FakeSlack:
         self.ephemeral: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.tz: dict[str, str] = {}
+        self.admins: set[str] = set()  # users.info says is_admin
         self.groups: dict[str, list[str]] = {}
         self.files: dict[str, bytes] = {}
         self.file_requests: list[Mapping[str, str]] = []
@@ -284,7 +285,11 @@ class FakeSlack:
             return {"ok": True, "messages": self._history(method, p), "has_more": False}
         if method == "users.info":
             tz = self.tz.get(p.get("user", ""))
-            return {"ok": True, "user": {"id": p.get("user"), "name": "someone", "tz": tz}}
+            admin = p.get("user") in self.admins
+            return {
+                "ok": True,
+                "user": {"id": p.get("user"), "name": "someone", "tz": tz, "is_admin": admin},
+            }
         if method == "usergroups.users.list":
             return {"ok": True, "users": self.groups.get(p.get("usergroup", ""), [])}
         if method in ("views.open", "views.update"):

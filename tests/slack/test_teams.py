@@ -10,6 +10,7 @@ call, as well as by the assertions.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,19 +30,28 @@ from bot.chat import Announcement, Destination, TargetLine
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, ConfigError, Settings
 from bot.config import Workspace as Ws
+from bot.connections import Connections
 from bot.core import Clients, Core
 from bot.installations import InstallationRecords
 from bot.notifier.pacing import ChannelPacer
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
+from bot.vault import Vault
 from commands import times
 from tests.slack.fake_slack import APP_TOKEN, CLIENT_ID, CLIENT_SECRET, FakeSlack, wait_for
-from tests.slack.payloads import SECRET, SlackDriver, button_payload, slash_payload
+from tests.slack.payloads import (
+    SECRET,
+    SlackDriver,
+    button_payload,
+    form,
+    slash_payload,
+    view_payload,
+)
 
 TA, TB, TC, TD = "TAAA", "TBBB", "TCCC", "TDDD"  # TC: no binding; TD: rotating tokens
 CA, CB, CA_REVIEW, CD = "CAAA", "CBBB", "CAREVIEW", "CDDD"
-KEY_A, KEY_B = "sk_test_team_a", "sk_test_team_b"
+KEY_A, KEY_B, KEY_C = "sk_test_team_a", "sk_test_team_b", "sk_test_brand"
 APPROVER = "UA_APPROVER"
 ENC_KEY = Fernet.generate_key().decode()
 MANIFEST = (Path(__file__).resolve().parents[2] / "manifest.yml").read_text(encoding="utf-8")
@@ -130,7 +140,8 @@ class Teams:
 async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
     fake = await FakeSlack().start()
     fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB, CD: TD})
-    async with start_sandbox(SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B))) as sandbox:
+    options = SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B, KEY_C))
+    async with start_sandbox(options) as sandbox:
         db_path = str(tmp_path / "bot.db")
         settings = settings_for(sandbox.url, fake, db_path)
         db = await Database.open(db_path)
@@ -138,6 +149,8 @@ async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
         core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
         core.pacers["slack"] = ChannelPacer(clock, per_second=1000)
         records = await installations.open_records(db, ENC_KEY, clock, CLIENT_ID)
+        vault = Vault.from_text(ENC_KEY)
+        core.use_connections(await Connections.open(db, vault, clock, sandbox.url))
         adapter = build_slack_adapter(core, settings, records=records)
         runner = await start_http(adapter.app, "127.0.0.1", 0)
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"
@@ -447,3 +460,68 @@ async def test_the_token_cache_is_bounded_and_dropped_on_uninstall(teams: Teams)
         await a.aclose()
         await b.aclose()
     assert len(tokens) == 1 and await teams.records.find(None, TB) is None
+
+
+# ---------------------------------------------------------------- /social connect
+
+
+async def _connect(teams: Teams, driver: SlackDriver, team: str, channel: str, key: str) -> None:
+    await driver.command("/social", "connect", channel=channel, team=team, user="UADMIN")
+    await teams.settle()
+    opened = teams.fake.calls_to("views.open")[-1]
+    view = opened["view"]
+    values = {"socialbot_key": {"key": {"type": "plain_text_input", "value": key}}}
+    payload = view_payload(view, values, user="UADMIN")
+    payload["team"] = {"id": team, "domain": "t"}
+    payload["user"]["team_id"] = team
+    r = await driver.send(form(payload), "application/x-www-form-urlencoded")
+    assert r.status_code == 200
+    await teams.settle()
+
+
+async def test_an_admin_connects_a_key_from_chat_and_the_team_uses_it(teams: Teams) -> None:
+    teams.fake.admins.add("UADMIN")
+    assert (await teams.install(TC)).status_code == 200
+    c = teams.driver("c")
+    try:
+        await c.command("/social", "connect", channel="CCCC", team=TC, user="U_NOT_ADMIN")
+        await teams.settle()
+        assert teams.fake.calls_to("views.open") == []  # not an admin: no form
+        await c.command("/social", f"connect {KEY_C}", channel="CCCC", team=TC, user="UADMIN")
+        await teams.settle()
+        assert teams.fake.calls_to("views.open") == []  # a key typed inline: refused, unused
+        await _connect(teams, c, TC, "CCCC", KEY_C)
+        await c.command("/post", "x “Through the chat key”", channel="CCCC", team=TC)
+        await teams.settle()
+    finally:
+        await c.aclose()
+    told = [str(b) for t, b in teams.fake.responses if t == "c"]
+    told += [str(e) for e in teams.fake.ephemeral if e.get("channel") == "CCCC"]
+    assert any("Only workspace admins" in t for t in told)
+    assert any("Don't type a key" in t for t in told)
+    connected = [t for t in told if "Connected the Social API key" in t]
+    assert connected and "…rand" in connected[0] and "connected account(s)" in connected[0]
+    assert all(KEY_C not in t for t in told)  # never echoed
+    [p] = _posts(teams.sandbox, KEY_C)
+    assert "chat key" in str(p.spec)
+    assert KEY_C.encode() not in _db_bytes(teams.core.settings.db_path)
+    assert not any(KEY_C in json.dumps(c.params) for c in teams.fake.calls)
+
+
+async def test_disconnect_and_toml_bindings_win(teams: Teams) -> None:
+    teams.fake.admins.add("UADMIN")
+    a = teams.driver("a")
+    try:
+        await _connect(teams, a, TA, CA, KEY_C)  # team A is bound in the TOML file
+        await a.command("/post", "x “Still the TOML key”", channel=CA, team=TA)
+        await teams.settle()
+        await a.command("/social", "disconnect", channel=CA, team=TA, user="UADMIN")
+        await teams.settle()
+    finally:
+        await a.aclose()
+    told = " ".join(str(e) for e in teams.fake.ephemeral if e.get("channel") == CA)
+    told += " ".join(str(b) for t, b in teams.fake.responses if t == "a")
+    assert "configuration file binds this workspace too, and it wins" in told
+    assert "Disconnected the Social API key …rand" in told
+    assert len(_posts(teams.sandbox, KEY_A)) == 1 and _posts(teams.sandbox, KEY_C) == []
+    assert teams.core.connections is not None and len(teams.core.connections) == 0
