@@ -190,6 +190,63 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     ]
 
 
+async def check_connections(settings: Settings) -> list[CheckResult]:
+    """Keys connected from chat (/social connect): how many, whether the key opens them, and
+    where a TOML binding wins over one (read only)."""
+    if settings.encryption_key is None:
+        return []
+    if settings.db_path != ":memory:" and not await asyncio.to_thread(
+        os.path.exists, settings.db_path
+    ):
+        return []
+    try:
+        vault = Vault.from_text(settings.encryption_key.reveal())
+    except ConfigError:
+        return []  # reported by check_installations, or by run
+
+    def read(sdb: Any) -> list[tuple[str, str, str]]:
+        if "chat_connections" not in set(sdb.table_names()):
+            return []
+        return [
+            (str(r[0]), str(r[1]), str(r[2]))
+            for r in sdb.execute("SELECT platform, team, key FROM chat_connections")
+        ]
+
+    db = Database(settings.db_path)
+    await db.run_raw(db._connect)
+    try:
+        rows = await db.run(read)
+    finally:
+        await db.close()
+    if not rows:
+        return []
+    bad = 0
+    for _, _, blob in rows:
+        try:
+            vault.decrypt(blob)
+        except VaultError:
+            bad += 1
+    name = "chat connections"
+    if bad:
+        return [
+            CheckResult(
+                name,
+                False,
+                f"{len(rows)} key(s) connected from chat; SOCIALBOT_ENCRYPTION_KEY does not "
+                f"open {bad} — use the key they were stored with",
+            )
+        ]
+    both = [
+        f"{p} {t}"
+        for p, t, _ in rows
+        if any(b.platform == p and b.team == t for b in settings.bindings)
+    ]
+    detail = f"{len(rows)} team(s)/guild(s) connected with /social connect"
+    if both:
+        detail += "; the TOML binding wins over the chat-made one for: " + ", ".join(both)
+    return [CheckResult(name, True, detail)]
+
+
 async def check_slack(settings: Settings) -> list[CheckResult]:
     if settings.slack_mode == "distributed":
         return await check_installations(settings)
@@ -284,6 +341,7 @@ async def run_checks(
     results += await check_social(settings)
     results += await check_slack(settings)
     results += await check_discord(settings)
+    results += await check_connections(settings)
     if settings.slack_mode is None and settings.discord_bot_token is None:
         results.append(
             CheckResult(

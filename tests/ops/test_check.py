@@ -193,10 +193,23 @@ async def test_distributed_mode_reports_installations_and_the_key(
     records = await installations.open_records(db, key, SystemClock(), "111.222")
     for team in ("T1", "T2"):
         await records.save({"team_id": team, "user_id": "U1", "bot_token": "xoxb-" + team})
+    from bot.connections import Connections
+    from bot.secret import Secret
+    from bot.vault import Vault
+
+    conns = await Connections.open(db, Vault.from_text(key), SystemClock(), services.sandbox.url)
+    await conns.connect("slack", "T1", Secret(KEY), "UADMIN")
+    await conns.aclose()
     await db.close()
+    config = tmp_path / "bound.toml"
+    config.write_text(
+        '[workspaces.default]\nkey_env = "SOCIAL_API_KEY"\n\n'
+        '[[channels]]\nplatform = "slack"\nteam = "T1"\nworkspace = "default"\n',
+        encoding="utf-8",
+    )
     env = services.env(
         SLACK_BOT_TOKEN="", SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret-zz",
-        SOCIALBOT_ENCRYPTION_KEY=key, SOCIALBOT_DB=db_path,
+        SOCIALBOT_ENCRYPTION_KEY=key, SOCIALBOT_DB=db_path, SOCIALBOT_CONFIG=str(config),
     )  # fmt: skip
     rc, out, err = await run_cli(["check"], env, name="socialbot check (distributed)")
     checks = check_lines(out)
@@ -206,6 +219,11 @@ async def test_distributed_mode_reports_installations_and_the_key(
     assert checks["Slack installations"] == (
         True,
         "2 installed team(s); the encryption key opens them",
+    )
+    assert checks["chat connections"] == (
+        True,
+        "1 team(s)/guild(s) connected with /social connect; the TOML binding wins over the "
+        "chat-made one for: slack T1",
     )
     other = Fernet.generate_key().decode()
     rc, out, err = await run_cli(
