@@ -44,14 +44,14 @@ from bot.logs import request_id
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, schedule, status
+from commands.handlers import info, manage, post, retry, schedule, status
 from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule",
+    "post", "schedule", "retry",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
@@ -88,9 +88,11 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
     if what == "analytics":
         return await info.analytics(ctx)
     if what == "cancel":
-        return await manage.cancel(ctx, pid_opt or first or None)
+        return await manage.cancel(ctx, pid_opt or first or None, after if not pid_opt else rest)
     if what == "edit":
         return await manage.edit(sub_ctx)
+    if what == "retry":
+        return await retry.retry(ctx, pid_opt or first or None)
     if what == "queue":
         return await status.queue(ctx)
     if what == "status":
@@ -137,7 +139,7 @@ async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
             return await info.help_(ctx, rest.split(None, 1)[0] if rest else "post")
         if sub in ("accounts", "analytics", "queue") and not rest:
             return await _social(ctx, sub, rest)
-        if sub in ("cancel", "edit", "status", "approve", "reject"):
+        if sub in ("cancel", "edit", "status", "approve", "reject", "retry"):
             if _POST_ID.match(rest.split(None, 1)[0] if rest else ""):
                 return await _social(ctx, sub, rest)
         return await post.post(ctx)

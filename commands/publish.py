@@ -33,7 +33,7 @@ from commands import media as media_mod
 from commands.apierrors import api_errors, translate
 from commands.context import Context
 from commands.errors import TimeError, UsageError, ValidationFailed
-from commands.render import preview, schedules_text, targets_text, when_text
+from commands.render import caption_fields, preview, schedules_text, targets_text, when_text
 from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.times import HINT as TIME_HINT
@@ -310,7 +310,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         last_due_at=max(times) if times else None,
         status=status,
         summary=summary,
-        accounts=tracking.account_labels(targets),
+        accounts=tracking.account_labels(targets, captions, caption),
     )
 
     def write(sdb: sqlite_utils.Database) -> None:
@@ -318,7 +318,8 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         journal.note_post(sdb, inv.delivery_id, post.post_id)
 
     await ctx.core.db.transaction(write)
-    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
+    shown = caption_fields(caption, captions)
+    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources, shown),)
 
 
 async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
@@ -353,6 +354,7 @@ def _confirmation(
     when_human: str,
     pt: PostType,
     sources: list[media_mod.Source],
+    captions: list[Field],
 ) -> Confirmation:
     if when.draft:
         title = f"Saved as a draft for {len(targets)} account{'s' if len(targets) != 1 else ''}"
@@ -372,4 +374,5 @@ def _confirmation(
     ]
     if sources:
         fields.append(Field("Media", ", ".join(s.info.name for s in sources)))
+    fields += captions  # per-platform captions that differ from the default
     return Confirmation(title=title, fields=tuple(fields), text=text)

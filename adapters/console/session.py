@@ -5,6 +5,8 @@
 :channel launches      switch channel
 :react 4 ✅ | ❌        react on message #4 (also :unreact 4 ✅)
 :wait [seconds]        wait until what was started has settled
+:attach PATH           attach a local file to your next /post or /schedule
+$last                  in a command: the post id the console showed last
 :help                  this list
 """
 
@@ -40,7 +42,8 @@ Type a command as you would in Slack, for example:
   /post "Hello from the demo 👋"            (to the channel's defaults: X and Facebook)
   /post x,fb "Hello again"
   /schedule x "Launch day 🚀" tomorrow 9am
-  /status            /status <post id>            /social help
+  /status            /status <post id>  (or /status $last: the id shown last)
+  /social help
 Console switches:
   :as <user>             act as another user (approvers in #launches: alice, bob)
   :channel <name>        switch channel (#general: no approval, #launches: approval needed)
@@ -113,6 +116,8 @@ class Session:
             )
 
     async def _command(self, line: str) -> None:
+        if "$last" in line and self.port.last_post_id:
+            line = line.replace("$last", self.port.last_post_id)
         name, _, text = line[1:].partition(" ")
         name = name.lower()
         ref = self.port.typed(self.channel, self.user, line, echo=self.echo)

@@ -171,7 +171,8 @@ def render_status(r: StatusCard) -> Rendered:
     icon = STATUS_ICONS.get(r.status, "•")
     b = _Builder(r.title, STATE_COLOURS.get(r.status, COLOURS[Tone.INFO]), r.caption)
     b.field("Status", f"{icon} {r.status}", inline=True)
-    b.field("Post", f"`{r.post_id}`", inline=True)
+    if r.post_id not in r.title:
+        b.field("Post", f"`{r.post_id}`", inline=True)
     if r.scheduled_at is not None:
         b.field("When", _ts(r.scheduled_at), inline=True)
     for t in r.targets:
@@ -188,7 +189,7 @@ def render_list(r: ListReply) -> Rendered:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(items):
-        line = f"• {item}"
+        line = item if r.plain else f"• {item}"
         if used + len(line) + 1 > DESCRIPTION_MAX - 40:
             lines.append(f"…and {len(items) - i} more")
             break

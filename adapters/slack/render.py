@@ -209,7 +209,10 @@ def _target_line(t: TargetLine) -> str:
 
 def render_status(r: StatusCard) -> SlackMessage:
     icon = _RESULT_ICON.get(r.status, ":spiral_note_pad:")
-    blocks = [header(f"{r.title}"), section(f"{icon} *{esc(r.status)}* · post `{esc(r.post_id)}`")]
+    state = f"{icon} *{esc(r.status)}*"
+    if r.post_id not in r.title:
+        state += f" · post `{esc(r.post_id)}`"
+    blocks = [header(f"{r.title}"), section(state)]
     if r.caption:
         blocks.append(section("> " + esc(r.caption).replace("\n", "\n> ")))
     if r.scheduled_at is not None:
@@ -218,12 +221,14 @@ def render_status(r: StatusCard) -> SlackMessage:
     blocks += fields_blocks(r.fields)
     if r.history:
         blocks += [context(esc(h)) for h in r.history[:20]]
-    return finish(f"{r.title}: {r.status} ({r.post_id})", blocks)
+    return finish(f"{r.title}: {r.status}", blocks)
 
 
 def render_list(r: ListReply) -> SlackMessage:
     blocks = [section(f"*{esc(r.title)}*")]
-    blocks += lines_blocks(esc(i) for i in r.items) if r.items else [context("_(nothing)_")]
+    bullet = "" if r.plain else "•"
+    items = lines_blocks((esc(i) for i in r.items), bullet=bullet)
+    blocks += items if r.items else [context("_(nothing)_")]
     if r.footer:
         blocks.append(context(esc(r.footer)))
     return finish(r.title, blocks)

@@ -1,0 +1,80 @@
+"""Issue 13, through the console adapter and the real demo (sandbox, commands, notifier):
+what a newcomer trips over."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.console.script import reply_to, run_script
+
+
+def _ids(transcript: str) -> list[str]:
+    return list(dict.fromkeys(re.findall(r"\bpst_[a-z0-9]+", transcript)))
+
+
+async def test_cancel_of_a_live_post_asks_first_then_deletes(tmp_path: Path) -> None:
+    script = """\
+/post x,fb "Live one"
+:wait 5
+/social cancel $last
+/status $last
+/social cancel $last confirm
+/schedule x "Later" tomorrow 9am
+/social cancel $last
+"""
+    t = await run_script(script, tmp_path)
+    live, later = _ids(t)
+    ask = reply_to(t, f"/social cancel {live}")
+    assert f"Delete {live}? It is live" in ask
+    assert "X @acme_x: deleted" in ask and "Facebook acme: deleted" in ask
+    assert f"[Confirm delete]  = /social cancel {live} confirm" in ask
+    assert "— published" in reply_to(t, f"/status {live}")  # still live: nothing deleted
+    done = reply_to(t, f"/social cancel {live} confirm")
+    assert f"Canceled {live}" in done and "Removed from: X, Facebook" in done
+    # a scheduled post cancels at once, as before
+    assert f"✔ Canceled {later}" in reply_to(t, f"/social cancel {later}")
+
+
+async def test_status_says_each_thing_once(tmp_path: Path) -> None:
+    t = await run_script('/post x "Once"\n:wait 5\n/status $last\n', tmp_path)
+    (pid,) = _ids(t)
+    card = reply_to(t, f"/status {pid}")
+    assert f"📋 Post {pid} — published\n" in card
+    assert card.count(pid) == 1
+    assert card.count("published") == 2  # the post's status and the one target's
+    assert card.lower().count("when:") == 1
+
+
+async def test_help_examples_are_plain_lines(tmp_path: Path) -> None:
+    t = await run_script("/post help\n/social help\n", tmp_path)
+    post_help = reply_to(t, "/post help")
+    assert re.search(r'^ +/post ig,x "We shipped 🚀"', post_help, re.M)
+    assert not re.search(r"^\s+\d+\.\s", post_help + reply_to(t, "/social help"), re.M)
+
+
+async def test_failed_target_error_once_with_next_step_and_retry(tmp_path: Path) -> None:
+    script = '/post x,fb "Half" fb:"For the Page"\n:wait 5\n/social retry $last\n:wait 5\n'
+    t = await run_script(script, tmp_path, fail=("facebook",))
+    first = _ids(t)[0]
+    confirm = reply_to(t, '/post x,fb "Half" fb:"For the Page"')
+    assert "Facebook caption: For the Page" in confirm  # item 6
+    partial = t[t.index("⚠ Partly published") :]
+    error = "(#200) The Page token lacks pages_manage_posts — reconnect the Page"
+    assert partial.split("[Retry failed]")[0].count(error) == 1  # item 11: once
+    assert f"\n           {error}\n" in partial  # under its target, indented
+    assert "Facebook caption: For the Page" in partial  # item 6: in the announcement
+    assert f"[Retry failed]  = /social retry {first}" in partial
+    retry = reply_to(t, f"/social retry {first}")
+    assert f"Retrying {first} on Facebook" in retry
+    assert "Targets: Facebook acme" in retry and "X @" not in retry
+    assert f"Retry of: {first}" in retry
+    # announced in the first post's thread, as a retry of it
+    assert f"Publishing failed “Retry of {first}: Half”" in t
+    assert t.count("↳ in thread of #1\n") >= 3
+
+
+async def test_retry_needs_a_failed_target(tmp_path: Path) -> None:
+    t = await run_script('/post x "Fine"\n:wait 5\n/social retry $last\n', tmp_path)
+    (pid,) = _ids(t)
+    assert f"Nothing to retry on {pid}" in reply_to(t, f"/social retry {pid}")
