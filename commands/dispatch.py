@@ -41,6 +41,7 @@ from bot.chat import (
 )
 from bot.core import Core
 from bot.logs import request_id
+from bot.text import clip_echoes
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
@@ -220,7 +221,7 @@ async def _run_guarded(
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
             metrics.COMMANDS.labels(name, "duplicate").inc()
             return Outcome(duplicate=True)
-        out = Outcome(await run())
+        out = Outcome(tuple(_clipped(r) for r in await run()))
         outcome = "ok"
         if any(isinstance(r, ErrorReply) and r.reference is not None for r in out.replies):
             outcome = "error"  # a handler that answered with its own apology
@@ -232,13 +233,26 @@ async def _run_guarded(
     except UserError as e:
         log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
         metrics.COMMANDS.labels(name, "user_error").inc()
-        return Outcome((e.reply(),))
+        return Outcome((_clipped(e.reply()),))
     except Exception:
         reference = secrets.token_hex(4)
         details = " ".join(f"{k}={v}" for k, v in context.items())
         log.exception("%s failed (ref %s) %s delivery=%s", kind, reference, details, delivery_id)
         metrics.COMMANDS.labels(name, "error").inc()
         return Outcome((apology(reference),))
+
+
+def _clipped(reply: Reply) -> Reply:
+    """An error quotes the user's text back at most ``ECHO_LIMIT`` characters at a time."""
+    if not isinstance(reply, ErrorReply):
+        return reply
+    return replace(
+        reply,
+        title=clip_echoes(reply.title),
+        problems=tuple(clip_echoes(p) for p in reply.problems),
+        hint=clip_echoes(reply.hint) if reply.hint else reply.hint,
+        field_errors=tuple((n, clip_echoes(m)) for n, m in reply.field_errors),
+    )
 
 
 _METRIC_COMMANDS = frozenset({"post", "schedule", "status", "social"})

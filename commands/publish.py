@@ -29,6 +29,7 @@ from bot.api.models import (
 )
 from bot.chat import Confirmation, Field, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.text import clip
 from commands import media as media_mod
 from commands.apierrors import api_errors, translate
 from commands.context import Context
@@ -153,7 +154,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     if spec.extra_words:
         raise UsageError(
             "I didn't understand part of that",
-            problems=[f"Not understood: {' '.join(spec.extra_words)}"],
+            problems=[f"Not understood: {clip(' '.join(spec.extra_words))}"],
             hint=(
                 '/schedule ig,x "caption" tomorrow 9am'
                 if schedule

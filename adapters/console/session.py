@@ -29,6 +29,7 @@ from bot.chat import (
     User,
 )
 from bot.core import Core
+from bot.text import clip
 from commands.emoji import normalise_emoji
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,7 @@ class Session:
                 ref.message_id,
                 self.user,
                 ErrorReply(
-                    title=f"Unknown command /{name}",
+                    title=f"Unknown command /{clip(name, 40)}",
                     hint="/post, /schedule, /status or /social (:help for more)",
                 ),
             )
@@ -160,13 +161,17 @@ class Session:
         elif verb in ("quit", "exit", "q"):
             self.done = True
         elif verb == "as" and len(args) == 1:
-            self.user = args[0].lstrip("@").lower()
+            name = args[0].lstrip("@").lower()
+            if not name.isidentifier() or len(name) > 40:
+                self.port.note(f"user names are short words, e.g. :as bob (got {clip(name, 40)!r})")
+                return
+            self.user = name
             self.port.note(f"you are now @{self.user}")
         elif verb == "channel" and len(args) == 1:
             name = args[0].lstrip("#").lower()
             if name not in self.channels:
                 known = ", ".join("#" + c for c in self.channels)
-                self.port.note(f"no channel #{name} in the demo (channels: {known})")
+                self.port.note(f"no channel #{clip(name, 40)} in the demo (channels: {known})")
                 return
             self.channel = name
             self.port.note(f"now in #{self.channel}")
@@ -177,14 +182,16 @@ class Session:
             settled = await self._wait(seconds)
             self.port.note("settled" if settled else "still busy; moving on")
         else:
-            self.port.note(f"unknown console command {line!r} (:help)")
+            self.port.note(f"unknown console command {clip(line)!r} (:help)")
 
     async def _react(self, verb: str, args: list[str]) -> None:
         target = args[0]
         emoji = normalize_emoji(args[1] if len(args) == 2 else "✅")
         ref = self.port.card(target)
         if ref is None:
-            self.port.note(f"no card {target} (cards are numbered 1, 2, …; #n is message n)")
+            self.port.note(
+                f"no card {clip(target, 40)} (cards are numbered 1, 2, …; #n is message n)"
+            )
             return
         action = ReactionAction.ADDED if verb == "react" else ReactionAction.REMOVED
         mark = "✅" if emoji == APPROVE else "❌" if emoji == REJECT else f":{emoji}:"

@@ -324,6 +324,6 @@ def is_ephemeral(reply: Reply) -> bool:
 
 def working_message(user_id: str, command: str, text: str) -> SlackMessage:
     """The in-channel message that stands for a request while it is worked on (thread root)."""
-    shown = f"`/{command}` " + (f"{esc(clip(text, 500))}" if text else "(compose form)")
+    shown = f"`/{command}` " + (f"{esc(clip(text, 100))}" if text else "(compose form)")
     body = f":hourglass_flowing_sand: <@{user_id}> asked: {shown}\nWorking on it…"
     return finish(f"Working on /{command} for <@{user_id}>…", [section(body)])

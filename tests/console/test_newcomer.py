@@ -78,3 +78,30 @@ async def test_retry_needs_a_failed_target(tmp_path: Path) -> None:
     t = await run_script('/post x "Fine"\n:wait 5\n/social retry $last\n', tmp_path)
     (pid,) = _ids(t)
     assert f"Nothing to retry on {pid}" in reply_to(t, f"/social retry {pid}")
+
+
+async def test_long_input_is_echoed_at_most_about_100_characters(tmp_path: Path) -> None:
+    long = "a" * 5000
+    lines = [
+        f"/status pst_{long}",
+        f"/social {long}",
+        f'/post x "hi" {long}',
+        f'/schedule x "hi" {long}',
+        f'/post x "hi" type:{long}',
+        f'/post x "hi" --{long}',
+        f'/post zz{long},x "hi"',
+        f"/social approve pst_{long}",
+        f'/post x "hi" privacy:{long}',
+        f'/post x "{long}',
+        f":channel {long}",
+        f":react {long}",
+        f":as {long}",
+        f"/{long}",
+    ]
+    t = await run_script("\n".join(lines) + "\n", tmp_path)
+    typed = re.compile(r"^\[#\d+\] #\S+ @\S+: ")  # the user's own message, not an echo
+    for line in t.splitlines():
+        if not typed.match(line):
+            assert "a" * 101 not in line, line[:200]
+    assert "There is no post “pst_" + "a" * 95 in t
+    assert "…”" in t
