@@ -18,7 +18,7 @@ def clip(text: str, limit: int = ECHO_LIMIT) -> str:
 
 
 _QUOTED = re.compile(r"“([^”]*)”|\"([^\"]*)\"")
-_LONG_WORD = re.compile(r"[^\s“”\"]{%d,}" % (ECHO_LIMIT + 1))
+_LONG_WORD = re.compile(r"[^\s“”\"]{" + str(ECHO_LIMIT + 1) + ",}")
 
 
 def clip_echoes(text: str, limit: int = ECHO_LIMIT) -> str:
