@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import sqlite_utils
 
@@ -38,7 +38,7 @@ from commands.render import caption_fields, preview, schedules_text, targets_tex
 from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.times import HINT as TIME_HINT
-from commands.times import format_when, parse_when
+from commands.times import format_when, parse_when, written_zone
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {
@@ -107,6 +107,7 @@ class Timing:
     scheduled_at: datetime | None
     schedules: dict[Platform, datetime]
     draft: bool
+    named: tzinfo | None = None  # the zone the user wrote ("9am Europe/Berlin"), if any
 
     def times(self) -> list[datetime]:
         return ([self.scheduled_at] if self.scheduled_at else []) + list(self.schedules.values())
@@ -134,7 +135,7 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    return Timing(False, main, schedules, False)
+    return Timing(False, main, schedules, False, written_zone(spec.when))
 
 
 def _when(text: str, ctx: Context, what: str) -> datetime:
@@ -340,6 +341,8 @@ def _when_human(ctx: Context, when: Timing) -> str:
     if when.draft:
         return "draft (not scheduled)"
     base = "now" if when.publish_now else when_text(when.scheduled_at, ctx.tz)
+    if when.scheduled_at is not None and when.named is not None:
+        base = format_when(when.scheduled_at, ctx.tz, when.named)
     if when.scheduled_at is None and not when.publish_now and when.schedules:
         base = "per platform"
     if when.schedules:
@@ -365,7 +368,7 @@ def _confirmation(
         text = "I'll announce the result here."
     else:
         first = when.scheduled_at or min(when.schedules.values())
-        title = f"Scheduled for {format_when(first, ctx.tz)}"
+        title = f"Scheduled for {format_when(first, ctx.tz, when.named)}"
         text = "I'll announce the result here when it goes out."
     fields = [
         Field("Post", post_id),

@@ -1,7 +1,9 @@
 """``socialbot demo``: the local sandbox + the bot + the console adapter, no account needed.
 
-Two demo channels: ``#general`` (no approval) and ``#launches`` (approval required: approvers
-alice and bob, one approval). The console user starts as alice in #general.
+Three demo channels: ``#general`` (no approval), ``#launches`` (approvers alice and bob, one
+approval) and ``#board`` (approvers alice, bob and carol, two approvals). The demo users live in
+different zones (``USERS``), so times typed as bob or carol are read in their zone. The console
+user starts as alice in #general.
 
 Non-interactive (stdin is not a TTY): the piped lines run in order; once input ends the demo
 waits until what they started has settled — no post publishing or due within ``--wait``, no
@@ -47,8 +49,11 @@ from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("general", "launches")
+CHANNELS = ("general", "launches", "board")
 APPROVERS = ("alice", "bob")
+BOARD = ("alice", "bob", "carol")
+# demo user → time zone (what Slack / Discord would tell the bot)
+USERS = {"alice": "UTC", "bob": "Europe/Berlin", "carol": "America/New_York"}
 DEFAULT_TARGETS = ("x", "facebook")
 
 
@@ -66,6 +71,17 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
             expires_after=timedelta(hours=48),
         ),
     )
+    board = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        approval=ApprovalPolicy(
+            required=True,
+            approvers=BOARD,
+            quorum=2,
+            allow_self=False,
+            expires_after=timedelta(hours=48),
+        ),
+    )
     return Settings(
         api_url=api_url,
         db_path=db_path,
@@ -73,6 +89,7 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
         bindings=(
             ChannelBinding(PLATFORM, None, "general", general),
             ChannelBinding(PLATFORM, None, "launches", launches),
+            ChannelBinding(PLATFORM, None, "board", board),
         ),
         poll_interval=poll_interval,
     )
@@ -210,9 +227,14 @@ async def demo(
                 dispatch_reaction=handlers[1],
                 wait=wait,
                 echo=not interactive,
+                zones=USERS,
             )
             port.note(f"socialbot demo — Social API sandbox at {api_url}, database {db_path}")
-            port.note("channels: #general (no approval), #launches (alice or bob approves)")
+            port.note(
+                "channels: #general (no approval), #launches (alice or bob approves), "
+                "#board (two of alice, bob, carol approve)"
+            )
+            port.note("users: alice (UTC), bob (Europe/Berlin), carol (America/New_York)")
             if interactive:
                 for h in HELP.splitlines():
                     port.note(h)

@@ -46,8 +46,11 @@ Type a command as you would in Slack, for example:
   /status            /status <post id>  (or /status $last: the id shown last)
   /social help
 Console switches:
-  :as <user>             act as another user (approvers in #launches: alice, bob)
-  :channel <name>        switch channel (#general: no approval, #launches: approval needed)
+  :as <user>             act as another user: alice (UTC), bob (Europe/Berlin),
+                         carol (America/New_York) — times you type are read in your zone
+  :channel <name>        #general: no approval · #launches: one approval (alice or bob)
+                         #board: two approvals (alice, bob, carol)
+  :attach PATH           attach a local file to your next /post or /schedule
   :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
@@ -76,6 +79,7 @@ class Session:
         dispatch_reaction: DispatchReaction,
         wait: Waiter,
         echo: bool,
+        zones: dict[str, str] | None = None,
     ) -> None:
         self.core = core
         self.port = port
@@ -86,6 +90,7 @@ class Session:
         self._dispatch_reaction = dispatch_reaction
         self._wait = wait
         self.echo = echo
+        self.zones = zones or {}  # user → IANA zone (as Slack/Discord would tell)
         self.done = False
 
     @property
@@ -141,7 +146,7 @@ class Session:
             channel=self.channel,
             delivery_id=f"console-{uuid.uuid4().hex}",
             thread=ref.message_id,
-            user_tz="UTC",
+            user_tz=self.zones.get(self.user, "UTC"),
         )
         outcome = await self._dispatch(self.core, inv)
         for reply in outcome.replies:
@@ -166,7 +171,7 @@ class Session:
                 self.port.note(f"user names are short words, e.g. :as bob (got {clip(name, 40)!r})")
                 return
             self.user = name
-            self.port.note(f"you are now @{self.user}")
+            self.port.note(f"you are now @{self.user} ({self.zones.get(name, 'UTC')})")
         elif verb == "channel" and len(args) == 1:
             name = args[0].lstrip("#").lower()
             if name not in self.channels:

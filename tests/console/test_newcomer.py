@@ -105,3 +105,47 @@ async def test_long_input_is_echoed_at_most_about_100_characters(tmp_path: Path)
             assert "a" * 101 not in line, line[:200]
     assert "There is no post “pst_" + "a" * 95 in t
     assert "…”" in t
+
+
+async def test_zone_echo_and_demo_users_in_their_zones(tmp_path: Path) -> None:
+    script = """\
+/schedule x "Named" tomorrow 9am Europe/Berlin
+:as carol
+/schedule x "Carol's" tomorrow 9am Europe/Berlin
+:as bob
+/schedule x "Bob's" tomorrow 9am
+"""
+    t = await run_script(script, tmp_path)
+    named = reply_to(t, '/schedule x "Named" tomorrow 9am Europe/Berlin')
+    assert re.search(r"Scheduled for \w+ \d+ \w+ \d{4} 09:00 Europe/Berlin \(08:00 UTC\)", named)
+    carol = reply_to(t, '/schedule x "Carol\'s" tomorrow 9am Europe/Berlin')
+    assert re.search(r"09:00 Europe/Berlin \(03:00 America/New_York, 08:00 UTC\)", carol)
+    assert "you are now @bob (Europe/Berlin)" in t
+    bob = reply_to(t, '/schedule x "Bob\'s" tomorrow 9am')
+    assert re.search(r"Scheduled for \w+ \d+ \w+ \d{4} 09:00 Europe/Berlin \(08:00 UTC\)", bob)
+
+
+async def test_board_needs_two_approvals_and_a_withdrawn_one_does_not_count(
+    tmp_path: Path,
+) -> None:
+    script = """\
+:channel board
+:as bob
+/post "Board post"
+:as alice
+:react 1 ✅
+:unreact 1 ✅
+:as carol
+:react 1 ✅
+:wait 1
+:as alice
+:react 1 ✅
+:wait 5
+"""
+    t = await run_script(script, tmp_path)
+    assert "Sent for approval in #board — needs 2 approvals" in t
+    assert "Approval withdrawn (0/2)" in t
+    before = t.split("· you are now @alice (UTC)")[-1]
+    assert "Published" not in t.split("@carol reacted")[1].split("@alice reacted")[0]
+    assert "Approved by @carol, @alice — publishing now" in before
+    assert "🎉 Published “Board post”" in before
