@@ -98,6 +98,9 @@ def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
     )
 
 
+BRIEF_SECONDS = 60.0
+
+
 def intents() -> discord.Intents:
     i = discord.Intents.none()
     i.guilds = True  # guild/channel/role cache, interaction.channel
@@ -131,6 +134,7 @@ class SocialDiscordClient(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         install(self.tree, self)
         self.port = DiscordPort(self)
+        self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -338,8 +342,17 @@ class SocialDiscordClient(discord.Client):
         outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
-                # No interaction to whisper through: a reaction is answered by the card itself.
-                log.info("discord: reply to reaction by %s not shown (ephemeral)", event.user.id)
+                # No interaction to whisper through: a short note under the card that deletes
+                # itself (the core answers a person at most once per card).
+                try:
+                    await self.port.send_brief(
+                        _dest(event.message.channel, event.message.message_id, event.team),
+                        event.user.id,
+                        reply,
+                        delete_after=self.brief_seconds,
+                    )
+                except Exception:
+                    log.warning("discord: could not answer a reaction", exc_info=True)
                 continue
             try:
                 await self.port.send(

@@ -29,6 +29,9 @@ from bot.chat import Destination, MessageRef, Reply
 log = logging.getLogger(__name__)
 
 
+MAX_BRIEF = 400  # characters of a note that answers a reaction
+
+
 class DiscordPortError(Exception):
     """A message could not be posted. ``str()`` is safe to show."""
 
@@ -103,6 +106,31 @@ class DiscordPort:
                 ) from None
             raise
         return message_ref(dest.channel, msg.id)
+
+    async def send_brief(
+        self, dest: Destination, user_id: str, reply: Reply, *, delete_after: float
+    ) -> None:
+        """A one-line note to ``user_id`` under a message, deleted after ``delete_after``
+        seconds: how a reaction (which has no interaction to answer privately) is answered."""
+        title = getattr(reply, "title", "")
+        problems = getattr(reply, "problems", ())
+        text = f"<@{user_id}> {title}" + (f" — {problems[0]}" if problems else "")
+        channel = self._channel(dest.channel, dest.team)
+        kwargs: dict[str, Any] = {
+            "content": text[:MAX_BRIEF],
+            "delete_after": delete_after,
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(int(user_id))] if user_id.isdigit() else False,
+                replied_user=False,
+            ),
+        }
+        if dest.thread and dest.thread.isdigit():
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
+            )
+        await channel.send(**kwargs)
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         r = render(reply)

@@ -26,7 +26,7 @@ import sqlite_utils
 from bot import journal, metrics, tracking
 from bot.api.errors import ApiError, NotFound
 from bot.api.models import NewPost, PostStatus, PostUpdate
-from bot.approvals import store
+from bot.approvals import refusal, store
 from bot.approvals.eligibility import is_approver
 from bot.approvals.render import (
     build_preview,
@@ -317,10 +317,10 @@ async def on_button(core: Core, event: ButtonEvent) -> Outcome:
     card = await _card_for_message(core, event.message)
     if card is None:
         return Outcome()
-    if event.decision == APPROVE:
-        return await _approve(core, card, event.user)
+    if event.decision == APPROVE:  # a button press is an interaction: always answered
+        return await _approve(core, card, event.user, explicit=True)
     if event.decision == REJECT:
-        return await _reject(core, card, event.user, None)
+        return await _reject(core, card, event.user, None, explicit=True)
     return Outcome()
 
 
@@ -364,12 +364,6 @@ async def _card_for_post(core: Core, post_id: str) -> store.CardRow | None:
     return await core.db.run(lambda sdb: store.card_by_post(sdb, post_id.strip()))
 
 
-def _not_allowed(card: store.CardRow, user: User) -> ErrorReply:
-    if user.id == card.requester_id and not card.allow_self:
-        return ErrorReply(title="You can't approve or reject your own request")
-    return ErrorReply(title="You are not an approver for this request")
-
-
 _CLOSED_WORDS = {
     store.APPROVING: "being approved",
     store.APPROVED: "approved",
@@ -399,8 +393,8 @@ class _Vote:
 
 async def _approve(core: Core, card: store.CardRow, user: User, explicit: bool = False) -> Outcome:
     if not await is_approver(core, card, user):
-        # Reactions from non-approvers change nothing and tell no one; a typed command answers.
-        return Outcome((_not_allowed(card, user),)) if explicit and not user.is_bot else Outcome()
+        # Changes nothing; the person is told why (a reaction: once per card — see refusal).
+        return await refusal.refuse(core, card, user, explicit=explicit)
     now = core.clock.now().astimezone(UTC)
     if card.state == store.PENDING and card.expires_at is not None and card.expires_at <= now:
         await _expire(core, card, now)
@@ -658,7 +652,7 @@ async def _reject(
     core: Core, card: store.CardRow, user: User, reason: str | None, explicit: bool = False
 ) -> Outcome:
     if not await is_approver(core, card, user):
-        return Outcome((_not_allowed(card, user),)) if explicit and not user.is_bot else Outcome()
+        return await refusal.refuse(core, card, user, explicit=explicit)
     now = core.clock.now().astimezone(UTC)
 
     def claim(sdb: sqlite_utils.Database) -> tuple[str, store.CardRow]:

@@ -149,3 +149,20 @@ async def test_board_needs_two_approvals_and_a_withdrawn_one_does_not_count(
     assert "Published" not in t.split("@carol reacted")[1].split("@alice reacted")[0]
     assert "Approved by @carol, @alice — publishing now" in before
     assert "🎉 Published “Board post”" in before
+
+
+async def test_refused_reactions_are_explained_once_per_person(tmp_path: Path) -> None:
+    script = """\
+:channel launches
+/post "L"
+:react 1 ✅
+:react 1 ✅
+:as carol
+:react 1 ✅
+:react 1 ❌
+"""
+    t = await run_script(script, tmp_path)
+    assert t.count("You can't approve or reject your own request") == 1
+    assert "Another approver decides: @bob (1 approval needed)." in t
+    assert t.count("You are not an approver for this request") == 1
+    assert "(only @carol sees this)" in t

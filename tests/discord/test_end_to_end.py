@@ -231,6 +231,45 @@ async def test_approval_by_reaction_with_role_gating(
     assert await _published(world)
 
 
+async def test_refused_reactions_are_answered_once_per_person_by_a_brief_note(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    bot = await start(make_bot, world)
+    bot.client.brief_seconds = 0.2  # the note deletes itself (60 s in production)
+    card = await _request_approval(fake, world)
+
+    def notes() -> list[Msg]:
+        return [  # deleted ones too: the note deletes itself
+            m
+            for m in fake.messages.values()
+            if m.channel_id == APPROVAL_CHANNEL_ID and m.content.startswith("<@")
+        ]
+
+    await fake.react(card.id, "✅", user_id=CAROL_ID)  # not an approver
+    await wait_until(lambda: len(notes()) == 1, within=10)
+    note = notes()[0]
+    assert note.content.startswith(f"<@{CAROL_ID}> You are not an approver for this request")
+    assert f"<@&{APPROVER_ROLE_ID}>" in note.content
+    assert note.reference is not None and note.reference["message_id"] == card.id
+    await wait_until(lambda: note.deleted, within=10)  # it deletes itself
+    await fake.react(card.id, "❌", user_id=CAROL_ID)  # told already: silence
+    await fake.react(card.id, "✅", user_id=ALICE_ID)  # the requester
+    await wait_until(lambda: len(notes()) == 2, within=10)
+    assert notes()[1].content.startswith(f"<@{ALICE_ID}> You can't approve or reject your own")
+    await fake.react(card.id, "✅", user_id=ALICE_ID, remove=True)
+    await fake.react(card.id, "✅", user_id=ALICE_ID)
+    await fake.react(card.id, "✅", user_id=BOB_ID)  # an approver: decides, no note
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    # nothing more for alice or carol; bob's decision is acknowledged the same brief way
+    assert [m.content.split(">", 1)[0] for m in notes()] == [
+        f"<@{CAROL_ID}",
+        f"<@{ALICE_ID}",
+        f"<@{BOB_ID}",
+    ]
+    assert "Approved" in notes()[2].content
+    assert await _published(world)
+
+
 async def test_approval_after_a_restart_on_an_old_card(
     fake: FakeDiscord, make_bot: BotFactory, world: World
 ) -> None:

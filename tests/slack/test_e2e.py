@@ -174,6 +174,14 @@ async def test_reaction_approval_once_despite_retries_and_ignored_voters(e2e: E2
     await e2e.slack.event(reaction(OUTSIDER, "white_check_mark", REVIEW, ts), "EvOut")
     await e2e.settle()
     assert len(e2e.card_updates(ts)) == before
+    # ...but the requester and the outsider are told why, privately (ephemeral), once per card
+    told = {e["user"]: e["text"] for e in e2e.fake.ephemeral}
+    assert "can't approve or reject your own request" in told[REQUESTER]
+    assert "not an approver for this request" in told[OUTSIDER]
+    assert BOT_USER not in told
+    await e2e.slack.event(reaction(OUTSIDER, "x", REVIEW, ts), "EvOut2")
+    await e2e.settle()
+    assert [e["user"] for e in e2e.fake.ephemeral].count(OUTSIDER) == 1
     # the same approval delivered 3 times (Slack retries): one approval
     ev = reaction(APPROVER, "heavy_check_mark", REVIEW, ts)
     for n in range(3):
