@@ -39,7 +39,7 @@ from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, RunButton
 from bot.chat import (
     ButtonEvent,
     Destination,
@@ -145,6 +145,7 @@ class SocialDiscordClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
+        self.add_dynamic_items(RunButton)  # command buttons (Confirm delete, Retry failed)
         app_id = self.application_id
         if app_id is None:
             log.error("discord: no application id after login; commands not synced")
@@ -303,6 +304,26 @@ class SocialDiscordClient(discord.Client):
         except Exception:
             log.warning("discord: autocomplete failed", exc_info=True)
             return []
+
+    async def on_run_button(
+        self, interaction: discord.Interaction[Any], command: str, text: str
+    ) -> None:
+        """A command button (Confirm delete, Retry failed): the command, run as the presser."""
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=True)
+        inv = Invocation(
+            command=command,
+            text=text,
+            user=user_of(interaction.user),
+            platform=PLATFORM,
+            channel=str(interaction.channel_id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            thread=str(interaction.message.id) if interaction.message else None,
+        )
+        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command} button")
+        await self._answer(responder, outcome)
 
     # ------------------------------------------------------------------ approvals
 

@@ -23,7 +23,7 @@ import discord
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, view_for
 from bot.chat import Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ class DiscordPort:
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
             )
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         try:
             msg = await channel.send(**kwargs)
         except discord.HTTPException as e:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -57,10 +58,12 @@ from adapters.slack.render import is_ephemeral, render, working_message
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_RUN,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
+    command_button,
     reaction_event,
     view_delivery_id,
 )
@@ -301,6 +304,13 @@ class SlackAdapter:
         async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
             await self._on_button(ack, body)
 
+        async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()  # a command button (Confirm delete, Retry failed): run it as the presser
+            cmd = command_button(body)
+            if cmd is not None:
+                origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+                self.spawn(self._accept_command(cmd, origin), name="slack button", urgent=True)
+
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
 
@@ -312,6 +322,7 @@ class SlackAdapter:
         self.app.event("reaction_removed")(on_reaction)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+        self.app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
         self.app.error(on_error)
 
     async def start(self) -> None:

@@ -8,16 +8,18 @@ User-supplied text is escaped (``&``, ``<``, ``>``) except Slack mentions (``<@U
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT
+from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT, ACTION_RUN
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
@@ -180,7 +182,24 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
     if r.text:
         blocks.append(section(esc(r.text)))
     blocks += fields_blocks(r.fields)
+    blocks += command_buttons(r.actions)
     return finish(f"{r.title}" + (f" — {r.text}" if r.text else ""), blocks)
+
+
+def command_buttons(actions: Sequence[CommandButton]) -> list[Block]:
+    """Buttons that run a command as the presser (``ACTION_RUN``): one actions block."""
+    if not actions:
+        return []
+    elements = [
+        _button(
+            a.label,
+            f"{ACTION_RUN}_{i}",
+            json.dumps({"c": a.command, "t": a.text}, ensure_ascii=False),
+            "danger" if a.style == "danger" else "primary",
+        )
+        for i, a in enumerate(actions[:5])
+    ]
+    return [{"type": "actions", "block_id": "socialbot_commands", "elements": elements}]
 
 
 def render_error(r: ErrorReply) -> SlackMessage:
@@ -294,6 +313,7 @@ def render_announcement(r: Announcement) -> SlackMessage:
     blocks += lines_blocks([esc(x) for x in r.lines], bullet="")
     if r.post_id:
         blocks.append(context(f"Post `{esc(r.post_id)}`"))
+    blocks += command_buttons(r.actions)
     mentions = " ".join(f"<@{u}>" for u in r.mentions)
     return finish(f"{r.title} {mentions}".strip(), blocks)
 

@@ -362,3 +362,34 @@ async def test_autocomplete_from_the_command_layer(
     msg = await answer(fake, iid)
     assert not msg.ephemeral, msg.embeds
     assert len(api_posts(world)) == 1
+
+
+async def test_cancel_of_a_live_post_is_confirmed_with_the_button(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    await answer(fake, await fake.slash("post", {"targets": "x", "caption": "Live"}))
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    client = world.core.clients.for_workspace("default")
+    assert isinstance(world.core.clock, FakeClock)
+    world.core.clock.advance(5)  # past the sandbox's publish delay
+    assert str((await client.get_post(pid)).status) == "published"
+    ask = await answer(fake, await fake.slash("social", {"id": pid}, sub="cancel"))
+    assert ask.ephemeral and "It is live" in str(ask.embeds)
+    [button] = [c for row in ask.components for c in row["components"]]
+    assert button["label"] == "Confirm delete" and button["custom_id"].startswith("socialbot:run:")
+    assert str((await client.get_post(pid)).status) == "published"  # nothing deleted yet
+    iid = await fake.press(ask.id, button["custom_id"], user_id=ALICE_ID)
+    await wait_until(lambda: iid in fake.callbacks, within=10)
+
+    async def canceled() -> bool:
+        return str((await client.get_post(pid)).status) == "canceled"
+
+    for _ in range(200):
+        if await canceled():
+            break
+        await asyncio.sleep(0.05)
+    assert await canceled()
+    done = [m for m in fake.interaction_messages(iid) if f"Canceled {pid}" in str(m.embeds)]
+    assert done
