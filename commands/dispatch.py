@@ -87,7 +87,7 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
     if what == "accounts":
         return await info.accounts(ctx)
     if what == "analytics":
-        return await info.analytics(ctx)
+        return await info.analytics(ctx, pid_opt or first or None)
     if what == "cancel":
         return await manage.cancel(ctx, pid_opt or first or None, after if not pid_opt else rest)
     if what == "edit":

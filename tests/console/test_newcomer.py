@@ -166,3 +166,15 @@ async def test_refused_reactions_are_explained_once_per_person(tmp_path: Path) -
     assert "Another approver decides: @bob (1 approval needed)." in t
     assert t.count("You are not an approver for this request") == 1
     assert "(only @carol sees this)" in t
+
+
+async def test_analytics_of_one_post_and_of_the_workspace(tmp_path: Path) -> None:
+    script = '/post x,fb "A"\n:wait 5\n/social analytics $last\n/social analytics\n'
+    t = await run_script(script, tmp_path)
+    (pid,) = _ids(t)
+    one = reply_to(t, f"/social analytics {pid}")
+    assert f"Analytics — {pid}" in one
+    assert "X @acme_x: published · https://x.com/" in one
+    assert "Facebook acme: published · https://www.facebook.com/" in one
+    assert "per workspace, not per post: /social analytics" in one
+    assert "Analytics — workspace default" in reply_to(t, "/social analytics")
