@@ -104,11 +104,16 @@ class _Service(Protocol):
 
 
 @contextlib.asynccontextmanager
-async def _sandbox(publish_delay: float, fail: list[str]) -> AsyncIterator[str]:
-    """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL."""
+async def _sandbox(
+    publish_delay: float, fail: list[str], db_path: str | None = None
+) -> AsyncIterator[str]:
+    """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL.
+    ``db_path``: keep its state there (``--db``), so the bot's posts still exist next time."""
     from bot.sandbox import SandboxOptions, start_sandbox
 
-    opts = SandboxOptions(publish_delay=publish_delay, fail_platforms=frozenset(fail))
+    opts = SandboxOptions(
+        publish_delay=publish_delay, fail_platforms=frozenset(fail), db_path=db_path
+    )
     async with start_sandbox(opts, host="127.0.0.1", port=0) as sb:
         yield sb.url
 
@@ -196,7 +201,8 @@ async def demo(
         db_path = os.path.join(tmpdir.name, "demo.db")
     port = ConsolePort(out)
     try:
-        async with _sandbox(opts.publish_delay, list(opts.fail)) as api_url:
+        sandbox_db = f"{opts.db}.sandbox" if opts.db is not None else None
+        async with _sandbox(opts.publish_delay, list(opts.fail), sandbox_db) as api_url:
             settings = demo_settings(api_url, db_path, opts.poll_interval)
             clock = SystemClock()
             db = await Database.open(db_path)

@@ -178,3 +178,28 @@ async def test_analytics_of_one_post_and_of_the_workspace(tmp_path: Path) -> Non
     assert "Facebook acme: published · https://www.facebook.com/" in one
     assert "per workspace, not per post: /social analytics" in one
     assert "Analytics — workspace default" in reply_to(t, "/social analytics")
+
+
+async def test_db_keeps_the_sandbox_state_too(tmp_path: Path) -> None:
+    db = str(tmp_path / "kept.db")
+    first = await run_script('/post x "Kept"\n:wait 5\n', tmp_path, db=db)
+    (pid,) = _ids(first)
+    second = await run_script("/status\n/status $last\n", tmp_path, db=db)
+    assert pid in reply_to(second, "/status")
+    card = reply_to(second, f"/status {pid}")
+    assert f"📋 Post {pid} — published" in card and "Post not found" not in card
+
+
+def test_demo_and_sandbox_help_describe_every_option() -> None:
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "cmd")
+    for name in ("demo", "sandbox"):
+        p = sub.choices[name]  # type: ignore[attr-defined]
+        assert p.description
+        for action in p._actions:
+            if action.dest != "help":
+                assert action.help, f"socialbot {name} {action.option_strings} has no help"
+    text = sub.choices["demo"].format_help()  # type: ignore[attr-defined]
+    assert "--db FILE" in text and "FILE.sandbox" in text and "(default 30.0)" in text
