@@ -181,6 +181,15 @@ def build_parser() -> argparse.ArgumentParser:
         "posts survive a restart of the demo; default: temporary files",
     )
     demo.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=8765,
+        metavar="PORT",
+        help="port of the demo's sandbox, whose sample media the examples use "
+        "(http://127.0.0.1:8765/samples/photo.png); any free port if it is taken "
+        "(default %(default)s)",
+    )
+    demo.add_argument(
         "--poll-interval",
         type=float,
         default=1.0,

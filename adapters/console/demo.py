@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sys
 import tempfile
 import threading
@@ -105,7 +106,7 @@ class _Service(Protocol):
 
 @contextlib.asynccontextmanager
 async def _sandbox(
-    publish_delay: float, fail: list[str], db_path: str | None = None
+    publish_delay: float, fail: list[str], db_path: str | None = None, port: int = 0
 ) -> AsyncIterator[str]:
     """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL.
     ``db_path``: keep its state there (``--db``), so the bot's posts still exist next time."""
@@ -114,7 +115,13 @@ async def _sandbox(
     opts = SandboxOptions(
         publish_delay=publish_delay, fail_platforms=frozenset(fail), db_path=db_path
     )
-    async with start_sandbox(opts, host="127.0.0.1", port=0) as sb:
+    if port:
+        try:  # the documented port (sample media URLs), else any free one
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", port))
+        except OSError:
+            port = 0
+    async with start_sandbox(opts, host="127.0.0.1", port=port) as sb:
         yield sb.url
 
 
@@ -178,6 +185,7 @@ class DemoOptions:
     fail: tuple[str, ...] = ()
     db: str | None = None
     poll_interval: float = 1.0
+    sandbox_port: int = 0  # 0: any free port (the CLI asks for 8765, the documented one)
 
 
 async def demo(
@@ -202,7 +210,9 @@ async def demo(
     port = ConsolePort(out)
     try:
         sandbox_db = f"{opts.db}.sandbox" if opts.db is not None else None
-        async with _sandbox(opts.publish_delay, list(opts.fail), sandbox_db) as api_url:
+        async with _sandbox(
+            opts.publish_delay, list(opts.fail), sandbox_db, opts.sandbox_port
+        ) as api_url:
             settings = demo_settings(api_url, db_path, opts.poll_interval)
             clock = SystemClock()
             db = await Database.open(db_path)
@@ -234,6 +244,7 @@ async def demo(
                 wait=wait,
                 echo=not interactive,
                 zones=USERS,
+                samples_url=f"{api_url}/samples",
             )
             port.note(f"socialbot demo — Social API sandbox at {api_url}, database {db_path}")
             port.note(
@@ -241,6 +252,10 @@ async def demo(
                 "#board (two of alice, bob, carol approve)"
             )
             port.note("users: alice (UTC), bob (Europe/Berlin), carol (America/New_York)")
+            port.note(
+                f"sample media ($samples): {api_url}/samples/photo.png, cover.png, clip.mp4, "
+                "deck.pdf"
+            )
             if interactive:
                 for h in HELP.splitlines():
                     port.note(h)
@@ -287,6 +302,7 @@ def run_demo(args: argparse.Namespace | Any) -> int:
         fail=tuple(args.fail or ()),
         db=args.db,
         poll_interval=float(args.poll_interval),
+        sandbox_port=int(getattr(args, "sandbox_port", 0) or 0),
     )
     # The transcript is stdout; logs go to stderr, warnings and up unless --log-level DEBUG.
     level = "DEBUG" if str(getattr(args, "log_level", "")).upper() == "DEBUG" else "WARNING"

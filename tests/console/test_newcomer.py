@@ -203,3 +203,25 @@ def test_demo_and_sandbox_help_describe_every_option() -> None:
                 assert action.help, f"socialbot {name} {action.option_strings} has no help"
     text = sub.choices["demo"].format_help()  # type: ignore[attr-defined]
     assert "--db FILE" in text and "FILE.sandbox" in text and "(default 30.0)" in text
+
+
+async def test_sample_media_from_the_sandbox_and_attach_a_local_file(tmp_path: Path) -> None:
+    photo = tmp_path / "local.png"
+    from bot.sandbox.samples import samples
+
+    photo.write_bytes(samples()["photo.png"][1])
+    script = f"""\
+/post ig "Orange" media:$samples/photo.png
+/post li "Deck" media:$samples/deck.pdf title:"Q3"
+/post ig "Reel" type:reel media:$samples/clip.mp4 cover:$samples/cover.png
+:attach {photo}
+/post ig "Attached"
+:attach {tmp_path / "missing.png"}
+:wait 5
+"""
+    t = await run_script(script, tmp_path)
+    assert "couldn't" not in t.lower() and "✖" not in t, t
+    for caption in ("Orange", "Deck", "Reel", "Attached"):
+        assert f"🎉 Published “{caption}”" in t
+    assert "attached local.png — sent with your next /post or /schedule" in t
+    assert "no file" in t and "missing.png" in t
