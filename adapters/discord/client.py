@@ -475,5 +475,5 @@ async def close_discord(client: SocialDiscordClient) -> None:
             await asyncio.wait_for(task, 10)
         except (asyncio.CancelledError, TimeoutError):
             pass
-        except Exception:
-            log.warning("discord: client task ended with an error", exc_info=True)
+        except Exception as e:  # already reported (start_discord raised it, or it was logged)
+            log.info("discord: client task ended with %s: %s", type(e).__name__, e)

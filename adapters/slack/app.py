@@ -209,6 +209,18 @@ class BotIdentity:
         return authorize
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 @dataclass
 class _Origin:
     """Where a request came from and how to answer its invoker."""
@@ -273,12 +285,14 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
             client=bolt_client,
             authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         self._register()
         core.ports[PLATFORM] = self.port
