@@ -158,7 +158,12 @@ async def _start(
                 await _drain(adapter.idle())
 
             running.drains.append(drain_socket)
-            health.add("slack", _const(True, "socket mode connected"))
+            async def socket_probe() -> tuple[bool, str]:
+                # Socket Mode reconnects by itself with backoff; readiness shows the gap
+                ok = bool(await handler.client.is_connected())
+                return ok, "socket mode connected" if ok else "socket mode reconnecting"
+
+            health.add("slack", socket_probe)
         else:
             from adapters.slack.guard import guarded_web_app
 

@@ -225,3 +225,10 @@ async def test_sample_media_from_the_sandbox_and_attach_a_local_file(tmp_path: P
         assert f"🎉 Published “{caption}”" in t
     assert "attached local.png — sent with your next /post or /schedule" in t
     assert "no file" in t and "missing.png" in t
+
+
+async def test_approval_card_shows_each_platforms_caption(tmp_path: Path) -> None:
+    t = await run_script(':channel launches\n/post x,fb "Default" fb:"For the Page"\n', tmp_path)
+    card = t[t.index("· card 1") :]
+    assert "X (@acme_x): Default" in card
+    assert "Facebook (acme): For the Page" in card
