@@ -158,6 +158,7 @@ async def _start(
                 await _drain(adapter.idle())
 
             running.drains.append(drain_socket)
+
             async def socket_probe() -> tuple[bool, str]:
                 # Socket Mode reconnects by itself with backoff; readiness shows the gap
                 ok = bool(await handler.client.is_connected())
