@@ -363,8 +363,11 @@ class SocialDiscordClient(discord.Client):
         outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
-                # No interaction to whisper through: a short note under the card that deletes
-                # itself (the core answers a person at most once per card).
+                # No interaction to whisper through. A refusal (why the reaction changed
+                # nothing; the core says it once per person per card) becomes a short note
+                # under the card that deletes itself; a success shows on the card itself.
+                if not isinstance(reply, ErrorReply):
+                    continue
                 try:
                     await self.port.send_brief(
                         _dest(event.message.channel, event.message.message_id, event.team),
