@@ -43,8 +43,8 @@ run: $(STAMP)
 	$(BIN)/socialbot run
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot commands adapters tests bench
-	$(BIN)/ruff format --check bot commands adapters tests bench
+	$(BIN)/ruff check bot commands adapters tests bench scripts
+	$(BIN)/ruff format --check bot commands adapters tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy bot commands adapters
