@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -115,13 +114,13 @@ async def _sandbox(
     opts = SandboxOptions(
         publish_delay=publish_delay, fail_platforms=frozenset(fail), db_path=db_path
     )
-    if port:
+    async with contextlib.AsyncExitStack() as stack:
         try:  # the documented port (sample media URLs), else any free one
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", port))
+            sb = await stack.enter_async_context(start_sandbox(opts, host="127.0.0.1", port=port))
         except OSError:
-            port = 0
-    async with start_sandbox(opts, host="127.0.0.1", port=port) as sb:
+            if not port:
+                raise
+            sb = await stack.enter_async_context(start_sandbox(opts, host="127.0.0.1", port=0))
         yield sb.url
 
 
