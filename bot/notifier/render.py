@@ -179,7 +179,9 @@ def _next_steps(failed: Sequence[Target]) -> list[str]:
     target's line; errors a target line lacks are given here."""
     out: list[str] = []
     for t in failed:
-        step = f"{platform_label(t.platform)}: {advice(t.platform, t.error)}"
+        # the announcement carries a Retry failed button: "post again" means retry here
+        hint = advice(t.platform, t.error).replace("then post again", "then retry")
+        step = f"{platform_label(t.platform)}: {hint}"
         if not t.error:
             step = f"{platform_label(t.platform)}: no reason given. {advice(t.platform, None)}"
         if step not in out:
