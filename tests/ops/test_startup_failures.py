@@ -106,3 +106,24 @@ def test_discord_refused_is_one_line_and_exit_1(tmp_path: Path) -> None:
         "the connection was refused; check DISCORD_API_URL"
     ), p.stderr
     assert "Traceback" not in p.stderr and "Unclosed" not in p.stderr
+
+
+def test_dns_failures_are_named_without_a_lookup() -> None:
+    """A DNS failure is not provoked here (no lookups leave the machine): the words for the
+    exception chain aiohttp raises are checked directly."""
+    from bot.startup import StartupError, describe, outside
+
+    try:
+        try:
+            raise socket.gaierror(-2, "Name or service not known")
+        except socket.gaierror as e:
+            raise ConnectionError("Cannot connect to host slack.example:443") from e
+    except ConnectionError as err:
+        assert describe(err) == "the name does not resolve (DNS)"
+    with pytest.raises(StartupError) as info:
+        with outside("Slack", "https://slack.com/api/", "SLACK_API_URL"):
+            raise TimeoutError
+    assert info.value.line() == (
+        "socialbot: could not start: Slack at https://slack.com/api/ — it did not answer in "
+        "time; check SLACK_API_URL"
+    )
