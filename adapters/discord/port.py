@@ -27,7 +27,7 @@ import discord
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, view_for
 from bot.chat import ChatSendError, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ def with_ref(embeds: list[discord.Embed], key: str) -> list[discord.Embed]:
     text = last.footer.text
     last.set_footer(text=f"{text} · {ref_marker(key)}" if text else ref_marker(key))
     return [*embeds[:-1], last]
+
+MAX_BRIEF = 400  # characters of a note that answers a reaction
 
 
 class DiscordPortError(ChatSendError):
@@ -114,8 +116,9 @@ class DiscordPort:
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
             )
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         try:
             msg = await channel.send(**kwargs)
         except discord.HTTPException as e:
@@ -150,6 +153,31 @@ class DiscordPort:
                 e.code,
             )
         return None
+
+    async def send_brief(
+        self, dest: Destination, user_id: str, reply: Reply, *, delete_after: float
+    ) -> None:
+        """A one-line note to ``user_id`` under a message, deleted after ``delete_after``
+        seconds: how a reaction (which has no interaction to answer privately) is answered."""
+        title = getattr(reply, "title", "")
+        problems = getattr(reply, "problems", ())
+        text = f"<@{user_id}> {title}" + (f" — {problems[0]}" if problems else "")
+        channel = self._channel(dest.channel, dest.team)
+        kwargs: dict[str, Any] = {
+            "content": text[:MAX_BRIEF],
+            "delete_after": delete_after,
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(int(user_id))] if user_id.isdigit() else False,
+                replied_user=False,
+            ),
+        }
+        if dest.thread and dest.thread.isdigit():
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
+            )
+        await channel.send(**kwargs)
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         r = render(reply)

@@ -134,6 +134,8 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         if records is not None and store is not None and self.tokens is not None:
             self.app = AsyncApp(
                 name="socialbot",
@@ -141,7 +143,7 @@ class SlackAdapter:
                 client=bolt_client,
                 authorize=self.tokens,  # type: ignore[arg-type]  # an AsyncAuthorize: allowed
                 oauth_settings=oauth.oauth_settings(settings, records, store),
-                logger=logging.getLogger("adapters.slack.bolt"),
+                logger=bolt_log,
             )
             oauth.register(self, records)
         else:
@@ -150,7 +152,7 @@ class SlackAdapter:
                 signing_secret=secret,
                 client=bolt_client,
                 authorize=self.identity.authorize_function(),
-                logger=logging.getLogger("adapters.slack.bolt"),
+                logger=bolt_log,
             )
         listeners.register(self)
         core.ports[PLATFORM] = self.port
@@ -218,6 +220,18 @@ class SlackAdapter:
             self._session = None
         if self.core.ports.get(PLATFORM) is self.port:
             del self.core.ports[PLATFORM]
+
+
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
 
 
 def _team_of_request() -> str:

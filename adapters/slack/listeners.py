@@ -8,6 +8,7 @@
                               journaled: it carries a key)
     reaction_added/removed    (acked by Bolt) → journal → dispatch_reaction; id = event_id
     Approve / Reject buttons  ack → journal → dispatch_button
+    command buttons           ack → as the command they carry (Confirm delete, Retry failed)
     app_uninstalled,          single-team: (acked by Bolt) → an error log line, the bot token
     tokens_revoked            no longer works; distributed: adapters.slack.oauth deletes the
                               team's installation and closes its pending work
@@ -38,9 +39,11 @@ from adapters.slack.errors import error_code
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_RUN,
     COMMANDS,
     SlashCommand,
     button_event,
+    command_button,
     reaction_event,
 )
 
@@ -133,6 +136,15 @@ def register(adapter: SlackAdapter) -> None:
             delivery.accept_card_event(event), name="slack button accept", urgent=True
         )
 
+    async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # a command button (Confirm delete, Retry failed): run it as the presser
+        cmd = command_button(body)
+        if cmd is not None:
+            origin = Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+            adapter.deliveries.spawn(
+                delivery.accept_command(cmd, origin), name="slack button", urgent=True
+            )
+
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         """Bolt's global error handler: log (never the body: it may hold URLs), never crash."""
         kind = body.get("type") or body.get("command") or "request"
@@ -159,6 +171,7 @@ def register(adapter: SlackAdapter) -> None:
     app.event("reaction_removed", middleware=[record_reaction])(on_reaction)
     app.action(ACTION_APPROVE)(on_button)
     app.action(ACTION_REJECT)(on_button)
+    app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
     if not adapter.distributed:  # distributed: adapters.slack.oauth registered its own
         app.event("app_uninstalled")(on_access_lost)
         app.event("tokens_revoked")(on_access_lost)
