@@ -49,6 +49,7 @@ def with_ref(embeds: list[discord.Embed], key: str) -> list[discord.Embed]:
     last.set_footer(text=f"{text} · {ref_marker(key)}" if text else ref_marker(key))
     return [*embeds[:-1], last]
 
+
 MAX_BRIEF = 400  # characters of a note that answers a reaction
 
 
