@@ -10,9 +10,30 @@ import asyncio
 from adapters.discord.port import ref_marker
 from adapters.discord.respond import EXPIRY
 from adapters.discord.translate import nonce_for
-from bot.chat import Announcement, Confirmation, Destination, Invocation
+from adapters.discord.views import APPROVE_ID
+from bot.chat import (
+    APPROVE,
+    Announcement,
+    ButtonEvent,
+    Confirmation,
+    Destination,
+    Invocation,
+    Outcome,
+    ReactionAction,
+    ReactionEvent,
+)
+from bot.core import Core
 from tests.discord.conftest import Bot, BotFactory, Recorder
-from tests.discord.fake_discord import ALICE_ID, CHANNEL_ID, NONCE_WINDOW, FakeDiscord, wait_until
+from tests.discord.fake_discord import (
+    ALICE_ID,
+    APPROVAL_CHANNEL_ID,
+    BOB_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    NONCE_WINDOW,
+    FakeDiscord,
+    wait_until,
+)
 
 DONE = Confirmation(title="Published to 1 account")
 
@@ -112,3 +133,64 @@ def fake_app(fake: FakeDiscord) -> str:
     from tests.discord.fake_discord import APP_ID
 
     return APP_ID
+
+
+class HangingCards(Recorder):
+    """The first button press and the first reaction never finish (the process dies)."""
+
+    def __init__(self) -> None:
+        super().__init__(replies=(Confirmation(title="Approved", ephemeral=True),))
+        self.never = asyncio.Event()
+
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
+        self.buttons.append(event)
+        if len(self.buttons) == 1:
+            await self.never.wait()
+        return Outcome(replies=self.replies)
+
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
+        self.reactions.append(event)
+        if len(self.reactions) == 1:
+            await self.never.wait()
+        return Outcome()
+
+
+async def test_button_press_killed_mid_dispatch_is_answered_to_the_presser(
+    fake: FakeDiscord, make_bot: BotFactory
+) -> None:
+    rec = HangingCards()
+    bot = await make_bot(rec=rec)
+    card = await bot.client.port.send(
+        Destination("discord", APPROVAL_CHANNEL_ID, team=GUILD_ID), DONE
+    )
+    iid = await fake.press(card.message_id, APPROVE_ID, user_id=BOB_ID)
+    await wait_until(lambda: rec.buttons)
+    await _die(bot)
+    assert await bot.client.resume() == 1
+    await wait_until(lambda: len(rec.buttons) == 2)
+    first, again = rec.buttons
+    assert again == first and again.decision == APPROVE
+    await wait_until(lambda: fake.interaction_messages(iid))
+    [answer] = fake.interaction_messages(iid)
+    assert answer.ephemeral and answer.followup and answer.title == "Approved"
+
+
+async def test_reaction_killed_mid_dispatch_is_resumed(
+    fake: FakeDiscord, make_bot: BotFactory
+) -> None:
+    rec = HangingCards()
+    bot = await make_bot(rec=rec)
+    card = await bot.client.port.send(
+        Destination("discord", APPROVAL_CHANNEL_ID, team=GUILD_ID), DONE
+    )
+    await fake.react(card.message_id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: rec.reactions)
+    await _die(bot)
+    assert await bot.client.resume() == 1
+    await wait_until(lambda: len(rec.reactions) == 2)
+    first, again = rec.reactions
+    assert again == first and again.action is ReactionAction.ADDED and again.emoji == APPROVE
