@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -192,11 +192,17 @@ class SocialDiscordClient(discord.Client):
         begin, _ = await self.deliveries.record(
             inv.delivery_id, "command", command_payload(inv, fields, ephemeral=ephemeral)
         )
-        resumed = begin is journal.Begin.TAKEN_OVER
-        outcome = await self.deliveries.guarded(
-            self.dispatcher.dispatch(self.core, inv, resumed=resumed), inv.delivery_id
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command}"
         )
-        await self._answer(responder, outcome)
+
+    async def _run(
+        self, responder: Responder, call: Coroutine[Any, Any, Outcome], delivery_id: str
+    ) -> None:
+        """Tracked (``deliveries``), so a shutdown lets it finish; answers through ``responder``
+        (``CURRENT`` is copied into the task with the rest of the context)."""
+        await self._answer(responder, await self.deliveries.guarded(call, delivery_id))
 
     def _interaction_fields(
         self, interaction: discord.Interaction[Any], responder: Responder
@@ -328,11 +334,10 @@ class SocialDiscordClient(discord.Client):
         begin, _ = await self.deliveries.record(
             event.delivery_id, "button", card_payload(event, fields)
         )
-        resumed = begin is journal.Begin.TAKEN_OVER
-        outcome = await self.deliveries.guarded(
-            self.dispatcher.dispatch_button(self.core, event, resumed=resumed), event.delivery_id
+        call = self.dispatcher.dispatch_button(
+            self.core, event, resumed=begin is journal.Begin.TAKEN_OVER
         )
-        await self._answer(responder, outcome)
+        self.deliveries.spawn(self._run(responder, call, event.delivery_id), name="discord button")
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self._on_reaction(payload, ReactionAction.ADDED)
@@ -352,7 +357,7 @@ class SocialDiscordClient(discord.Client):
             return
         # A gateway event is acknowledged by its sequence number: record it on receipt.
         await self.deliveries.record(event.delivery_id, "reaction", card_payload(event, None))
-        await self.run_reaction(event)
+        self.deliveries.spawn(self.run_reaction(event), name="discord reaction")
 
     async def run_reaction(self, event: ReactionEvent, *, resumed: bool = False) -> None:
         outcome = await self.deliveries.guarded(
@@ -447,7 +452,9 @@ async def start_discord(
 
 
 async def close_discord(client: SocialDiscordClient) -> None:
-    """Log out, close the gateway and HTTP sessions, wait for the client task."""
+    """Log out, close the gateway and HTTP sessions, wait for the client task. Work still
+    running is canceled (the runner drains it first, within its grace period)."""
+    await client.deliveries.drain(0)
     await client.close()
     task = client._runner
     client._runner = None
