@@ -216,7 +216,31 @@ class Announcement:
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
 
 
-Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+@dataclass(frozen=True)
+class Picture:
+    """A rendered PNG with its alt text (what it shows, in words, for screen readers)."""
+
+    png: bytes = field(repr=False)
+    alt: str
+    filename: str  # e.g. "calendar-2026-07-06.png"
+    title: str
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    """Pictures (a calendar, a chart) with the same data as text: ``lines`` go under the
+    picture; when a picture cannot be shared (no upload permission) the text still arrives.
+    Shared in the channel: a picture is never ephemeral (Slack can't attach files to those)."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+
+
+Reply = (
+    Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement | PictureReply
+)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ Routing (text normalised first, see ``commands.normalize``):
     /post …                      → handlers.post
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
-    /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
-                                   approve, reject, post, schedule
+    /social <what> …             → help, accounts, analytics [7d|30d|90d], cancel, edit,
+                                   status, queue, approve, reject, post, schedule,
+                                   calendar [week|month] [next|last|<date>]
 """
 
 from __future__ import annotations
@@ -44,19 +45,20 @@ from bot.logs import request_id
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, schedule, status
+from commands.handlers import info, manage, pictures, post, schedule, status
 from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule",
+    "post", "schedule", "calendar",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "cal": "calendar", "planner": "calendar",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
 _POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
@@ -86,7 +88,9 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
     if what == "accounts":
         return await info.accounts(ctx)
     if what == "analytics":
-        return await info.analytics(ctx)
+        return await pictures.analytics(ctx, rest)
+    if what == "calendar":
+        return await pictures.calendar_(ctx, rest)
     if what == "cancel":
         return await manage.cancel(ctx, pid_opt or first or None)
     if what == "edit":

@@ -1,9 +1,8 @@
-"""/social help, accounts, analytics."""
+"""/social help, accounts. (/social analytics is in ``handlers.pictures``: text + chart.)"""
 
 from __future__ import annotations
 
-from bot.chat import Confirmation, Field, ListReply, Reply, Tone
-from commands.apierrors import api_errors
+from bot.chat import ListReply, Reply
 from commands.context import Context
 from commands.help import help_reply
 from commands.targets import account_label, short_name
@@ -30,29 +29,5 @@ async def accounts(ctx: Context) -> tuple[Reply, ...]:
             items=tuple(items) or ("No accounts are connected to this workspace.",),
             footer=f'Type the short name as a target, e.g. /post {short_name(accs[0], accs) if accs else "ig"} "…". '
             f"This channel's default targets: {defaults}.",
-        ),
-    )
-
-
-async def analytics(ctx: Context) -> tuple[Reply, ...]:
-    client = ctx.client()
-    with_errors = ctx.action("read the analytics", "analytics:read", "nothing was changed")
-    with api_errors(with_errors):
-        a = await client.analytics()
-    fields = [Field("Posts", f"{a.total_posts:,}")]
-    if a.by_status:
-        fields.append(
-            Field("By status", " · ".join(f"{k} {v:,}" for k, v in sorted(a.by_status.items())))
-        )
-    if a.engagement:
-        fields.append(
-            Field("Engagement", " · ".join(f"{k} {v:,}" for k, v in a.engagement.items()))
-        )
-    return (
-        Confirmation(
-            title=f"Analytics — workspace {ctx.workspace}",
-            fields=tuple(fields),
-            ephemeral=True,
-            tone=Tone.INFO,
         ),
     )
