@@ -20,7 +20,7 @@ import dateparser
 import sqlite_utils
 
 from bot import approvals
-from bot.api.models import Post, PostStatus
+from bot.api.models import Post, PostStatus, parse_time
 from bot.approvals import store
 from bot.pictures import model
 from bot.pictures.model import CalendarSpec, Chip
@@ -30,7 +30,7 @@ from commands.errors import UsageError
 from commands.times import zone_name
 
 HINT = "/social calendar · /social calendar next · /social calendar month · /social calendar week 2026-07-14"
-_STATE = {
+_STATE: dict[str, str] = {
     PostStatus.SCHEDULED: model.SCHEDULED,
     PostStatus.PUBLISHING: model.PUBLISHING,
     PostStatus.PUBLISHED: model.PUBLISHED,
@@ -131,9 +131,16 @@ def _read_date(words: str, today: date) -> date | None:
 
 
 def _first_time(p: Post) -> datetime | None:
+    """When the post goes (went) out: its first scheduled time; published-now posts have
+    none, so their ``publishedAt`` / ``createdAt``."""
     times = [t.scheduled_at for t in p.targets if t.scheduled_at]
     if p.scheduled_at:
         times.append(p.scheduled_at)
+    if not times:
+        for key in ("publishedAt", "createdAt"):
+            t = parse_time(p.extra.get(key))
+            if t is not None:
+                return t
     return min(times) if times else None
 
 
@@ -158,7 +165,7 @@ def select(
     lo, hi = period.bounds(tz)
     out: list[Chip] = []
     for p in posts:
-        state = _STATE.get(PostStatus(p.status)) if p.status in set(PostStatus) else None
+        state = _STATE.get(str(p.status))
         at = _first_time(p)
         card = waiting.get(p.post_id)
         if card is not None and p.status == PostStatus.DRAFT:

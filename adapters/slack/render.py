@@ -22,6 +22,7 @@ from bot.chat import (
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -293,6 +294,29 @@ def render_announcement(r: Announcement) -> SlackMessage:
     return finish(f"{r.title} {mentions}".strip(), blocks)
 
 
+def render_picture(r: PictureReply) -> SlackMessage:
+    """The words of a picture reply (the PNGs are uploaded next to it, see ``SlackPort``)."""
+    blocks = [section(f":bar_chart: *{esc(r.title)}*")]
+    blocks += lines_blocks(esc(x) for x in r.lines)
+    if r.footer:
+        blocks.append(context(esc(r.footer)))
+    return finish(r.title, blocks)
+
+
+def picture_problem(human: str) -> SlackMessage:
+    """The picture could not be attached: why, and that the words above are the same data."""
+    text = f":warning: I couldn't attach the picture: {human} The list above has the same data."
+    return finish(text, [section(esc(text))])
+
+
+def picture_error(problem: str) -> ErrorReply:
+    """For the person who asked: the picture did not make it, the words did."""
+    return ErrorReply(
+        title="I couldn't attach the picture",
+        problems=(problem, "The text answer in the channel has the same data."),
+    )
+
+
 def render(reply: Reply) -> SlackMessage:
     match reply:
         case Confirmation():
@@ -307,6 +331,8 @@ def render(reply: Reply) -> SlackMessage:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Slack renderer for {type(reply).__name__}")
 
 

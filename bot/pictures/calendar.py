@@ -87,7 +87,9 @@ def _draw_chip(cv: Canvas, x: float, y: float, w: float, c: Chip, width_chars: i
 
 
 def _legend(cv: Canvas, y: float, x0: float, chips: tuple[Chip, ...]) -> None:
-    present = sorted({p for c in chips for p in c.platforms}, key=lambda p: PLATFORM_LABEL.get(p, p))
+    present = sorted(
+        {p for c in chips for p in c.platforms}, key=lambda p: PLATFORM_LABEL.get(p, p)
+    )
     x = x0
     for p in present:
         cv.rect(x, y + 0.2, 0.12, 0.6, facecolor=PLATFORM_COLOUR.get(p, OTHER_COLOUR),

@@ -86,6 +86,10 @@ class Renderer:
         return out
 
     async def aclose(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.close)
+
+    def close(self) -> None:
+        """Stop the worker (waits for a picture being drawn)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+            pool.shutdown()
