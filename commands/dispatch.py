@@ -87,10 +87,11 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await info.help_(ctx, first or None)
     if what == "accounts":
         return await info.accounts(ctx)
+    period = " ".join(x for x in (rest, ids.get(opt.PERIOD, "").strip()) if x)
     if what == "analytics":
-        return await pictures.analytics(ctx, rest)
+        return await pictures.analytics(ctx, period)
     if what == "calendar":
-        return await pictures.calendar_(ctx, rest)
+        return await pictures.calendar_(ctx, period)
     if what == "cancel":
         return await manage.cancel(ctx, pid_opt or first or None)
     if what == "edit":

@@ -7,7 +7,8 @@ clipped with "…", fields beyond the limits are folded into a last "…and N mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import discord
@@ -19,6 +20,7 @@ from bot.chat import (
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -79,6 +81,24 @@ class Rendered:
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
     mentions: tuple[str, ...] = ()  # user ids the content may ping
+    # PNG attachments: (file name, bytes, alt text); an embed shows each (attachment://name)
+    files: tuple[tuple[str, bytes, str], ...] = ()
+
+    def attachments(self) -> list[discord.File]:
+        """Fresh ``discord.File`` objects (a File is consumed by one send)."""
+        return [
+            discord.File(io.BytesIO(png), filename=name, description=clip(alt, 1024))
+            for name, png, alt in self.files
+        ]
+
+    def without_files(self, why: str) -> Rendered:
+        """The words only, saying why the picture is missing (its upload was refused)."""
+        note = f"⚠️ I couldn't attach the picture ({why}); the list has the same data."
+        embeds = [e.copy() for e in self.embeds]
+        for e in embeds:
+            e.set_image(url=None)
+        content = f"{self.content}\n{note}" if self.content else note
+        return replace(self, embeds=tuple(embeds), content=content, files=())
 
 
 def clip(text: str, limit: int) -> str:
@@ -239,6 +259,30 @@ def render_announcement(r: Announcement) -> Rendered:
     return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions)
 
 
+def render_picture(r: PictureReply) -> Rendered:
+    """One embed per picture showing it (``attachment://<file name>``); the first carries the
+    title and the same data as lines."""
+    lines: list[str] = []
+    used = 0
+    for i, line in enumerate(r.lines):
+        if used + len(line) + 3 > DESCRIPTION_MAX - 40:
+            lines.append(f"…and {len(r.lines) - i} more")
+            break
+        lines.append(f"• {line}")
+        used += len(line) + 3
+    first = _Builder(r.title, COLOURS[Tone.INFO], "\n".join(lines) or None)
+    if r.footer:
+        first.footer(r.footer)
+    embeds = [first.build()]
+    for i, pic in enumerate(r.pictures):
+        embed = embeds[0] if i == 0 else _Builder(pic.title, COLOURS[Tone.INFO]).build()
+        embed.set_image(url=f"attachment://{pic.filename}")
+        if i:
+            embeds.append(embed)
+    files = tuple((p.filename, p.png, p.alt) for p in r.pictures)
+    return Rendered(embeds=tuple(embeds), files=files)
+
+
 def render(reply: Reply) -> Rendered:
     match reply:
         case Confirmation():
@@ -253,6 +297,8 @@ def render(reply: Reply) -> Rendered:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Discord renderer for {type(reply).__name__}")
 
 

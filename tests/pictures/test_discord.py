@@ -1,0 +1,98 @@
+"""/social calendar through the real discord.py client on the fake Discord: the answer is a
+message with the PNG as a multipart attachment (alt text as its description) and an embed that
+shows it (``attachment://…``); times in the channel's zone (Discord gives no user zone)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.discord.client import Handlers
+from bot.clock import FakeClock
+from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.core import Clients, Core
+from bot.pictures.worker import Renderer
+from bot.sandbox import SandboxOptions, start_sandbox
+from bot.secret import Secret
+from bot.storage import Database
+from tests.discord.conftest import (  # noqa: F401  (fixtures)
+    BotFactory,
+    _restore_discord_endpoints,
+    db_path,
+    fake,
+    make_bot,
+)
+from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Msg, wait_until
+from tests.pictures.helpers import at, png_size, schedule
+
+KEY = "sk_test_pictures"
+START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # a Monday
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture
+async def core(fake: FakeDiscord, tmp_path: Path, renderer: Renderer) -> AsyncIterator[Core]:
+    clock = FakeClock(START)
+    options = SandboxOptions(keys=(KEY,), clock=clock, publish_delay=2.0, demo_key=False)
+    async with start_sandbox(options, port=0) as sb:
+        settings = Settings(
+            api_url=sb.url,
+            db_path=str(tmp_path / "bot.db"),
+            workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=Secret(KEY))},
+            bindings=(
+                ChannelBinding(
+                    "discord", GUILD_ID, CHANNEL_ID, ChannelConfig(timezone="America/New_York")
+                ),
+            ),
+            discord_bot_token=Secret("fake-bot-token"),
+            discord_api_url=fake.api_url,
+            discord_gateway_url=fake.gateway_url,
+            discord_guild_ids=(int(GUILD_ID),),
+        )
+        db = await Database.open(settings.db_path)
+        c = Core(settings, db, Clients(settings, clock), clock, pictures=renderer)
+        try:
+            yield c
+        finally:
+            await c.clients.aclose()
+            await db.close()
+
+
+async def _answer_with_file(fake: FakeDiscord, iid: str) -> Msg:
+    def found() -> Msg | None:
+        msgs = [m for m in fake.interaction_messages(iid) if m.files and not m.deleted]
+        return msgs[0] if msgs else None
+
+    await wait_until(lambda: found() is not None, within=20)
+    msg = found()
+    assert msg is not None
+    return msg
+
+
+async def test_calendar_is_a_multipart_attachment_shown_by_an_embed(
+    fake: FakeDiscord, make_bot: BotFactory, core: Core
+) -> None:
+    client = core.clients.for_workspace("default")
+    await schedule(client, ["twitter"], "Tuesday tip: ship small 🚀", at(date(2026, 6, 2), 9, 0, NEW_YORK))
+    await schedule(client, ["linkedin", "facebook"], "Q2 report 新製品", at(date(2026, 6, 4), 16, 45, NEW_YORK))
+    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+
+    iid = await fake.slash("social", {"period": "this week"}, sub="calendar")
+    msg = await _answer_with_file(fake, iid)
+
+    [f] = msg.files
+    assert f["filename"] == "calendar-week-2026-06-01.png"
+    width, _ = png_size(f["bytes"])
+    assert width == 1400
+    alt = f["description"]
+    assert "times in America/New_York" in alt
+    assert "Tue 02 Jun 09:00 · X · scheduled · “Tuesday tip: ship small 🚀”" in alt
+    assert "Thu 04 Jun 16:45 · Facebook + LinkedIn · scheduled" in alt
+    [embed] = msg.embeds
+    assert embed["image"]["url"] == "attachment://calendar-week-2026-06-01.png"
+    assert "2 posts" in embed["title"] and "09:00 · X · scheduled" in embed["description"]
+    assert not msg.ephemeral
