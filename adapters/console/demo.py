@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 CHANNELS = ("general", "launches")
 APPROVERS = ("alice", "bob")
 DEFAULT_TARGETS = ("x", "facebook")
+PICTURES_DIR = os.path.join(tempfile.gettempdir(), "socialbot-pictures")
 
 
 def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
@@ -177,7 +178,7 @@ async def demo(
     if db_path is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="socialbot-demo-")
         db_path = os.path.join(tmpdir.name, "demo.db")
-    port = ConsolePort(out)
+    port = ConsolePort(out, pictures_dir=PICTURES_DIR)
     try:
         async with _sandbox(opts.publish_delay, list(opts.fail)) as api_url:
             settings = demo_settings(api_url, db_path, opts.poll_interval)
@@ -213,6 +214,10 @@ async def demo(
             )
             port.note(f"socialbot demo — Social API sandbox at {api_url}, database {db_path}")
             port.note("channels: #general (no approval), #launches (alice or bob approves)")
+            port.note(
+                "pictures: /social calendar (this week; `month`, `next`) and /social analytics "
+                f"are saved as PNG files in {PICTURES_DIR}"
+            )
             if interactive:
                 for h in HELP.splitlines():
                     port.note(h)
@@ -244,6 +249,7 @@ async def demo(
                 if notifier is not None:
                     await notifier.stop()
                 await clients.aclose()
+                await core.pictures.aclose()
                 await db.close()
             port.note("demo finished")
             return 0 if settled else 1

@@ -18,6 +18,7 @@ from bot.chat import (
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -135,6 +136,15 @@ def announcement(r: Announcement) -> list[str]:
     return out
 
 
+def picture(r: PictureReply) -> list[str]:
+    """The words of a picture reply; the port writes the PNG and adds its path."""
+    out = [f"🖼  {plain(r.title)}"]
+    out += [f"  • {plain(x)}" for x in r.lines]
+    if r.footer:
+        out.append(f"  {plain(r.footer)}")
+    return out
+
+
 _RENDERERS: dict[type[Any], Callable[[Any], list[str]]] = {
     Confirmation: confirmation,
     ErrorReply: error,
@@ -142,6 +152,7 @@ _RENDERERS: dict[type[Any], Callable[[Any], list[str]]] = {
     ListReply: listing,
     ApprovalCard: approval_card,
     Announcement: announcement,
+    PictureReply: picture,
 }
 
 

@@ -41,6 +41,8 @@ Type a command as you would in Slack, for example:
   /post x,fb "Hello again"
   /schedule x "Launch day 🚀" tomorrow 9am
   /status            /status <post id>            /social help
+  /social calendar   (this week as a picture: saved as a PNG, its path printed;
+                      also /social calendar month · /social calendar next)
 Console switches:
   :as <user>             act as another user (approvers in #launches: alice, bob)
   :channel <name>        switch channel (#general: no approval, #launches: approval needed)
