@@ -96,8 +96,9 @@ class DiscordPort:
             kwargs["view"] = ApprovalView()
         try:
             try:
-                files = {"files": r.attachments()} if r.files else {}
-                msg = await channel.send(**kwargs, **files)
+                if r.files:
+                    kwargs["files"] = r.attachments()
+                msg = await channel.send(**kwargs)
             except discord.HTTPException as e:
                 if not r.files or e.code == 50001:
                     raise
@@ -106,6 +107,7 @@ class DiscordPort:
                 words = r.without_files(f"Discord said {e.status}")
                 kwargs["embeds"] = list(words.embeds)
                 kwargs["content"] = words.content
+                kwargs.pop("files", None)
                 msg = await channel.send(**kwargs)
         except discord.HTTPException as e:
             if e.code in NO_PERMISSION_CODES or isinstance(e, discord.Forbidden):

@@ -51,7 +51,9 @@ async def calendar_(ctx: Context, text: str) -> tuple[Reply, ...]:
     lines = [chip_line(c) for c in found[:LIST_MAX]]
     if len(found) > LIST_MAX:
         lines.append(f"…and {len(found) - LIST_MAX} more")
-    title = f"Content calendar — {period.label()} ({len(found)} post{'s' if len(found) != 1 else ''})"
+    title = (
+        f"Content calendar — {period.label()} ({len(found)} post{'s' if len(found) != 1 else ''})"
+    )
     footer = f"Times in {zone} · /social calendar next · /social calendar month"
     try:
         drawn = await ctx.core.pictures.calendar(spec)

@@ -4,7 +4,7 @@ shows it (``attachment://…``); times in the channel's zone (Discord gives no u
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,19 +19,20 @@ from bot.pictures.worker import Renderer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
-from tests.discord.conftest import (  # noqa: F401  (fixtures)
-    BotFactory,
-    _restore_discord_endpoints,
-    db_path,
-    fake,
-    make_bot,
-)
+from tests.discord.conftest import BotFactory
 from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Msg, wait_until
 from tests.pictures.helpers import at, png_size, schedule
 
 KEY = "sk_test_pictures"
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # a Monday
 NEW_YORK = ZoneInfo("America/New_York")
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    r = Renderer()  # the real render worker (a separate process)
+    yield r
+    r.close()
 
 
 @pytest.fixture
@@ -77,8 +78,12 @@ async def test_calendar_is_a_multipart_attachment_shown_by_an_embed(
     fake: FakeDiscord, make_bot: BotFactory, core: Core
 ) -> None:
     client = core.clients.for_workspace("default")
-    await schedule(client, ["twitter"], "Tuesday tip: ship small 🚀", at(date(2026, 6, 2), 9, 0, NEW_YORK))
-    await schedule(client, ["linkedin", "facebook"], "Q2 report 新製品", at(date(2026, 6, 4), 16, 45, NEW_YORK))
+    await schedule(
+        client, ["twitter"], "Tuesday tip: ship small 🚀", at(date(2026, 6, 2), 9, 0, NEW_YORK)
+    )
+    await schedule(
+        client, ["linkedin", "facebook"], "Q2 report 新製品", at(date(2026, 6, 4), 16, 45, NEW_YORK)
+    )
     await make_bot(core=core, settings=core.settings, handlers=Handlers())
 
     iid = await fake.slash("social", {"period": "this week"}, sub="calendar")
