@@ -1,7 +1,8 @@
 """``socialbot run``: the bot with its adapters (Slack and/or Discord), the notifier, the
 approval expiry sweep and the health/metrics endpoints, in one process.
 
-Start-up: settings → database (migrations) → core → adapters → notifier → health server.
+Start-up: settings → database (migrations) → core → adapters → notifier (+ the daily
+analytics snapshots and weekly reports on its scheduler) → health server.
 SIGTERM/SIGINT: stop taking new work (readiness goes 503, adapters stop listening), finish
 in-flight commands, flush the outbox within a grace period, stop the scheduler and adapters,
 close the database, exit 0. Nothing is lost across the restart: anything not yet announced is
@@ -184,6 +185,11 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
 
     notifier = Notifier(core)
     await notifier.start()
+    # Daily analytics snapshots and the [[reports]] of the TOML, on the notifier's scheduler.
+    from bot.reports import Reports, load_reports
+    from commands.reports import compose
+
+    Reports(core, notifier, load_reports(settings), compose).start()
 
     async def scheduler_probe() -> tuple[bool, str]:
         sched = notifier.scheduler
@@ -230,6 +236,7 @@ async def stop(running: Running) -> None:
     if running.http is not None:
         await running.http.cleanup()
     await running.core.clients.aclose()
+    await running.core.pictures.aclose()
     await running.core.db.close()
     log.info("socialbot stopped")
 
@@ -266,5 +273,8 @@ def _const(ok: bool, detail: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
 def run_bot(args: argparse.Namespace) -> int:
     settings = load_settings()
     validate_for_run(settings)
+    from bot.reports import load_reports
+
+    load_reports(settings)  # a malformed [[reports]] stops the start here, with its name
     setup_logging(args.log_format, args.log_level, settings.secrets())
     return asyncio.run(serve(settings, args))

@@ -24,6 +24,7 @@ from bot.api.models import Post, PostStatus, parse_time
 from bot.approvals import store
 from bot.pictures import model
 from bot.pictures.model import CalendarSpec, Chip
+from bot.storage import Database
 from commands.apierrors import api_errors
 from commands.context import Context
 from commands.errors import UsageError
@@ -146,17 +147,19 @@ def _first_time(p: Post) -> datetime | None:
 
 async def chips(ctx: Context, period: Period) -> tuple[Chip, ...]:
     """The workspace's posts in ``period`` (requester's zone), plus requests awaiting approval."""
-    client = ctx.client()
     with api_errors(ctx.action("list the posts", "posts:read", "nothing was changed")):
-        posts = await client.list_posts()
-    await approvals.migrate(ctx.core.db)
-    ws = ctx.workspace
+        posts = await ctx.client().list_posts()
+    return select(posts, await waiting(ctx.core.db, ctx.workspace), period, ctx.tz)
+
+
+async def waiting(db: Database, workspace: str) -> dict[str, store.CardRow]:
+    """Requests of ``workspace`` waiting for approval, by post id."""
+    await approvals.migrate(db)
 
     def read(sdb: sqlite_utils.Database) -> list[store.CardRow]:
-        return store.open_cards(sdb, ws)
+        return store.open_cards(sdb, workspace)
 
-    waiting = {c.post_id: c for c in await ctx.core.db.run(read)}
-    return select(posts, waiting, period, ctx.tz)
+    return {c.post_id: c for c in await db.run(read)}
 
 
 def select(

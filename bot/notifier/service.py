@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +33,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics
-from bot.chat import Announcement, Destination, MessageRef
+from bot.chat import Announcement, Destination, MessageRef, Reply
 from bot.notifier import outbox, render
 from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
@@ -79,6 +79,9 @@ class Notifier:
         self._tick_task: asyncio.Task[None] | None = None
         self._migrated = False
         self._stopping = False
+        # Outbox rows that are not announcements, by result: the reply is built when the row
+        # is sent (``bot.reports`` registers "report").
+        self.builders: dict[str, Callable[[outbox.OutboxRow], Awaitable[Reply]]] = {}
 
     # ------------------------------------------------------------ public API
 
@@ -194,8 +197,21 @@ class Notifier:
         port = self.core.ports.get(b.platform)
         if port is None:
             return False
-        anns = [render.from_json(r.payload) for r in b.rows]
-        reply: Announcement = render.digest(anns) if b.digest else anns[0]
+        reply: Reply
+        builder = self.builders.get(b.rows[0].result)
+        if builder is not None:
+            try:
+                reply = await builder(b.rows[0])
+            except Exception as e:  # not built (API down, render failed): retry later
+                log.exception("notifier: building %s failed", b.rows[0].key)
+                msg = f"{type(e).__name__}: {e}"
+                await self.core.db.transaction(
+                    lambda sdb: outbox.mark_failed(sdb, b.batch, msg, self.core.clock.now())
+                )
+                return False
+        else:
+            anns = [render.from_json(r.payload) for r in b.rows]
+            reply = render.digest(anns) if b.digest else anns[0]
         dest: Destination = b.destination
         if getattr(port, "pacer", None) is None:
             # A port that holds a pacer (the Slack port: ``core.pacer("slack")``) paces its own
@@ -216,7 +232,8 @@ class Notifier:
         await self.core.db.transaction(
             lambda sdb: outbox.mark_sent(sdb, b.batch, ref.message_id, self.core.clock.now())
         )
-        metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
+        if isinstance(reply, Announcement):
+            metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
         return True
 
     async def _find_sent(self, port: object, b: outbox.Batch) -> MessageRef | None:
