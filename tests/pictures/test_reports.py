@@ -5,12 +5,10 @@ analytics snapshot (one GET /v1/analytics per workspace per day)."""
 from __future__ import annotations
 
 import re
-
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
