@@ -137,7 +137,7 @@ def _week(spec: CalendarSpec) -> Canvas:
     ncols = len(days)
     cv = Canvas(WEEK_WIDTH_IN, total * LINE_IN + 0.2, (-GUTTER, ncols + 0.05), (total, -0.2))
     cv.text(-GUTTER + 0.05, 0.5, spec.title, fontsize=13, weight="bold")
-    width_chars = int(WEEK_WIDTH_IN * 100 / (ncols + GUTTER + 0.05) * 0.9 / 5.8)
+    width_chars = int(WEEK_WIDTH_IN * 100 / (ncols + GUTTER + 0.05) * 0.9 / 5.6)
     counts: dict[date, int] = defaultdict(int)
     for c in spec.chips:
         counts[c.at.date()] += 1
@@ -175,7 +175,7 @@ def _month(spec: CalendarSpec) -> Canvas:
     total = header + weeks * cell + legend
     cv = Canvas(WEEK_WIDTH_IN, total * LINE_IN + 0.2, (-0.05, 7.05), (total, -0.2))
     cv.text(0.0, 0.5, spec.title, fontsize=13, weight="bold")
-    width_chars = int(WEEK_WIDTH_IN * 100 / 7.1 * 0.88 / 5.8)
+    width_chars = int(WEEK_WIDTH_IN * 100 / 7.1 * 0.88 / 5.6)
     for i in range(7):
         cv.rect(i + 0.01, 1.6, 0.98, 1.2, facecolor="#E5E5EA", edgecolor="none")
         cv.text(i + 0.05, 2.2, f"{first + timedelta(days=i):%A}", fontsize=9, weight="bold")
