@@ -71,19 +71,32 @@ def _chip_label(c: Chip, width_chars: int) -> tuple[str, int]:
     return head + clip_words(caption, max(4, width_chars - len(head))), touched
 
 
-def _draw_chip(cv: Canvas, x: float, y: float, w: float, c: Chip, width_chars: int) -> None:
-    cv.rect(x, y + 0.06, w, 0.88, facecolor="#F4F4F6", edgecolor="#C7C7CC", linewidth=0.5)
-    plats = c.platforms or ("",)
+CHIP_FONT = 7.5
+
+
+def _draw_cell(cv: Canvas, x: float, y: float, w: float, chips: list[Chip], width_chars: int) -> None:
+    """Stacked chips from line ``y`` down, one line each. Their labels are drawn as one
+    multi-line text (a text artist per chip costs as much again); failed and partial ones
+    apart, in red (their shape already says it)."""
     bar = 0.05
-    for i, p in enumerate(plats):
-        h = 0.88 / len(plats)
-        cv.rect(x, y + 0.06 + i * h, bar, h, facecolor=PLATFORM_COLOUR.get(p, OTHER_COLOUR),
-                edgecolor="none")  # fmt: skip
-    failed = c.state in ("failed", "partial")
-    label, touched = _chip_label(c, width_chars)
-    cv.replaced += touched
-    cv.text(x + bar + 0.03, y + 0.5, label, fontsize=7.5,
-            color="#B00020" if failed else "#1C1C1E")  # fmt: skip
+    lines: list[str] = []
+    for k, c in enumerate(chips):
+        top = y + k
+        cv.rect(x, top + 0.06, w, 0.88, facecolor="#F4F4F6", edgecolor="#C7C7CC", linewidth=0.5)
+        plats = c.platforms or ("",)
+        for i, p in enumerate(plats):
+            h = 0.88 / len(plats)
+            cv.rect(x, top + 0.06 + i * h, bar, h, facecolor=PLATFORM_COLOUR.get(p, OTHER_COLOUR),
+                    edgecolor="none")  # fmt: skip
+        label, touched = _chip_label(c, width_chars)
+        cv.replaced += touched
+        if c.state in ("failed", "partial"):
+            cv.text(x + bar + 0.03, top + 0.5, label, fontsize=CHIP_FONT, color="#B00020")
+            lines.append("")
+        else:
+            lines.append(label)
+    if any(lines):
+        cv.lines(x + bar + 0.03, y, lines, fontsize=CHIP_FONT, color="#1C1C1E")
 
 
 def _legend(cv: Canvas, y: float, x0: float, chips: tuple[Chip, ...]) -> None:
@@ -137,7 +150,7 @@ def _week(spec: CalendarSpec) -> Canvas:
     ncols = len(days)
     cv = Canvas(WEEK_WIDTH_IN, total * LINE_IN + 0.2, (-GUTTER, ncols + 0.05), (total, -0.2))
     cv.text(-GUTTER + 0.05, 0.5, spec.title, fontsize=13, weight="bold")
-    width_chars = int(WEEK_WIDTH_IN * 100 / (ncols + GUTTER + 0.05) * 0.9 / 5.6)
+    width_chars = int(WEEK_WIDTH_IN * 100 / (ncols + GUTTER + 0.05) * 0.9 / 5.9)
     counts: dict[date, int] = defaultdict(int)
     for c in spec.chips:
         counts[c.at.date()] += 1
@@ -152,8 +165,7 @@ def _week(spec: CalendarSpec) -> Canvas:
         cv.text(-GUTTER + 0.05, y + 0.5, f"{hr:02d}:00", fontsize=8, color="#636366")
         for i, d in enumerate(days):
             cell = by_cell.get((d, hr), [])
-            for k, c in enumerate(cell[: spec.per_cell]):
-                _draw_chip(cv, i + 0.03, y + k, 0.94, c, width_chars)
+            _draw_cell(cv, i + 0.03, y, 0.94, cell[: spec.per_cell], width_chars)
             if len(cell) > spec.per_cell:
                 more = len(cell) - spec.per_cell
                 cv.text(i + 0.08, y + spec.per_cell + 0.5, f"+{more} more", fontsize=8,
@@ -175,7 +187,7 @@ def _month(spec: CalendarSpec) -> Canvas:
     total = header + weeks * cell + legend
     cv = Canvas(WEEK_WIDTH_IN, total * LINE_IN + 0.2, (-0.05, 7.05), (total, -0.2))
     cv.text(0.0, 0.5, spec.title, fontsize=13, weight="bold")
-    width_chars = int(WEEK_WIDTH_IN * 100 / 7.1 * 0.88 / 5.6)
+    width_chars = int(WEEK_WIDTH_IN * 100 / 7.1 * 0.88 / 5.9)
     for i in range(7):
         cv.rect(i + 0.01, 1.6, 0.98, 1.2, facecolor="#E5E5EA", edgecolor="none")
         cv.text(i + 0.05, 2.2, f"{first + timedelta(days=i):%A}", fontsize=9, weight="bold")
@@ -192,8 +204,7 @@ def _month(spec: CalendarSpec) -> Canvas:
             if not inside:
                 continue
             chips = by_day.get(d, [])
-            for k, c in enumerate(chips[: spec.per_cell]):
-                _draw_chip(cv, i + 0.04, y + 1 + k, 0.92, c, width_chars)
+            _draw_cell(cv, i + 0.04, y + 1, 0.92, chips[: spec.per_cell], width_chars)
             if len(chips) > spec.per_cell:
                 cv.text(i + 0.08, y + 1 + spec.per_cell + 0.45,
                         f"+{len(chips) - spec.per_cell} more", fontsize=8, style="italic",

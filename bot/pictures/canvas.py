@@ -22,8 +22,7 @@ class Canvas:
         matplotlib.use("Agg", force=True)
         from matplotlib.figure import Figure
 
-        matplotlib.rcParams["font.family"] = fonts.families()
-        matplotlib.rcParams["svg.fonttype"] = "none"
+        style(matplotlib.rcParams)
         self.fig = Figure(figsize=(width_in, height_in), dpi=DPI)
         self.ax = self.fig.add_axes((0.0, 0.0, 1.0, 1.0))
         self.ax.set_xlim(*xlim)
@@ -31,6 +30,7 @@ class Canvas:
         self.ax.set_axis_off()
         self.texts: list[str] = []
         self.replaced = 0
+        self.line_in = height_in / abs(ylim[0] - ylim[1])  # inches per y unit
         self._rects: list[Any] = []
 
     def text(self, x: float, y: float, s: str, **kw: Any) -> None:
@@ -42,6 +42,23 @@ class Canvas:
         kw.setdefault("va", "center")
         kw.setdefault("fontsize", 8)
         self.ax.text(x, y, shown, clip_on=False, **kw)
+
+    def lines(self, x: float, top: float, lines: list[str], fontsize: float, **kw: Any) -> None:
+        """One text per line unit from ``top`` down (line ``i`` centred on ``top + i + 0.5``),
+        drawn as a single multi-line text: its line step is exactly one line unit."""
+        shown = []
+        for s in lines:
+            text, touched = fonts.drawable(s)
+            self.replaced += touched
+            shown.append(text)
+            if text:
+                self.texts.append(text)
+        if not any(shown):
+            return
+        # a line of a multi-line text is fontsize × linespacing points tall
+        spacing = self.line_in * 72 / fontsize
+        self.ax.text(x, top + len(shown) / 2, "\n".join(shown), va="center", fontsize=fontsize,
+                     linespacing=spacing, clip_on=False, **kw)  # fmt: skip
 
     def rect(self, x: float, y: float, w: float, h: float, **kw: Any) -> None:
         """Drawn behind the text, all in one collection (one artist, not hundreds)."""
@@ -61,7 +78,31 @@ class Canvas:
         buf = io.BytesIO()
         self.fig.savefig(buf, format="png", dpi=DPI)
         w, h = self.fig.get_size_inches()
+        release(self.fig)
         return buf.getvalue(), round(w * DPI), round(h * DPI)
+
+
+def style(rc: Any) -> None:
+    """The font chain; no glyph hinting (a third less time drawing text, same look at 100 dpi)."""
+    rc["font.family"] = fonts.families()
+    rc["text.hinting"] = "no_hinting"
+
+
+_frozen = False
+
+
+def release(fig: Any) -> None:
+    """Drop the figure's artists now (hundreds of them, in reference cycles) so a worker that
+    draws picture after picture keeps a flat memory. After the first picture everything loaded
+    so far (matplotlib, fonts) is frozen out of the collector, so later collections are cheap."""
+    import gc
+
+    global _frozen
+    fig.clear()
+    gc.collect()
+    if not _frozen:
+        gc.freeze()
+        _frozen = True
 
 
 def clip_words(text: str, limit: int) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 from bot.pictures import fonts
-from bot.pictures.canvas import DPI
+from bot.pictures.canvas import DPI, release, style
 from bot.pictures.model import ChartSpec, Rendered
 
 ALT_MAX = 1000
@@ -48,7 +48,7 @@ def render_chart(spec: ChartSpec) -> Rendered:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams["font.family"] = fonts.families()
+    style(matplotlib.rcParams)
     texts: list[str] = []
     replaced = 0
 
@@ -75,9 +75,9 @@ def render_chart(spec: ChartSpec) -> Rendered:
     right = bottom.twinx()
     lines = []
     for name, series in spec.engagement:
-        marker, style = STYLES.get(name, ("x", "-"))
+        marker, dash = STYLES.get(name, ("x", "-"))
         ax = right if name == "impressions" else bottom
-        (ln,) = ax.plot(x, series, marker=marker, linestyle=style, markersize=4,
+        (ln,) = ax.plot(x, series, marker=marker, linestyle=dash, markersize=4,
                         label=t(name + (" (right axis)" if ax is right else "")))  # fmt: skip
         lines.append(ln)
     bottom.set_ylabel(t("likes · comments · shares (total)"))
@@ -88,7 +88,9 @@ def render_chart(spec: ChartSpec) -> Rendered:
     step = max(1, len(x) // 15)
     bottom.set_xticks(x[::step], [t(s) for s in labels[::step]], rotation=45, ha="right")
     fig.text(0.99, 0.005, t(f"days in {spec.zone}"), ha="right", va="bottom", fontsize=7)
-    fig.tight_layout()
+    # fixed margins: tight_layout would lay the figure out (draw its text) once more
+    fig.subplots_adjust(left=0.07, right=0.92, top=0.93, bottom=0.13, hspace=0.08)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI)
+    release(fig)
     return Rendered(buf.getvalue(), alt_text(spec), tuple(texts), replaced, 12 * DPI, 7 * DPI)
