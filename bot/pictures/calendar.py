@@ -74,7 +74,9 @@ def _chip_label(c: Chip, width_chars: int) -> tuple[str, int]:
 CHIP_FONT = 7.5
 
 
-def _draw_cell(cv: Canvas, x: float, y: float, w: float, chips: list[Chip], width_chars: int) -> None:
+def _draw_cell(
+    cv: Canvas, x: float, y: float, w: float, chips: list[Chip], width_chars: int
+) -> None:
     """Stacked chips from line ``y`` down, one line each. Their labels are drawn as one
     multi-line text (a text artist per chip costs as much again); failed and partial ones
     apart, in red (their shape already says it)."""

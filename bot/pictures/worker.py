@@ -7,7 +7,8 @@
 Mode ``"process"`` (the default): a one-process ``ProcessPoolExecutor`` (``spawn``: never a fork
 of a threaded, running event loop). matplotlib is imported in that process only, so the bot's
 own memory and start-up do not grow, and drawing never holds the bot's GIL while it acks Slack
-and Discord. Mode ``"thread"``: a thread pool in this process (for tools; it shares the GIL).
+and Discord; the worker runs at a lower CPU priority (nice 10), so on a busy machine the
+acks come first. Mode ``"thread"``: a thread pool in this process (for tools; it shares the GIL).
 A worker that died (``BrokenProcessPool``) is replaced once and the picture retried.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,17 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+NICE = 10  # the worker's scheduling priority: below the bot's, which acks Slack and Discord
+
+
+def _lower_priority(nice: int) -> None:
+    """In the worker: draw with what CPU the bot leaves (not at its expense)."""
+    try:
+        os.nice(nice)
+    except OSError:
+        pass
+
+
 def _warm() -> int:
     """Import matplotlib and load the fonts in the worker (first picture is then quick)."""
     from bot.pictures import fonts
@@ -41,11 +54,12 @@ def _warm() -> int:
 
 
 class Renderer:
-    def __init__(self, mode: str = "process", workers: int = 1) -> None:
+    def __init__(self, mode: str = "process", workers: int = 1, nice: int = NICE) -> None:
         if mode not in ("process", "thread"):
             raise ValueError("mode must be 'process' or 'thread'")
         self.mode = mode
         self.workers = max(1, workers)
+        self.nice = nice
         self._pool: Executor | None = None
         self.rendered = 0  # pictures drawn (for tests and metrics)
 
@@ -53,7 +67,10 @@ class Renderer:
         if self._pool is None:
             if self.mode == "process":
                 ctx = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=ctx, initializer=_lower_priority,
+                    initargs=(self.nice,),
+                )  # fmt: skip
             else:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="pictures")
         return self._pool
