@@ -12,7 +12,6 @@ import re
 import secrets
 from datetime import timedelta
 
-from bot.api.models import Analytics
 from bot.chat import Confirmation, Field, Picture, PictureReply, Reply, Tone
 from bot.pictures import snapshots
 from bot.pictures.calendar import chip_line
@@ -22,6 +21,7 @@ from commands import calendar
 from commands.apierrors import api_errors
 from commands.context import Context
 from commands.errors import UsageError
+from commands.handlers import info
 from commands.times import zone_name
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,17 @@ def _undrawn(title: str, lines: list[str], footer: str, what: str) -> tuple[Repl
     return (PictureReply(title, (), (*lines, note), footer),)
 
 
+_RANGE = re.compile(r"\d+\s*(d|days?)?")
+
+
+def is_range(word: str) -> bool:
+    """``7d`` / ``30`` / ``90days`` (a chart range), as opposed to a post id."""
+    return bool(_RANGE.fullmatch(word.strip().lower()))
+
+
 def parse_range(text: str) -> tuple[str, int]:
     word = (text.split() or [DEFAULT_RANGE])[0].lower()
-    m = re.fullmatch(r"(\d+)\s*(d|days?)?", word)
+    m = re.fullmatch(r"(\d+)\s*(?:d|days?)?", word)
     key = f"{m.group(1)}d" if m else word
     if key not in RANGES:
         raise UsageError(
@@ -90,7 +98,7 @@ async def analytics(ctx: Context, text: str) -> tuple[Reply, ...]:
         a = await client.analytics()
     now = ctx.now()
     await snapshots.record(ctx.core.db, ctx.workspace, a, now)  # today's, if none yet
-    summary = _summary(ctx, a)
+    summary = info.summary(ctx, a)
     today = snapshots.utc_day(now)
     snaps = await snapshots.between(ctx.core.db, ctx.workspace, today - timedelta(days=days), today)
     title = f"Analytics — workspace {ctx.workspace}, last {days} days"
@@ -108,24 +116,6 @@ async def analytics(ctx: Context, text: str) -> tuple[Reply, ...]:
         return (summary, *_undrawn(title, [alt_text(spec)], "Days in UTC", "chart"))
     picture = Picture(drawn.png, drawn.alt, f"analytics-{ctx.workspace}-{key}.png", title)
     return (summary, PictureReply(title, (picture,), (drawn.alt,), "Days in UTC"))
-
-
-def _summary(ctx: Context, a: Analytics) -> Confirmation:
-    fields = [Field("Posts", f"{a.total_posts:,}")]
-    if a.by_status:
-        fields.append(
-            Field("By status", " · ".join(f"{k} {v:,}" for k, v in sorted(a.by_status.items())))
-        )
-    if a.engagement:
-        fields.append(
-            Field("Engagement", " · ".join(f"{k} {v:,}" for k, v in a.engagement.items()))
-        )
-    return Confirmation(
-        title=f"Analytics — workspace {ctx.workspace}",
-        fields=tuple(fields),
-        ephemeral=True,
-        tone=Tone.INFO,
-    )
 
 
 def _with(c: Confirmation, f: Field) -> Confirmation:

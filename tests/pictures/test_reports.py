@@ -19,8 +19,9 @@ from bot.core import Clients, Core
 from bot.notifier import Notifier
 from bot.pictures import snapshots
 from bot.pictures.worker import Renderer
-from bot.reports import ReportConfig, Reports, parse_reports
+from bot.reports.config import ReportConfig, parse_reports
 from bot.reports.schedule import due, last_occurrence
+from bot.reports.service import Reports
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
