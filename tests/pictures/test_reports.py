@@ -184,3 +184,26 @@ async def test_report_is_posted_once_per_week_across_ticks_restarts_and_a_failed
     assert len(w.port.sent) == 2
     assert await snapshots.count(w.cores[-1].db, "default") == 6 + 1 + 1
     assert w.analytics_calls() == 8
+
+
+def test_reports_in_the_toml_file_pass_the_schema_and_load(tmp_path: Path) -> None:
+    from bot.config import load_settings
+    from bot.reports.config import load_reports
+
+    path = tmp_path / "socialbot.toml"
+    path.write_text(
+        '[[channels]]\nplatform = "slack"\nchannel = "C0TEAM"\ntimezone = "Asia/Tokyo"\n\n'
+        '[[reports]]\nchannel = "slack:C0TEAM"\nwhen = "Mon 9:00"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings({"SOCIALBOT_CONFIG": str(path)})
+    [r] = load_reports(settings)
+    assert (r.platform, r.channel, r.weekday, r.hour, r.timezone) == (
+        "slack", "C0TEAM", 0, 9, "Asia/Tokyo"
+    )  # fmt: skip
+    path.write_text('[[reports]]\nchannel = "slack:C0TEAM"\nwhen = "someday"\nevery = 1\n')
+    with pytest.raises(ConfigError) as e:
+        load_settings({"SOCIALBOT_CONFIG": str(path)})
+    text = str(e.value) + " ".join(str(a) for a in e.value.args)
+    assert "reports[0].when" in text and "monday 09:00" in text
+    assert "reports[0].every: unknown key" in text
