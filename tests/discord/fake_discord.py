@@ -242,6 +242,7 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
+        self.refuse_files = 0  # this many messages with attachments are refused (413)
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
@@ -320,6 +321,11 @@ class FakeDiscord:
     async def rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body: Any = None
+        if request.content_type.startswith("multipart/") and self.refuse_files > 0:
+            self.refuse_files -= 1
+            await request.read()
+            self.rest_calls.append((request.method, "/" + request.match_info["path"], {}, None))
+            return error(413, 40005, "Request entity too large")
         if request.content_type.startswith("multipart/"):
             # a message with attachments: payload_json + files[n] parts (bytes recorded)
             form = await request.post()

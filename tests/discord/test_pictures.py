@@ -101,3 +101,25 @@ async def test_calendar_is_a_multipart_attachment_shown_by_an_embed(
     assert embed["image"]["url"] == "attachment://calendar-week-2026-06-01.png"
     assert "2 posts" in embed["title"] and "09:00 · X · scheduled" in embed["description"]
     assert not msg.ephemeral
+
+
+async def test_a_refused_attachment_still_brings_the_words(
+    fake: FakeDiscord, make_bot: BotFactory, core: Core
+) -> None:
+    client = core.clients.for_workspace("default")
+    await schedule(client, ["twitter"], "Friday recap", at(date(2026, 6, 5), 17, 0, NEW_YORK))
+    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+    fake.refuse_files = 1
+
+    iid = await fake.slash("social", {}, sub="calendar")
+
+    def answered() -> Msg | None:
+        msgs = [m for m in fake.interaction_messages(iid) if "couldn't attach" in m.content]
+        return msgs[0] if msgs else None
+
+    await wait_until(lambda: answered() is not None, within=20)
+    msg = answered()
+    assert msg is not None and not msg.files
+    assert "Discord said 413" in msg.content
+    [embed] = msg.embeds
+    assert "Fri 05 Jun 17:00 · X · scheduled" in embed["description"] and "image" not in embed
