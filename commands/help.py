@@ -112,7 +112,7 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "cancel": ("Cancel and edit", MANAGE),
     "options": ("Post options", OPTIONS),
     "calendar": ("/social calendar — the content calendar", CALENDAR),
-    "analytics": ("/social calendar — the content calendar", CALENDAR),
+    "analytics": ("Pictures: /social calendar and /social analytics", CALENDAR),
 }
 
 

@@ -43,16 +43,6 @@ def _lower_priority(nice: int) -> None:
         pass
 
 
-def _warm() -> int:
-    """Import matplotlib and load the fonts in the worker (first picture is then quick)."""
-    from bot.pictures import fonts
-
-    fonts.chain()
-    import matplotlib.figure  # noqa: F401
-
-    return 0
-
-
 class Renderer:
     def __init__(self, mode: str = "process", workers: int = 1, nice: int = NICE) -> None:
         if mode not in ("process", "thread"):
@@ -88,9 +78,6 @@ class Renderer:
                 if pool is not None:
                     pool.shutdown(wait=False, cancel_futures=True)
         raise AssertionError("unreachable")
-
-    async def warm(self) -> None:
-        await self._run(_warm)
 
     async def calendar(self, spec: CalendarSpec) -> Rendered:
         out = await self._run(render_calendar, spec)
