@@ -121,3 +121,30 @@ async def test_bad_range_gets_a_specific_reply(e2e_empty: SlackE2E) -> None:
     await e2e_empty.settle()
     told = " ".join(str(body) for _, body in e2e_empty.fake.responses)
     assert "7, 30 or 90 days" in told and "/social analytics 30d" in told
+
+
+async def test_a_report_sent_by_the_port_is_found_again_by_its_key(e2e_empty: SlackE2E) -> None:
+    """The notifier's path (weekly reports): words with the outbox key in their metadata, then
+    the pictures; a refused upload is said under the words, in their thread."""
+    from bot.chat import Destination, Picture, PictureReply
+    from tests.pictures.test_worker import spec
+
+    e = e2e_empty
+    drawn = await e.core.pictures.calendar(spec())
+    pic = Picture(drawn.png, drawn.alt, "report.png", "The coming week")
+    reply = PictureReply("Weekly report", (pic,), ("1 scheduled, 0 published, 0 failed",))
+    port = e.adapter.port
+    ref = await port.send(Destination("slack", "C_TEAM"), reply, key="nreport1")
+    [shared] = e.fake.shared
+    assert shared["channel"] == "C_TEAM" and shared["bytes"] == drawn.png
+    assert shared["alt_txt"] == drawn.alt
+    found = await port.find_sent(Destination("slack", "C_TEAM"), "nreport1")
+    assert found is not None and found.message_id == ref.message_id
+
+    e.fake.fail("files.completeUploadExternal", "missing_scope", extra={"needed": "files:write"})
+    ref2 = await port.send(Destination("slack", "C_TEAM"), reply, key="nreport2")
+    notices = [
+        m for m in e.fake.calls_to("chat.postMessage") if "couldn't attach" in str(m.get("text"))
+    ]
+    assert len(notices) == 1 and notices[0]["thread_ts"] == ref2.message_id
+    assert "files:write" in notices[0]["text"]
