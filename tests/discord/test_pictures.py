@@ -5,16 +5,18 @@ shows it (``attachment://…``); times in the channel's zone (Discord gives no u
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from adapters.discord.client import Handlers
+from bot.api.models import Analytics
 from bot.clock import FakeClock
 from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
+from bot.pictures import snapshots
 from bot.pictures.worker import Renderer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
@@ -123,3 +125,26 @@ async def test_a_refused_attachment_still_brings_the_words(
     assert "Discord said 413" in msg.content
     [embed] = msg.embeds
     assert "Fri 05 Jun 17:00 · X · scheduled" in embed["description"] and "image" not in embed
+
+
+async def test_analytics_keeps_its_words_and_adds_the_chart(
+    fake: FakeDiscord, make_bot: BotFactory, core: Core
+) -> None:
+    now = core.clock.now()
+    for days_ago, published, likes in ((3, 2, 40), (2, 5, 90), (1, 6, 130)):
+        a = Analytics(published, {"published": published}, {"likes": likes, "shares": 3})
+        await snapshots.record(core.db, "default", a, now - timedelta(days=days_ago))
+    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+
+    iid = await fake.slash("social", {"period": "7d"}, sub="analytics")
+    msg = await _answer_with_file(fake, iid)
+
+    [f] = msg.files
+    png_size(f["bytes"])
+    assert f["filename"] == "analytics-default-7d.png"
+    assert "published 4" in f["description"] and "likes 90 → 0" in f["description"]
+    words = [
+        m for m in fake.interaction_messages(iid) if m.title and "workspace default" in m.title
+    ]
+    assert words and words[0].ephemeral  # the numbers in words, only for the asker
+    assert msg.embeds[0]["image"]["url"] == "attachment://analytics-default-7d.png"
