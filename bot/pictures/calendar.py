@@ -1,7 +1,8 @@
 """The content calendar as a PNG.
 
     week    seven day columns; one row per hour that has posts; each cell shows up to
-            ``per_cell`` chips, then "+N more"
+            ``per_cell`` chips, then "+N more" (fewer per cell when many hours have posts, so
+            the picture stays within ``WEEK_MAX_LINES`` lines)
     month   a grid of the weeks that cover the month; each day shows up to ``per_cell`` chips,
             then "+N more"; days outside the month are greyed
 
@@ -34,6 +35,7 @@ ALT_MAX = 1000  # Slack's alt_txt limit
 LINE_IN = 0.3  # height of one text line, inches
 WEEK_WIDTH_IN = 14.0
 GUTTER = 0.55  # hour-label column, in day-column units
+WEEK_MAX_LINES = 40  # beyond this the week shows fewer chips per cell (down to one)
 
 
 def platforms_text(platforms: tuple[str, ...]) -> str:
@@ -138,14 +140,11 @@ def _week(spec: CalendarSpec) -> Canvas:
     for c in sorted(spec.chips, key=lambda c: c.at):
         by_cell[(c.at.date(), c.at.hour)].append(c)
     hours = sorted({h for _, h in by_cell})
-    # lines per hour row: the fullest cell (chips shown + a "+N more" line)
-    rows: list[tuple[int, int]] = []  # (hour, lines)
-    for hr in hours:
-        need = 1
-        for d in days:
-            n = len(by_cell.get((d, hr), ()))
-            need = max(need, min(n, spec.per_cell) + (1 if n > spec.per_cell else 0))
-        rows.append((hr, need))
+    per_cell = spec.per_cell
+    rows = _rows(hours, days, by_cell, per_cell)
+    while sum(n for _, n in rows) > WEEK_MAX_LINES and per_cell > 1:
+        per_cell -= 1  # a week busy at many hours: fewer chips per cell, not a taller picture
+        rows = _rows(hours, days, by_cell, per_cell)
     header, legend = 3.0, 2.4
     body = sum(n for _, n in rows) or 1
     total = header + body + legend
@@ -167,14 +166,28 @@ def _week(spec: CalendarSpec) -> Canvas:
         cv.text(-GUTTER + 0.05, y + 0.5, f"{hr:02d}:00", fontsize=8, color="#636366")
         for i, d in enumerate(days):
             cell = by_cell.get((d, hr), [])
-            _draw_cell(cv, i + 0.03, y, 0.94, cell[: spec.per_cell], width_chars)
-            if len(cell) > spec.per_cell:
-                more = len(cell) - spec.per_cell
-                cv.text(i + 0.08, y + spec.per_cell + 0.5, f"+{more} more", fontsize=8,
+            _draw_cell(cv, i + 0.03, y, 0.94, cell[:per_cell], width_chars)
+            if len(cell) > per_cell:
+                more = len(cell) - per_cell
+                cv.text(i + 0.08, y + per_cell + 0.5, f"+{more} more", fontsize=8,
                         style="italic", color="#3A3A3C")  # fmt: skip
         y += lines
     _legend(cv, y + 0.4, -GUTTER + 0.05, spec.chips)
     return cv
+
+
+def _rows(
+    hours: list[int], days: list[date], by_cell: dict[tuple[date, int], list[Chip]], per_cell: int
+) -> list[tuple[int, int]]:
+    """(hour, lines) per hour row: its fullest cell's chips shown, plus a "+N more" line."""
+    rows = []
+    for hr in hours:
+        need = 1
+        for d in days:
+            n = len(by_cell.get((d, hr), ()))
+            need = max(need, min(n, per_cell) + (1 if n > per_cell else 0))
+        rows.append((hr, need))
+    return rows
 
 
 def _month(spec: CalendarSpec) -> Canvas:

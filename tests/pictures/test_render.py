@@ -94,3 +94,13 @@ def test_chart_of_ninety_days() -> None:
     assert "published" in out.texts and "failed" in out.texts
     assert "impressions (right axis)" in out.texts
     assert f"published {sum(spec.published)}" in out.alt and "likes 100 → 545" in out.alt
+
+
+def test_a_day_busy_at_every_hour_keeps_the_picture_bounded() -> None:
+    busy = MONDAY + timedelta(days=4)
+    chips = [chip(busy, 4 + i % 20, i // 20 * 10, f"Hourly {i}") for i in range(60)]
+    out = render_calendar(week(chips))
+    _, height = png_size(out.png)
+    assert height <= 1600  # 20 hour rows of one chip and a "+2 more" line, not 20 × 4 lines
+    assert [t for t in out.texts if t.startswith("+")] == ["+2 more"] * 20
+    assert "Fri 10 Jul · 60 posts" in out.texts
