@@ -8,6 +8,8 @@ Environment (all optional; the demo needs none):
     SOCIALBOT_CONFIG      TOML path (workspaces, channel bindings, approval policies)
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
+    SOCIALBOT_ALLOW_PRIVATE_MEDIA   1/0: fetch media links that resolve inside a private network
+                                    (default 0; overrides ``[media] allow_private``)
 
 TOML (see README "Configuration")::
 
@@ -32,6 +34,10 @@ TOML (see README "Configuration")::
     allow_self = false
     channel = "C0999"               # approval channel (default: the same channel)
     expires_after = "48h"
+
+    [media]                         # links the bot downloads (media:https://…, cover:…)
+    allow_private = false           # true only for a local sandbox: fetch loopback/private hosts
+    ports = [80, 443]               # ports a link may name, or "any"
 
 A missing or malformed setting raises ``ConfigError`` with one line naming it; the CLI turns
 that into exit code 2. Secrets are held as ``Secret`` and never echoed.
@@ -84,6 +90,19 @@ class ApprovalPolicy:
         out = {a.split(":", 1)[1] for a in self.approvers if a.startswith("group:")}
         out |= {a for a in self.approvers if re.fullmatch(r"S[A-Z0-9]{2,}", a)}
         return frozenset(out)
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """Which links the bot may download (see bot/netguard.py)."""
+
+    allow_private: bool = False  # hosts that resolve to loopback/private/link-local addresses
+    ports: frozenset[int] | None = frozenset({80, 443})  # None: any port
+
+    @classmethod
+    def local(cls) -> MediaRules:
+        """A sandbox on this machine (the demo, the tests): loopback hosts on any port."""
+        return cls(allow_private=True, ports=None)
 
 
 @dataclass(frozen=True)
@@ -140,6 +159,7 @@ class Settings:
     discord_gateway_url: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
     poll_interval: float = 30.0
+    media: MediaRules = field(default_factory=MediaRules)
 
     def channel_config(self, platform: str, team: str | None, channel: str) -> ChannelConfig:
         best: tuple[int, ChannelConfig] = (0, ChannelConfig())
@@ -276,6 +296,41 @@ def _url(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return v.rstrip("/") if v else v
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def _media(raw: Any, env: Mapping[str, str]) -> MediaRules:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("media: expected a table ([media])")
+    unknown = sorted(set(raw) - {"allow_private", "ports"})
+    if unknown:
+        raise ConfigError(f"media.{unknown[0]}: unknown key (expected allow_private or ports)")
+    allow = raw.get("allow_private", False)
+    if not isinstance(allow, bool):
+        raise ConfigError("media.allow_private: expected true or false")
+    flag = env.get("SOCIALBOT_ALLOW_PRIVATE_MEDIA", "").strip().lower()
+    if flag in _TRUE:
+        allow = True
+    elif flag not in _FALSE:
+        raise ConfigError("SOCIALBOT_ALLOW_PRIVATE_MEDIA: expected 1 or 0")
+    elif flag:
+        allow = False
+    ports_raw = raw.get("ports", [80, 443])
+    ports: frozenset[int] | None
+    if ports_raw == "any":
+        ports = None
+    elif isinstance(ports_raw, list) and all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in ports_raw
+    ):
+        ports = frozenset(ports_raw)
+    else:
+        raise ConfigError('media.ports: expected a list of port numbers like [80, 443], or "any"')
+    return MediaRules(allow_private=allow, ports=ports)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the environment (and the TOML file it names). Raises ``ConfigError``."""
     env = os.environ if env is None else env
@@ -343,4 +398,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL"),
         discord_guild_ids=tuple(guild_ids),
         poll_interval=float(poll_raw),
+        media=_media(raw.get("media"), env),
     )

@@ -8,6 +8,7 @@ from bot.api.client import SocialClient
 from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
+from bot.netguard import Network
 from bot.notifier.pacing import ChannelPacer
 from bot.storage import Database
 
@@ -48,6 +49,7 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
     ports: dict[str, ChatPort] = field(default_factory=dict)
     pacers: dict[str, ChannelPacer] = field(default_factory=dict)
+    network: Network = field(default_factory=Network)  # resolver + dialer of media downloads
 
     def port(self, platform: str) -> ChatPort:
         return self.ports[platform]

@@ -161,6 +161,10 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ),
         )
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     accounts = await ctx.accounts()
     targets = resolve(spec.targets, accounts, ctx.config.aliases, ctx.config.default_targets)
     captions = platform_keys(spec.captions, "captions")
@@ -188,7 +192,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
                 ctx.inv.attachments,
                 spec.cover,
                 stack=stack,
-                allow_private=ctx.allow_private_media,
+                fetcher=fetcher,
                 client=client,
             )
         kinds = [s.info.kind for s in sources]

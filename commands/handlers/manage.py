@@ -81,6 +81,10 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
     pid = need_id(spec.post_id, "edit")
     row = await tracked(ctx, pid)
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     read = ctx.action("read the post", "posts:read", "nothing was changed", pid)
     with api_errors(read):
         post = await client.get_post(pid)
@@ -178,7 +182,7 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
             ):
                 sources, cover = await media_mod.open_media(
                     spec.media, ctx.inv.attachments, spec.cover, stack=stack,
-                    allow_private=ctx.allow_private_media, client=client,
+                    fetcher=fetcher, client=client,
                 )  # fmt: skip
                 if sources:
                     media_ids = tuple(await media_mod.upload(client, sources))
