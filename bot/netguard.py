@@ -189,6 +189,10 @@ class Guard:
     def port_of(self, url: httpx.URL) -> int:
         return url.port or (443 if url.scheme == "https" else 80)
 
+    def answer(self, url: httpx.URL) -> IPAddress | None:
+        """The address ``url`` was checked to (and connected to), or None if never checked."""
+        return self._answers.get((url.host, self.port_of(url)))
+
     async def check(self, url: httpx.URL) -> IPAddress:
         """The address to connect to for ``url``; ``Refused`` if it must not be fetched."""
         text = str(url)

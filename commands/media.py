@@ -28,9 +28,17 @@ import httpx
 
 from bot.api.client import SocialClient
 from bot.api.models import MediaKind
-from bot.chat import Attachment
+from bot.chat import Attachment, MediaPreview
 from bot.config import MediaRules
-from bot.netguard import Guard, GuardedTransport, Network, Reason, Refused, names_inside
+from bot.netguard import (
+    Guard,
+    GuardedTransport,
+    Network,
+    Reason,
+    Refused,
+    is_public,
+    names_inside,
+)
 from commands.errors import MediaError, UsageError
 from commands.validate import MediaInfo
 
@@ -55,6 +63,40 @@ class Source:
     info: MediaInfo
     open: Callable[[], AsyncIterator[bytes]] | None = field(default=None, repr=False)
     media_id: str | None = None
+    shown_url: str | None = field(default=None, repr=False)  # a public link a card may show
+    slack_file: str | None = None
+    platform_url: str | None = field(default=None, repr=False)
+
+    def preview(self, cover_for: str | None = None) -> MediaPreview:
+        """How an approval card shows it."""
+        i = self.info
+        return MediaPreview(
+            name=i.name,
+            kind=str(i.kind),
+            size=i.size,
+            content_type=i.content_type,
+            url=self.shown_url,
+            slack_file=self.slack_file,
+            platform_url=self.platform_url,
+            cover_for=cover_for,
+        )
+
+
+_SECRET_PARAM = re.compile(
+    r"sig|signature|token|key|auth|credential|secret|pass|expires|policy|x-amz-|x-goog-", re.I
+)
+
+
+def shareable(url: str) -> bool:
+    """A link that may be shown to others: no credentials, nothing that looks like a signature
+    (a presigned URL is never echoed), short enough for an image block."""
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    if u.userinfo or len(url) > 2000:
+        return False
+    return not any(_SECRET_PARAM.search(k) for k, _ in u.params.multi_items())
 
 
 def _short(url: str) -> str:
@@ -179,6 +221,16 @@ class Fetcher:
                 field=option,
             )
 
+    def public(self, url: str) -> bool:
+        """Whether ``url`` was checked and its address is public (whatever ``allow_private``
+        says): only such a link is ever put in an approval card."""
+        try:
+            u = httpx.URL(url.strip())
+        except httpx.InvalidURL:
+            return False
+        address = self.guard.answer(u)
+        return address is not None and is_public(address)
+
     async def precheck(self, refs: Sequence[str], cover: str | None) -> None:
         """Refuse a bad link before anything else happens (no API call, no connection)."""
         if cover and is_url(cover):
@@ -263,9 +315,11 @@ class MediaSet:
             ext = mimetypes.guess_extension(ct) or ""
             name += ext
         kind = check_kind(name, ct, size)
+        shown = url if self._fetcher.public(url) and shareable(url) else None
         return Source(
             MediaInfo(name, kind, ct, size),
             open=lambda: _limited(resp.aiter_bytes(), name, MAX_BYTES[kind]),
+            shown_url=shown,
         )
 
     @staticmethod
@@ -275,6 +329,8 @@ class MediaSet:
         return Source(
             MediaInfo(att.name, kind, ct, att.size),
             open=lambda: _limited(att.open(), att.name, MAX_BYTES[kind]),
+            slack_file=att.slack_file,
+            platform_url=att.platform_url,
         )
 
 

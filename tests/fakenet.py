@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import httpx
+from aiohttp import web
 
 from bot.netguard import Network
 
@@ -49,10 +50,13 @@ class _Route(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         pinned = request.url.host
         self._dialer.sent.append(Sent(pinned, request.headers.get("host", ""), request.url.path))
-        port = self._dialer.routes.get(pinned)
-        if port is None:
-            raise AssertionError(f"a test tried to connect to {pinned} (only loopback is allowed)")
-        local = request.url.copy_with(scheme="http", host="127.0.0.1", port=port)
+        if pinned == "127.0.0.1":  # already loopback (private hosts allowed)
+            local = request.url
+        else:
+            port = self._dialer.routes.get(pinned)
+            if port is None:
+                raise AssertionError(f"a test tried to connect to {pinned} (only loopback)")
+            local = request.url.copy_with(scheme="http", host="127.0.0.1", port=port)
         forwarded = httpx.Request(
             request.method, local, headers=request.headers, stream=request.stream
         )
@@ -93,3 +97,53 @@ def network(
     resolver = FakeResolver(answers)
     dialer = dial if dial is not None else LoopbackDialer()
     return Network(resolve=resolver, dial=dialer), resolver, dialer
+
+
+IMAGES: dict[str, tuple[str, bytes]] = {
+    **{f"img{i}.jpg": ("image/jpeg", b"\xff\xd8\xff" + bytes([i]) * 900) for i in range(1, 8)},
+    "two.png": ("image/png", b"\x89PNG" + b"p" * 700),
+    "clip.mp4": ("video/mp4", b"\x00\x00\x00\x18ftypmp4" + b"v" * 5000),
+    "deck.pdf": ("application/pdf", b"%PDF-1.7" + b"d" * 3000),
+}
+
+
+class MediaSite:
+    """Media files on 127.0.0.1:<port> (``/m/<name>``), reached by tests as a public host:
+    ``url(name)`` is ``http://cdn.example.com/m/<name>``, which ``network`` resolves to
+    ``PUBLIC_IP`` and the dialer sends here."""
+
+    HOST = "cdn.example.com"
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self) -> MediaSite:
+        async def serve(request: web.Request) -> web.Response:
+            name = request.match_info["name"]
+            self.hits.append(name)
+            if name not in IMAGES:
+                return web.Response(status=404)
+            ctype, body = IMAGES[name]
+            return web.Response(body=body, headers={"Content-Type": ctype})
+
+        app = web.Application()
+        app.router.add_get("/m/{name}", serve)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def url(self, name: str) -> str:
+        return f"http://{self.HOST}/m/{name}"
+
+    def network(self) -> Network:
+        net, _, _ = network({self.HOST: [PUBLIC_IP]}, LoopbackDialer({PUBLIC_IP: self.port}))
+        return net

@@ -14,6 +14,7 @@ decide), ``render`` (card replies), ``workflow`` (the decisions).
 
 from __future__ import annotations
 
+from bot.approvals.render import PreviewChange
 from bot.approvals.types import PostRequest
 from bot.approvals.workflow import (
     approve,
@@ -31,6 +32,7 @@ from bot.approvals.workflow import (
 
 __all__ = [
     "PostRequest",
+    "PreviewChange",
     "approve",
     "expire_due",
     "history",

@@ -29,6 +29,7 @@ from bot.api.models import NewPost, PostStatus, PostUpdate
 from bot.approvals import store
 from bot.approvals.eligibility import is_approver
 from bot.approvals.render import (
+    PreviewChange,
     build_preview,
     card_reply,
     channel_mention,
@@ -770,6 +771,7 @@ async def on_edit(
     post: NewPost | None = None,
     when: str | None = None,
     summary: str | None = None,
+    change: PreviewChange | None = None,
 ) -> str | None:
     """A pending request's post was edited: reset its approvals. Returns a note, or None.
 
@@ -789,9 +791,11 @@ async def on_edit(
         extra: dict[str, object] = {"post_version": c.post_version + 1, "note": None}
         if post is not None:
             extra["intended"] = _intended(post).to_json()
-        if when is not None or summary is not None:
+        if when is not None or summary is not None or change is not None:
             who = c.requester_name or c.requester_id
-            extra["preview"] = edited_preview(c.preview, who, when=when, summary=summary).to_json()
+            extra["preview"] = edited_preview(
+                c.preview, who, when=when, summary=summary, change=change
+            ).to_json()
         store.compare_and_set(
             sdb, c.id, from_states=store.OPEN_STATES, version=c.version, to_state=store.PENDING,
             now=now, **extra,

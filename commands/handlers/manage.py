@@ -9,7 +9,7 @@ import sqlite_utils
 from bot import approvals, tracking
 from bot.api.models import Account, NewPost, Platform, Post, PostStatus, PostUpdate, ThreadSegment
 from bot.approvals import store as approval_store
-from bot.chat import Confirmation, Field, Reply, Tone
+from bot.chat import Confirmation, Field, MediaPreview, Reply, Tone
 from bot.platforms import RULES, max_text
 from commands import media as media_mod
 from commands.apierrors import api_errors
@@ -17,7 +17,7 @@ from commands.context import Context
 from commands.errors import PostConflict, TimeError, UsageError, ValidationFailed
 from commands.handlers.post import read_spec
 from commands.handlers.status import tracked
-from commands.publish import cover_offset, platform_keys, post_type
+from commands.publish import cover_offset, media_previews, platform_keys, post_type
 from commands.render import preview, status_word
 from commands.targets import account_label, platform_label, resolve
 from commands.times import format_when, parse_when
@@ -175,6 +175,7 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         )
     media_ids: tuple[str, ...] | None = None
     cover_id: str | None = None
+    shown_media: tuple[MediaPreview, ...] | None = None
     if spec.media or ctx.inv.attachments or spec.cover:
         async with AsyncExitStack() as stack:
             with api_errors(
@@ -186,6 +187,7 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
                 )  # fmt: skip
                 if sources:
                     media_ids = tuple(await media_mod.upload(client, sources))
+                    shown_media = media_previews(sources, cover)
                 if cover is not None:
                     cover_id = (await media_mod.upload(client, [cover]))[0]
 
@@ -217,6 +219,10 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
             ctx.core, pid, ctx.inv.user, post=intended,
             when=(format_when(when, ctx.tz) if when else "now" if publish_now else None),
             summary=preview(spec.caption, 200) if spec.caption is not None else None,
+            change=approvals.PreviewChange(
+                caption=spec.caption, captions={str(p): t for p, t in captions.items()} or None,
+                media=shown_media,
+            ),
         )  # fmt: skip
         if note:
             notes.append(note)
