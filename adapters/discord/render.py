@@ -239,7 +239,7 @@ def _gallery(r: ApprovalCard) -> tuple[list[str], list[str]]:
             images.append(url)
             if m.cover_for:
                 lines.append(_media_line(m))
-        elif m.kind == "image" and url or len(lines) >= MAX_MEDIA_LINES:
+        elif (m.kind == "image" and url) or len(lines) >= MAX_MEDIA_LINES:
             more.append(m.name)
         else:
             lines.append(_media_line(m))
