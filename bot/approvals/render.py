@@ -1,7 +1,7 @@
 """Turning card rows into neutral replies (the adapters render them natively).
 
 A card shows what the approver approves: the caption once; per platform its own caption where
-it differs, the length in that platform's terms against its limit (``bot.textlength.count``),
+it differs, the length in that platform's terms against its limit (``bot.textcount.count``),
 the article card as it will appear, its time; and the media (``MediaPreview``: image blocks /
 embed images by public URL or by the chat platform's own file, a link for video and PDF). The
 content is kept with the card (``Preview.content``) so an edit re-renders it the same way.
@@ -20,7 +20,7 @@ from bot.approvals import store
 from bot.approvals.types import PostRequest
 from bot.chat import ApprovalCard, Field, MediaPreview, User
 from bot.platforms import RULES, max_text
-from bot.textlength import count, unit
+from bot.textcount import count, weighted
 
 PREVIEW_CHARS = 300  # a platform's own caption on its line
 CAPTION_CHARS = 1500  # the caption at the top of the card
@@ -127,7 +127,7 @@ class PreviewChange:
 def _count_line(platform: str, texts: Sequence[str], limit: int | None) -> str:
     p = _platform(platform)
     counts = [count(p, t) for t in texts]
-    what = unit(p)
+    what = "characters as X counts them" if weighted(p) else "characters"
     if limit is None:
         return "🔤 " + " · ".join(f"{n:,}" for n in counts) + f" {what}"
     shown = " · ".join(f"{n:,}/{limit:,}" for n in counts)
@@ -235,27 +235,38 @@ def edited_preview(
     *,
     when: str | None,
     summary: str | None,
+    own_times: Mapping[str, datetime] | None = None,
     change: PreviewChange | None = None,
 ) -> store.Preview:
-    """The card after an edit: the new caption, captions, media and/or time, shown as before."""
+    """The card after an edit: the new caption, captions, media and/or time, shown as before;
+    a platform with its own time (``own_times``, by platform value) shows that one."""
     new_when = when if when is not None else p.when
     if change is None and summary is not None:
         change = PreviewChange(caption=summary)
+    own = {k: utc_text(t) for k, t in (own_times or {}).items()}
     content = p.content
     if content is not None:
         c = _changed(CardContent.from_dict(content), change)
-        if when is not None:
-            c = replace(c, parts=tuple(replace(x, when=None) for x in c.parts))
+        if when is not None or own:
+            keep = when is None  # no new common time: a line keeps its own
+            c = replace(
+                c,
+                parts=tuple(
+                    replace(x, when=own.get(x.platform, x.when if keep else None)) for x in c.parts
+                ),
+            )
         previews = _previews(c, new_when)
         content = c.to_dict()
     else:  # a card written before cards kept their content: edit its text
+        by_label = {_label(_platform(k)): t for k, t in own.items()}
         previews_list = []
         for name, value in p.previews:
             lines = value.split("\n")
             if summary is not None and lines:
                 lines[0] = _clip(summary) or "(no caption)"
-            if when is not None:
-                lines = [f"🕒 {when}" if line.startswith("🕒 ") else line for line in lines]
+            at = by_label.get(name.split(" (", 1)[0], when)
+            if at is not None:
+                lines = [f"🕒 {at}" if line.startswith("🕒 ") else line for line in lines]
             previews_list.append((name, "\n".join(lines)))
         previews = tuple(previews_list)
     return store.Preview(

@@ -240,6 +240,9 @@ class FakeDiscord:
         self._seq = 0
         self.connections = 0
         self.resumes = 0
+        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
+        self.ready_payload: dict[str, Any] | None = None
+        self.guild_create_payload: dict[str, Any] | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -505,7 +508,8 @@ class FakeDiscord:
                 self.identify = payload["d"]
                 await self.dispatch(
                     "READY",
-                    {
+                    self.ready_payload
+                    or {
                         "v": 10,
                         "user": BOT_USER,
                         "session_id": f"sess-{self.connections}",
@@ -515,7 +519,7 @@ class FakeDiscord:
                         "shard": [0, 1],
                     },
                 )
-                await self.dispatch("GUILD_CREATE", guild_payload())
+                await self.dispatch("GUILD_CREATE", self.guild_create_payload or guild_payload())
         return ws
 
     # ------------------------------------------------------------------ events to inject
@@ -647,6 +651,15 @@ class FakeDiscord:
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)
+
+    async def interaction(self, data: dict[str, Any]) -> str:
+        """INTERACTION_CREATE with ``data`` as given, its token made answerable here."""
+        iid = str(data["id"])
+        token = f"itoken-{iid}"
+        self._token_channel[token] = str(data.get("channel_id") or CHANNEL_ID)
+        self._token_iid[token] = iid
+        await self.dispatch("INTERACTION_CREATE", {**data, "token": token})
+        return iid
 
     def _spec(self, name: str, sub: str | None) -> dict[str, int]:
         """Option types from the last synced commands (so booleans go as booleans)."""
