@@ -236,6 +236,7 @@ async def slack_endpoint(tmp_path: Path) -> AsyncIterator[Endpoint]:
         clock = SystemClock()
         core = Core(settings, db, Clients(settings, clock), clock)
         core.pacers["slack"] = ChannelPacer(clock, per_second=1000)  # pacing has its own tests
+        _offline_media(core)  # fuzzed media links never leave the process
         app = create_slack_app(core, settings)
         adapter = adapter_of(app)
         await adapter.identity.load()
