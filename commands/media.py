@@ -151,7 +151,11 @@ def _label(option: str, url: str) -> str:
 def refusal(url: str, r: Refused, option: str = "media") -> MediaError:
     """The reply for a link the fetch rules refuse (``url``: as the user gave it)."""
     label = _label(option, url)
-    via = f"it redirects to {_short(r.url)}, and " if r.url != url else ""
+    try:
+        redirected = str(httpx.URL(url)) != r.url  # compared as httpx normalises them
+    except httpx.InvalidURL:
+        redirected = True
+    via = f"it redirects to {_short(r.url)}, and " if redirected else ""
     if r.reason is Reason.PRIVATE:
         text = (
             f"{label}: {via}that address is inside a private network; "
