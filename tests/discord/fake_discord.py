@@ -237,6 +237,8 @@ class FakeDiscord:
         self._token_iid: dict[str, str] = {}
         self._token_channel: dict[str, str] = {}
         self._ws: web.WebSocketResponse | None = None
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
         self._seq = 0
         self.connections = 0
         self.resumes = 0
@@ -323,6 +325,12 @@ class FakeDiscord:
 
         if m == "GET" and path == "/users/@me":
             return jresp(BOT_USER)
+        if m == "POST" and path == "/users/@me/channels":  # open a DM channel
+            user = str(body.get("recipient_id"))
+            if user in self.no_dms:
+                return error(403, 50007, "Cannot send messages to this user")
+            dm = self.dm_channels.setdefault(user, snowflake())
+            return jresp({"id": dm, "type": 1, "recipients": [USERS.get(user, human(user, "x"))]})
         if m == "GET" and path == "/oauth2/applications/@me":
             return jresp(
                 {
