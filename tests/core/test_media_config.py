@@ -54,3 +54,16 @@ def test_mistakes_stop_start_up(
 def test_the_demo_turns_it_on_for_itself(tmp_path: Path) -> None:
     s = demo_settings("http://127.0.0.1:1", str(tmp_path / "d.db"), 1.0)
     assert s.media.allow_private and s.media.ports is None
+
+
+def test_check_says_which_links_will_be_fetched(tmp_path: Path) -> None:
+    from bot.check import media_line
+
+    assert media_line(load_settings({})) == (
+        "media   links: http(s) · public hosts only (every name resolved and checked) · "
+        "ports 80, 443 · at most 5 redirects, each checked"
+    )
+    local = load_settings(
+        {"SOCIALBOT_ALLOW_PRIVATE_MEDIA": "1", **_toml(tmp_path, '[media]\nports = "any"\n')}
+    )
+    assert "private hosts ALLOWED (only for a local sandbox) · any port" in media_line(local)
