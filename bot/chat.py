@@ -124,6 +124,19 @@ class Field:
     link: Link | None = None
 
 
+@dataclass(frozen=True)
+class CommandButton:
+    """A button that runs a command as the person who presses it (Confirm, Retry failed).
+
+    Adapters render it as a button; pressing it dispatches ``/<command> <text>`` as that person.
+    The console shows the command to type instead."""
+
+    label: str
+    command: str  # "social"
+    text: str  # "cancel pst_3kqz1a confirm"
+    style: str = "primary"  # "primary" | "danger"
+
+
 class Tone(enum.StrEnum):
     INFO = "info"
     SUCCESS = "success"
@@ -138,6 +151,7 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
+    actions: tuple[CommandButton, ...] = ()  # buttons (each runs a command as the presser)
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,7 @@ class ListReply:
     items: tuple[str, ...]
     footer: str | None = None
     ephemeral: bool = True
+    plain: bool = False  # lines as they are (help text, examples): no numbers or bullets
 
 
 @dataclass(frozen=True)
@@ -238,6 +253,7 @@ class Announcement:
     targets: tuple[TargetLine, ...] = ()
     mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+    actions: tuple[CommandButton, ...] = ()  # buttons, e.g. Retry failed
 
 
 Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement

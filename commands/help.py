@@ -47,18 +47,20 @@ STATUS = (
 SOCIAL = (
     "/social help [post|schedule|status|options|manage] — this help",
     "/social accounts — the connected accounts and the short names to type",
-    "/social cancel <post id> — cancel a scheduled post or delete a published one",
+    "/social cancel <post id> — cancel a scheduled post or draft; a published one asks first",
     '/social edit <post id> caption:"…" when:"…" — change a post (see /social help manage)',
     "/social status <post id> · /social queue — same as /status",
     "/social approve <post id> · /social reject <post id> [reason] — decide an approval",
-    "/social analytics — post counts and engagement for this workspace",
+    "/social retry <post id> — post again to the targets that failed (same content and media)",
+    "/social analytics [post id] — a post's numbers, or the workspace's totals",
     "The same words work after /post: /post accounts, /post cancel <id>, /post edit <id> …",
     "/post help · /schedule help · /status help",
 )
 
 MANAGE = (
-    "/social cancel <post id> — scheduled: canceled; published: deleted where the platform "
-    "allows it (the reply lists what to remove by hand)",
+    "/social cancel <post id> — scheduled or draft: canceled at once; published: you are "
+    "shown what will be deleted where (and what to remove by hand) and confirm with the button "
+    "or /social cancel <post id> confirm",
     '/social edit <post id> caption:"New text" — a scheduled post or a draft: anything; a '
     "published post: only the caption, and only on Facebook and LinkedIn",
     '/social edit <post id> when:"tomorrow 10am" — reschedule (on a draft: activate it)',
@@ -105,4 +107,5 @@ def help_reply(topic: str | None) -> ListReply:
         title=title,
         items=items,
         footer="Topics: /social help post · schedule · status · manage · options",
+        plain=True,
     )

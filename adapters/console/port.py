@@ -8,6 +8,7 @@ Replies in a thread read ``↳ in thread of #3``; updates of a message reprint i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
@@ -18,6 +19,7 @@ from bot.chat import APPROVE, REJECT, ApprovalCard, Destination, MessageRef, Rep
 PLATFORM = "console"
 EMOJI = {APPROVE: "✅", REJECT: "❌"}
 _INDENT = "     "
+_POST_ID = re.compile(r"\bpst_[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ConsolePort:
         self._card_of: dict[str, str] = {}  # message number → card number
         self._n = 0
         self._prompt: str | None = None  # shown and waiting for input (interactive mode)
+        self.last_post_id: str | None = None  # the first post id of the latest message: $last
 
     # ---------------------------------------------------------------- ChatPort
 
@@ -138,6 +141,9 @@ class ConsolePort:
         return head
 
     def _print(self, header: str, lines: list[str]) -> None:
+        found = _POST_ID.search("\n".join(lines))
+        if found:
+            self.last_post_id = found.group(0)
         self._write("\n".join([header, *(_INDENT + line for line in lines)]))
 
     def _write(self, text: str) -> None:

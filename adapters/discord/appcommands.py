@@ -246,7 +246,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
     async def queue(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "social", collect(what="queue"), (), ephemeral=True)
 
-    @social.command(name="cancel", description="Cancel a scheduled post")
+    @social.command(name="cancel", description="Cancel a scheduled post (a live one asks first)")
     @app_commands.describe(id="The post id")
     async def cancel(interaction: discord.Interaction[Any], id: str) -> None:
         await runner.run_command(

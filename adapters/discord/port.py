@@ -23,10 +23,13 @@ import discord
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, view_for
 from bot.chat import ChatSendError, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
+
+
+MAX_BRIEF = 400  # characters of a note that answers a reaction
 
 
 class DiscordPortError(ChatSendError):
@@ -92,8 +95,9 @@ class DiscordPort:
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
             )
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         try:
             msg = await channel.send(**kwargs)
         except discord.HTTPException as e:
@@ -103,6 +107,31 @@ class DiscordPort:
                 ) from None
             raise
         return message_ref(dest.channel, msg.id)
+
+    async def send_brief(
+        self, dest: Destination, user_id: str, reply: Reply, *, delete_after: float
+    ) -> None:
+        """A one-line note to ``user_id`` under a message, deleted after ``delete_after``
+        seconds: how a reaction (which has no interaction to answer privately) is answered."""
+        title = getattr(reply, "title", "")
+        problems = getattr(reply, "problems", ())
+        text = f"<@{user_id}> {title}" + (f" — {problems[0]}" if problems else "")
+        channel = self._channel(dest.channel, dest.team)
+        kwargs: dict[str, Any] = {
+            "content": text[:MAX_BRIEF],
+            "delete_after": delete_after,
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(int(user_id))] if user_id.isdigit() else False,
+                replied_user=False,
+            ),
+        }
+        if dest.thread and dest.thread.isdigit():
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
+            )
+        await channel.send(**kwargs)
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         r = render(reply)

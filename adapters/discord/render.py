@@ -17,6 +17,7 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
@@ -85,6 +86,7 @@ class Rendered:
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
     mentions: tuple[str, ...] = ()  # user ids the content may ping
+    actions: tuple[CommandButton, ...] = ()  # command buttons (Confirm delete, Retry failed)
 
 
 def clip(text: str, limit: int) -> str:
@@ -160,7 +162,7 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, actions=r.actions)
 
 
 def render_error(r: ErrorReply) -> Rendered:
@@ -177,7 +179,8 @@ def render_status(r: StatusCard) -> Rendered:
     icon = STATUS_ICONS.get(r.status, "•")
     b = _Builder(r.title, STATE_COLOURS.get(r.status, COLOURS[Tone.INFO]), r.caption)
     b.field("Status", f"{icon} {r.status}", inline=True)
-    b.field("Post", f"`{r.post_id}`", inline=True)
+    if r.post_id not in r.title:
+        b.field("Post", f"`{r.post_id}`", inline=True)
     if r.scheduled_at is not None:
         b.field("When", _ts(r.scheduled_at), inline=True)
     for t in r.targets:
@@ -194,7 +197,7 @@ def render_list(r: ListReply) -> Rendered:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(items):
-        line = f"• {item}"
+        line = item if r.plain else f"• {item}"
         if used + len(line) + 1 > DESCRIPTION_MAX - 40:
             lines.append(f"…and {len(items) - i} more")
             break
@@ -295,7 +298,7 @@ def render_announcement(r: Announcement) -> Rendered:
     if r.post_id:
         b.footer(f"Post {r.post_id}")
     content = " ".join(f"<@{u}>" for u in r.mentions) or None
-    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions)
+    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions, actions=r.actions)
 
 
 def render(reply: Reply) -> Rendered:

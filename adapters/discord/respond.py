@@ -22,7 +22,7 @@ import discord
 
 from adapters.discord.render import Rendered, render
 from adapters.discord.translate import message_ref
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import view_for
 from bot.chat import ErrorReply, MessageRef, Reply
 from bot.clock import Clock
 
@@ -147,8 +147,9 @@ class Responder:
         kwargs: dict[str, Any] = {"embeds": list(r.embeds), "allowed_mentions": _mentions(r)}
         if r.content is not None:
             kwargs["content"] = r.content
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         followup = self.interaction.followup
         channel_id = self.channel_id or 0
         if not self.component and not self._answered_first and self.deferred_ephemeral is not None:
@@ -186,8 +187,9 @@ class Responder:
                 replied_user=False,
             ),
         }
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         try:
             if self._placeholder is not None and not self._answered_first:
                 self._answered_first = True

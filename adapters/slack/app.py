@@ -61,10 +61,12 @@ from adapters.slack.render import is_ephemeral, render, working_message
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_RUN,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
+    command_button,
     reaction_event,
     view_delivery_id,
 )
@@ -211,6 +213,18 @@ class BotIdentity:
         return authorize
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 @dataclass
 class _Origin:
     """Where a request came from and how to answer its invoker."""
@@ -275,12 +289,14 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
             client=bolt_client,
             authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         self._register()
         core.ports[PLATFORM] = self.port
@@ -306,6 +322,13 @@ class SlackAdapter:
         async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
             await self._on_button(ack, body)
 
+        async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()  # a command button (Confirm delete, Retry failed): run it as the presser
+            cmd = command_button(body)
+            if cmd is not None:
+                origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+                self.spawn(self._accept_command(cmd, origin), name="slack button", urgent=True)
+
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
 
@@ -328,6 +351,7 @@ class SlackAdapter:
         self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+        self.app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
         # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
         # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
         self.app.event(ANY)(on_other_event)

@@ -470,6 +470,9 @@ class FakeDiscord:
                 return jresp(msg.payload())
             if m == "GET" and len(parts) == 4:
                 return jresp(msg.payload())
+            if m == "DELETE" and len(parts) == 4:
+                msg.deleted = True
+                return web.Response(status=204)
         return error(404, 0, "fake: unhandled channel call")
 
     # ------------------------------------------------------------------ CDN
