@@ -83,7 +83,19 @@ def _zone(value: Any) -> str:
     return value
 
 
+def _ports(value: Any) -> frozenset[int] | None:
+    """``[80, 443]`` (port numbers) or ``"any"`` (None)."""
+    if value == "any":
+        return None
+    if isinstance(value, list) and all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in value
+    ):
+        return frozenset(value)
+    raise ValueError('expected a list of port numbers like [80, 443], or "any"')
+
+
 Duration = Annotated[timedelta, BeforeValidator(duration)]
+Ports = Annotated[frozenset[int] | None, BeforeValidator(_ports)]
 Ids = Annotated[list[str], BeforeValidator(_ids)]
 Id = Annotated[str, BeforeValidator(_id)]
 Zone = Annotated[str, BeforeValidator(_zone)]
@@ -225,6 +237,13 @@ class ReportTable(_Table):
         return value
 
 
+class MediaTable(_Table):
+    """Links the bot downloads (``media:``, ``cover:``): see bot/netguard.py."""
+
+    allow_private: bool = False  # hosts inside a private network: a local sandbox only
+    ports: Ports = frozenset({80, 443})  # "any" → None
+
+
 class ConfigFile(_Table):
     workspaces: dict[str, WorkspaceTable] = Field(default_factory=dict)
     channels: list[ChannelTable] = Field(default_factory=list)
@@ -232,6 +251,7 @@ class ConfigFile(_Table):
     retention: RetentionTable = RetentionTable()
     readiness: ReadinessTable = ReadinessTable()
     reports: list[ReportTable] = Field(default_factory=list)  # issue 16
+    media: MediaTable = MediaTable()
 
 
 # ---------------------------------------------------------------- checking
