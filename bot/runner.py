@@ -1,7 +1,8 @@
 """``socialbot run``: the bot with its adapters (Slack and/or Discord), the notifier, the
 approval expiry sweep and the health/metrics endpoints, in one process.
 
-Start-up: settings → database (migrations) → core → adapters → notifier → health server.
+Start-up: settings → database (migrations) → core → adapters → notifier (+ the daily
+analytics snapshots and weekly reports on its scheduler) → health server.
 SIGTERM/SIGINT: stop taking new work (readiness goes 503, adapters stop listening), finish
 in-flight commands, flush the outbox within a grace period, stop the scheduler and adapters,
 close the database, exit 0. Nothing is lost across the restart: anything not yet announced is
@@ -238,6 +239,12 @@ async def _start(
 
     notifier = Notifier(core)
     await notifier.start()
+    # Daily analytics snapshots and the [[reports]] of the TOML, on the notifier's scheduler.
+    from bot.reports.config import load_reports
+    from bot.reports.service import Reports
+    from commands.reports import compose
+
+    Reports(core, notifier, load_reports(settings), compose).start()
 
     async def scheduler_probe() -> tuple[bool, str]:
         sched = notifier.scheduler
@@ -273,6 +280,7 @@ async def stop(running: Running) -> None:
     for http in running.http:
         await http.cleanup()
     await running.core.clients.aclose()
+    await running.core.pictures.aclose()
     await running.core.db.close()
     log.info("socialbot stopped")
 
@@ -371,6 +379,9 @@ def _const(ok: bool, detail: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
 def run_bot(args: argparse.Namespace) -> int:
     settings = load_settings()
     validate_for_run(settings)
+    from bot.reports.config import load_reports
+
+    load_reports(settings)  # a malformed [[reports]] stops the start here, with its name
     setup_logging(args.log_format, args.log_level, settings.secrets())
     try:
         return asyncio.run(serve(settings, args))

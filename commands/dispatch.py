@@ -16,8 +16,9 @@ Routing (text normalised first, see ``commands.normalize``):
     /post …                      → handlers.post
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
-    /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
-                                   approve, reject, post, schedule
+    /social <what> …             → help, accounts, analytics [7d|30d|90d], cancel, edit,
+                                   status, queue, approve, reject, post, schedule,
+                                   calendar [week|month] [next|last|<date>]
 """
 
 from __future__ import annotations
@@ -47,19 +48,20 @@ from bot.text import clip_echoes
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, retry, schedule, status
+from commands.handlers import info, manage, pictures, post, retry, schedule, status
 from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule", "retry",
+    "post", "schedule", "retry", "calendar",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "cal": "calendar", "planner": "calendar",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
 _POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
@@ -88,8 +90,14 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await info.help_(ctx, first or None)
     if what == "accounts":
         return await info.accounts(ctx)
+    period = " ".join(x for x in (rest, ids.get(opt.PERIOD, "").strip()) if x)
     if what == "analytics":
-        return await info.analytics(ctx, pid_opt or first or None)
+        pid = pid_opt or first or None
+        if pid and not pictures.is_range(pid):
+            return await info.analytics(ctx, pid)  # one post's numbers
+        return await pictures.analytics(ctx, period)  # the workspace's, with the chart
+    if what == "calendar":
+        return await pictures.calendar_(ctx, period)
     if what == "cancel":
         return await manage.cancel(ctx, pid_opt or first or None, after if not pid_opt else rest)
     if what == "edit":

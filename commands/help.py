@@ -52,7 +52,10 @@ SOCIAL = (
     "/social status <post id> · /social queue — same as /status",
     "/social approve <post id> · /social reject <post id> [reason] — decide an approval",
     "/social retry <post id> — post again to the targets that failed (same content and media)",
-    "/social analytics [post id] — a post's numbers, or the workspace's totals",
+    "/social analytics [7d|30d|90d] — the workspace's totals, with a trend chart; "
+    "/social analytics <post id> — a post's numbers",
+    "/social calendar [week|month] [next|last|<date>] — a picture of the workspace's posts "
+    "(this week by default; see /social help calendar)",
     "The same words work after /post: /post accounts, /post cancel <id>, /post edit <id> …",
     "/post help · /schedule help · /status help",
 )
@@ -88,6 +91,17 @@ OPTIONS = (
     "draft — save without publishing",
 )
 
+CALENDAR = (
+    "/social calendar — this week's posts as a picture, in your time zone",
+    "/social calendar next · /social calendar last — next / last week",
+    "/social calendar month · /social calendar month next — this / next month",
+    "/social calendar week 2026-07-14 · /social calendar month july — the period holding a date",
+    "Each post: time, platform (colour + letters), first words, and its state as a shape: "
+    "○ scheduled · ◷ waiting for approval · ◑ publishing · ✔ published · ◐ partial · ✘ failed.",
+    "The same list comes as text under the picture.",
+    "/social analytics 7d|30d|90d — the trend chart (one snapshot a day; two are needed)",
+)
+
 TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "post": ("/post — publish now", POST),
     "schedule": ("/schedule — publish later", SCHEDULE),
@@ -97,6 +111,8 @@ TOPICS: dict[str, tuple[str, tuple[str, ...]]] = {
     "edit": ("Cancel and edit", MANAGE),
     "cancel": ("Cancel and edit", MANAGE),
     "options": ("Post options", OPTIONS),
+    "calendar": ("/social calendar — the content calendar", CALENDAR),
+    "analytics": ("Pictures: /social calendar and /social analytics", CALENDAR),
 }
 
 
@@ -106,6 +122,6 @@ def help_reply(topic: str | None) -> ListReply:
     return ListReply(
         title=title,
         items=items,
-        footer="Topics: /social help post · schedule · status · manage · options",
+        footer="Topics: /social help post · schedule · status · manage · options · calendar",
         plain=True,
     )

@@ -21,13 +21,14 @@ from bot.api.models import (
     Account,
     Article,
     CreatedPost,
+    MediaKind,
     NewPost,
     Platform,
     PostStatus,
     PostType,
     ThreadSegment,
 )
-from bot.chat import Confirmation, Field, Reply
+from bot.chat import Confirmation, Field, MediaPreview, Reply
 from bot.platforms import auto_post_type, platform_by_name
 from bot.text import clip
 from commands import media as media_mod
@@ -163,6 +164,10 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ),
         )
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     accounts = await ctx.accounts()
     targets = resolve(spec.targets, accounts, ctx.config.aliases, ctx.config.default_targets)
     captions = platform_keys(spec.captions, "captions")
@@ -190,7 +195,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
                 ctx.inv.attachments,
                 spec.cover,
                 stack=stack,
-                allow_private=ctx.allow_private_media,
+                fetcher=fetcher,
                 client=client,
             )
         kinds = [s.info.kind for s in sources]
@@ -272,6 +277,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             origin=ctx.origin(),
             requester=ctx.inv.user,
             delivery_id=ctx.inv.delivery_id,
+            previews=media_previews(sources, cover),
         )
         try:
             return await approvals.submit(ctx.core, request, policy)
@@ -322,6 +328,17 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     await ctx.core.db.transaction(write)
     shown = caption_fields(caption, captions)
     return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources, shown),)
+
+
+def media_previews(
+    sources: list[media_mod.Source], cover: media_mod.Source | None
+) -> tuple[MediaPreview, ...]:
+    """How the approval card shows the media: in post order, a video's cover last."""
+    out = [s.preview() for s in sources]
+    if cover is not None:
+        video = next((s.info.name for s in sources if s.info.kind is MediaKind.VIDEO), None)
+        out.append(cover.preview(cover_for=video or "the video"))
+    return tuple(out)
 
 
 async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:

@@ -39,6 +39,7 @@ from bot.config import (
     ApprovalPolicy,
     ChannelBinding,
     ChannelConfig,
+    MediaRules,
     Settings,
     Workspace,
 )
@@ -57,6 +58,7 @@ BOARD = ("alice", "bob", "carol")
 # demo user → time zone (what Slack / Discord would tell the bot)
 USERS = {"alice": "UTC", "bob": "Europe/Berlin", "carol": "America/New_York"}
 DEFAULT_TARGETS = ("x", "facebook")
+PICTURES_DIR = os.path.join(tempfile.gettempdir(), "socialbot-pictures")
 
 
 def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
@@ -94,6 +96,7 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
             ChannelBinding(PLATFORM, None, "board", board),
         ),
         poll_interval=poll_interval,
+        media=MediaRules.local(),  # the demo is all on this machine: its media links too
     )
 
 
@@ -205,7 +208,7 @@ async def demo(
     if db_path is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="socialbot-demo-")
         db_path = os.path.join(tmpdir.name, "demo.db")
-    port = ConsolePort(out)
+    port = ConsolePort(out, pictures_dir=PICTURES_DIR)
     try:
         sandbox_db = f"{opts.db}.sandbox" if opts.db is not None else None
         async with _sandbox(
@@ -258,6 +261,10 @@ async def demo(
                 f"sample media ($samples): {api_url}/samples/photo.png, cover.png, clip.mp4, "
                 "deck.pdf"
             )
+            port.note(
+                "pictures: /social calendar (this week; `month`, `next`) and /social analytics "
+                f"are saved as PNG files in {PICTURES_DIR}"
+            )
             if interactive:
                 for h in HELP.splitlines():
                     port.note(h)
@@ -290,6 +297,7 @@ async def demo(
                 if notifier is not None:
                     await notifier.stop()
                 await clients.aclose()
+                await core.pictures.aclose()
                 await db.close()
             port.note("demo finished")
             return 0 if settled else 1

@@ -60,6 +60,8 @@ Type a command as you would in Slack, for example:
   /schedule x "Launch day 🚀" tomorrow 9am
   /status            /status <post id>  (or /status $last: the id shown last)
   /social help
+  /social calendar   (this week as a picture: saved as a PNG, its path printed;
+                      also /social calendar month · /social calendar next)
 Console switches:
   :as <user>             act as another user: alice (UTC), bob (Europe/Berlin),
                          carol (America/New_York) — times you type are read in your zone

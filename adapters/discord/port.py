@@ -121,7 +121,20 @@ class DiscordPort:
         if view is not None:
             kwargs["view"] = view
         try:
-            msg = await channel.send(**kwargs)
+            try:
+                if r.files:
+                    kwargs["files"] = r.attachments()
+                msg = await channel.send(**kwargs)
+            except discord.HTTPException as e:
+                if not r.files or e.code == 50001:
+                    raise
+                # the picture refused (too large, no Attach Files): the words without it
+                log.warning("discord: picture refused in %s (code %s)", dest.channel, e.code)
+                words = r.without_files(f"Discord said {e.status}")
+                kwargs["embeds"] = list(words.embeds)
+                kwargs["content"] = words.content
+                kwargs.pop("files", None)
+                msg = await channel.send(**kwargs)
         except discord.HTTPException as e:
             if e.code in NO_PERMISSION_CODES or isinstance(e, discord.Forbidden):
                 raise DiscordPermissionError(

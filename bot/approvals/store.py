@@ -165,6 +165,7 @@ class Preview:
     targets: tuple[str, ...]
     when: str
     summary: str
+    content: dict[str, Any] | None = None  # render.CardContent: caption, media, per platform
 
     def to_json(self) -> str:
         return json.dumps(
@@ -174,6 +175,7 @@ class Preview:
                 "targets": list(self.targets),
                 "when": self.when,
                 "summary": self.summary,
+                **({"content": self.content} if self.content is not None else {}),
             }
         )
 
@@ -186,6 +188,7 @@ class Preview:
             targets=tuple(str(t) for t in d.get("targets", [])),
             when=str(d.get("when", "")),
             summary=str(d.get("summary", "")),
+            content=d["content"] if isinstance(d.get("content"), dict) else None,
         )
 
 
@@ -454,3 +457,14 @@ def pending_count(sdb: sqlite_utils.Database) -> int:
         f"'{REJECTING}')"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def open_cards(sdb: sqlite_utils.Database, workspace: str) -> list[CardRow]:
+    """Requests of ``workspace`` still waiting for approval (the calendar shows them)."""
+    return [
+        _row(r)
+        for r in sdb.query(
+            "SELECT * FROM approval_cards WHERE workspace = ? AND state = ? ORDER BY id",
+            [workspace, PENDING],
+        )
+    ]

@@ -1,7 +1,9 @@
-"""/social help, accounts, analytics."""
+"""/social help, accounts, analytics <post id> (the workspace's analytics and chart:
+``handlers.pictures``)."""
 
 from __future__ import annotations
 
+from bot.api.models import Analytics
 from bot.chat import Confirmation, Field, ListReply, Reply, Tone
 from commands.apierrors import api_errors
 from commands.context import Context
@@ -49,6 +51,12 @@ async def analytics(ctx: Context, post_id: str | None = None) -> tuple[Reply, ..
     with_errors = ctx.action("read the analytics", "analytics:read", "nothing was changed")
     with api_errors(with_errors):
         a = await client.analytics()
+    return (summary(ctx, a),)
+
+
+def summary(ctx: Context, a: Analytics) -> Confirmation:
+    """The workspace's numbers in words (``/social analytics`` adds the chart, see
+    ``handlers.pictures``)."""
     fields = [Field("Posts", f"{a.total_posts:,}")]
     if a.by_status:
         fields.append(
@@ -58,13 +66,11 @@ async def analytics(ctx: Context, post_id: str | None = None) -> tuple[Reply, ..
         fields.append(
             Field("Engagement", " · ".join(f"{k} {v:,}" for k, v in a.engagement.items()))
         )
-    return (
-        Confirmation(
-            title=f"Analytics — workspace {ctx.workspace}",
-            fields=tuple(fields),
-            ephemeral=True,
-            tone=Tone.INFO,
-        ),
+    return Confirmation(
+        title=f"Analytics — workspace {ctx.workspace}",
+        fields=tuple(fields),
+        ephemeral=True,
+        tone=Tone.INFO,
     )
 
 

@@ -211,6 +211,8 @@ class Msg:
     edits: int = 0
     created: float = 0.0  # the fake's clock
 
+    files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
+
     @property
     def ephemeral(self) -> bool:
         return bool(self.flags & 64)
@@ -232,7 +234,17 @@ class Msg:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": f"{self.id}{i}",
+                    "filename": f["filename"],
+                    "size": len(f["bytes"]),
+                    "url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "proxy_url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "description": f.get("description"),
+                }
+                for i, f in enumerate(self.files)
+            ],
             "embeds": self.embeds,
             "pinned": False,
             "type": 19 if self.reference else 0,
@@ -259,6 +271,7 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
+        self.refuse_files = 0  # this many messages with attachments are refused (413)
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
@@ -365,7 +378,30 @@ class FakeDiscord:
     async def rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body: Any = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/") and self.refuse_files > 0:
+            self.refuse_files -= 1
+            await request.read()
+            self.rest_calls.append((request.method, "/" + request.match_info["path"], {}, None))
+            return error(413, 40005, "Request entity too large")
+        if request.content_type.startswith("multipart/"):
+            # a message with attachments: payload_json + files[n] parts (bytes recorded)
+            form = await request.post()
+            body = json.loads(str(form["payload_json"]))
+            meta = {str(a.get("id")): a for a in body.get("attachments") or []}
+            files = []
+            for name, part in form.items():
+                if name.startswith("files[") and hasattr(part, "file"):
+                    index = name[len("files[") : -1]
+                    files.append(
+                        {
+                            "filename": part.filename,
+                            "bytes": part.file.read(),
+                            "content_type": part.content_type,
+                            "description": meta.get(index, {}).get("description"),
+                        }
+                    )
+            body["__files__"] = files
+        elif request.can_read_body:
             raw = await request.read()
             try:
                 body = json.loads(raw)
@@ -453,6 +489,8 @@ class FakeDiscord:
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
             created=self.now(),
+
+            files=list(body.get("__files__") or []),
             **kw,
         )
         self.messages[msg.id] = msg
@@ -465,6 +503,8 @@ class FakeDiscord:
             msg.embeds = body["embeds"] or []
         if "components" in body:
             msg.components = body["components"] or []
+        if "__files__" in body:
+            msg.files = list(body["__files__"])
         msg.loading = False
         msg.edits += 1
 
