@@ -111,7 +111,7 @@ def headers(b: str) -> dict[str, str]:
 
 
 async def _client(
-    url: str, n: int, concurrency: int, response_url: str, teams: int = 0
+    url: str, n: int, concurrency: int, response_url: str, teams: int = 0, warm: int = 0
 ) -> list[float]:
     """The load generator (runs in its own process, like Slack would be elsewhere)."""
     sem = asyncio.Semaphore(concurrency)
@@ -133,8 +133,10 @@ async def _client(
                         if r.status != 200:
                             bad.append(r.status)
 
-        warm = max(concurrency, teams)  # every team once: steady state, not first contact
-        await asyncio.gather(*(one(i, False) for i in range(warm)))  # warm-up
+        # warm-up: every team once (steady state, not first contact); the same count for both
+        # bots compared, so both carry the same background work into the measured part
+        warm = max(concurrency, teams, warm)
+        await asyncio.gather(*(one(i, False) for i in range(warm)))
         await asyncio.gather(*(one(i, True) for i in range(n)))
     if bad:
         raise SystemExit(f"non-200 answers: {sorted(set(bad))}")
@@ -142,12 +144,14 @@ async def _client(
 
 
 async def fire(
-    url: str, n: int, concurrency: int, response_url: str, name: str, teams: int = 0
-) -> Result:
+    url: str, n: int, concurrency: int, response_url: str, name: str, teams: int = 0,
+    warm: int = 0,
+) -> Result:  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.slack_ack", "--client", url, "--commands", str(n),
         "--concurrency", str(concurrency), "--response-url", response_url,
-        "--teams", str(teams), stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
+        "--teams", str(teams), "--warm", str(warm), stdout=asyncio.subprocess.PIPE,
+        cwd=str(ROOT),
     )  # fmt: skip
     out, _ = await proc.communicate()
     if proc.returncode != 0:
@@ -387,7 +391,7 @@ async def run_teams(n: int, concurrency: int, stub: bool, rounds: int, teams: in
                 if stub:
                     await one.idle()  # type: ignore[attr-defined]
                     await dist.idle()  # type: ignore[attr-defined]
-                part = await fire(url, per, concurrency, response_url, result.name, t)
+                part = await fire(url, per, concurrency, response_url, result.name, t, teams)
                 result.latencies += part.latencies
         tokens = dist.tokens  # type: ignore[attr-defined]
         cache = f"token cache: {len(tokens)} teams held, {tokens.hits} hits, {tokens.misses} misses"
@@ -422,13 +426,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     p.add_argument("--serve", choices=["slack", "sandbox"], help=argparse.SUPPRESS)
     p.add_argument("--response-url", default="http://127.0.0.1:9/", help=argparse.SUPPRESS)
+    p.add_argument("--warm", type=int, default=0, help=argparse.SUPPRESS)
     args = p.parse_args(list(argv) if argv is not None else None)
     if args.serve:
         asyncio.run(_serve(args.serve, args.teams))
         return 0
     if args.client:
         lat = asyncio.run(
-            _client(args.client, args.commands, args.concurrency, args.response_url, args.teams)
+            _client(
+                args.client,
+                args.commands,
+                args.concurrency,
+                args.response_url,
+                args.teams,
+                args.warm,
+            )
         )
         print(json.dumps(lat))
         return 0

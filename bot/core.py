@@ -8,8 +8,8 @@ from bot.api.client import SocialClient
 from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
-from bot.netguard import Network
 from bot.connections import Connections
+from bot.netguard import Network
 from bot.notifier.pacing import ChannelPacer
 from bot.pictures.worker import Renderer
 from bot.storage import Database

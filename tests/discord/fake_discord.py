@@ -489,7 +489,6 @@ class FakeDiscord:
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
             created=self.now(),
-
             files=list(body.get("__files__") or []),
             **kw,
         )
