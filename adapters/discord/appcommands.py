@@ -1,5 +1,5 @@
 """The app commands: /post, /schedule, /status,
-/social <help|accounts|queue|cancel|edit|analytics|calendar>.
+/social <help|accounts|queue|cancel|edit|analytics|calendar|connect|disconnect>.
 
 Each callback only collects its typed options under the canonical names of
 ``commands/options.py`` (targets, caption, captions, type, when, times, draft, media, thread,
@@ -45,6 +45,10 @@ class CommandRunner(Protocol):
     async def complete_when(
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]: ...
+
+    async def connect_key(
+        self, interaction: discord.Interaction[Any], *, disconnect: bool
+    ) -> None: ...
 
 
 def collect(**values: object) -> Options:
@@ -301,6 +305,18 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         await runner.run_command(
             interaction, "social", collect(what="calendar", period=period), (), ephemeral=False
         )
+
+    @social.command(
+        name="connect", description="Connect a Social API key for this server (Manage Server)"
+    )
+    async def connect(interaction: discord.Interaction[Any]) -> None:
+        await runner.connect_key(interaction, disconnect=False)
+
+    @social.command(
+        name="disconnect", description="Remove this server's Social API key (Manage Server)"
+    )
+    async def disconnect(interaction: discord.Interaction[Any]) -> None:
+        await runner.connect_key(interaction, disconnect=True)
 
     commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [
         post,

@@ -36,6 +36,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import attachments as att
+from adapters.discord import connect
 from adapters.discord.appcommands import Options, install
 from adapters.discord.connection import (
     MAX_RATELIMIT_TIMEOUT,
@@ -291,6 +292,13 @@ class SocialDiscordClient(discord.Client):
         except Exception:
             log.warning("discord: autocomplete failed", exc_info=True)
             return []
+
+    async def connect_key(self, interaction: discord.Interaction[Any], *, disconnect: bool) -> None:
+        """/social connect | disconnect (``adapters.discord.connect``; never journaled)."""
+        if disconnect:
+            await connect.disconnect(self, interaction)
+        else:
+            await connect.start(self, interaction)
 
     async def on_run_button(
         self, interaction: discord.Interaction[Any], command: str, text: str

@@ -184,16 +184,23 @@ def register(adapter: SlackAdapter, records: InstallationRecords) -> None:
         return await next()
 
     async def gone(body: dict[str, Any], context: AsyncBoltContext) -> None:
+        # A tracked task (shutdown drains it; tests wait for it like any other work).
+        adapter.deliveries.spawn(
+            close_team(body, context.team_id, context.enterprise_id, context.is_enterprise_install),
+            name="slack team gone",
+            urgent=True,
+        )
+
+    async def close_team(
+        body: dict[str, Any], team: str | None, enterprise: str | None, org: bool | None
+    ) -> None:
         event = body.get("event") or {}
-        team = context.team_id
-        enterprise = context.enterprise_id
         kind = event.get("type")
         if kind == "tokens_revoked":
             revoked = (event.get("tokens") or {}).get("bot") or []
             if not revoked:
                 log.info("slack: user tokens revoked in team %s (no bot token); kept", team)
                 return
-        org = bool(context.is_enterprise_install)
         n = await records.delete(enterprise, None if org else team)
         adapter.team_gone(team)
         sent, done = (0, 0)

@@ -660,7 +660,9 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ events to inject
 
-    def _interaction_base(self, itype: int, user_id: str, channel_id: str) -> dict[str, Any]:
+    def _interaction_base(
+        self, itype: int, user_id: str, channel_id: str, permissions: str = ALL_PERMISSIONS
+    ) -> dict[str, Any]:
         iid = snowflake()
         self._token_channel[f"itoken-{iid}"] = channel_id
         self._token_iid[f"itoken-{iid}"] = iid
@@ -682,7 +684,7 @@ class FakeDiscord:
                 "nsfw": False,
                 "parent_id": None,
             },
-            "member": {**member(user_id), "permissions": ALL_PERMISSIONS},
+            "member": {**member(user_id), "permissions": permissions},
             "app_permissions": ALL_PERMISSIONS,
             "locale": "en-US",
             "guild_locale": "en-US",
@@ -701,6 +703,7 @@ class FakeDiscord:
         user_id: str = ALICE_ID,
         channel_id: str = CHANNEL_ID,
         attachments: dict[str, dict[str, Any]] | None = None,
+        permissions: str = ALL_PERMISSIONS,
     ) -> str:
         """A slash command; ``attachments`` maps option name → attachment payload."""
         spec = self._spec(name, sub)
@@ -714,7 +717,7 @@ class FakeDiscord:
             resolved.setdefault("attachments", {})[a["id"]] = a
         if sub is not None:
             opts = [{"name": sub, "type": 1, "options": opts}]
-        data = self._interaction_base(2, user_id, channel_id)
+        data = self._interaction_base(2, user_id, channel_id, permissions)
         data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
         if resolved:
             data["data"]["resolved"] = resolved
@@ -738,6 +741,28 @@ class FakeDiscord:
             opts = [{"name": sub, "type": 1, "options": opts}]
         data = self._interaction_base(4, ALICE_ID, CHANNEL_ID)
         data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
+    async def submit_modal(
+        self,
+        opened_by: str,
+        values: list[str],
+        *,
+        user_id: str = ALICE_ID,
+        channel_id: str = CHANNEL_ID,
+        permissions: str = ALL_PERMISSIONS,
+    ) -> str:
+        """Submit the modal the bot opened (callback type 9) for interaction ``opened_by``,
+        its text inputs filled with ``values`` in order."""
+        modal = next(b["data"] for b in self.callbacks[opened_by] if b["type"] == 9)
+        inputs = [c for row in modal["components"] for c in row["components"]]
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": v}]}
+            for c, v in zip(inputs, values, strict=True)
+        ]
+        data = self._interaction_base(5, user_id, channel_id, permissions)
+        data["data"] = {"custom_id": modal["custom_id"], "components": rows}
         await self.dispatch("INTERACTION_CREATE", data)
         return str(data["id"])
 

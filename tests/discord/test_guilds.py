@@ -6,7 +6,7 @@ asked about in the other is "not found"."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from bot.storage import Database
 from commands import times
 from tests.discord.conftest import Bot, BotFactory
 from tests.discord.fake_discord import (
+    ALL_PERMISSIONS,
     APPROVAL_CHANNEL_ID,
     APPROVER_ROLE_ID,
     BOB_ID,
@@ -35,6 +36,7 @@ from tests.discord.fake_discord import (
 )
 
 KEY1, KEY2 = "sk_test_main", "sk_test_other"
+MANAGE = str(int(ALL_PERMISSIONS) | 1 << 5)  # with Manage Server
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 
 
@@ -155,3 +157,62 @@ async def test_an_approval_in_one_guild_touches_only_its_key(
     [p1] = posts(world, KEY1)
     assert not p1.is_draft  # activated on guild one's key
     assert posts(world, KEY2) == []
+
+
+async def test_a_manager_connects_a_key_for_an_unbound_guild(
+    fake: FakeDiscord, make_bot: BotFactory, world: World, tmp_path: Path
+) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.connections import Connections
+    from bot.vault import Vault
+
+    # guild two loses its TOML binding: it will be bound from chat
+    world.core.settings = replace(
+        world.settings, bindings=tuple(b for b in world.settings.bindings if b.team != GUILD2_ID)
+    )
+    vault = Vault.from_text(Fernet.generate_key().decode())
+    world.core.use_connections(
+        await Connections.open(world.core.db, vault, world.core.clock, world.settings.api_url)
+    )
+    await make_bot(core=world.core, settings=world.core.settings, dispatcher=_layer())
+    no_manage = "0"
+    iid = await fake.slash(
+        "social", {}, sub="connect", channel_id=CHANNEL2_ID, permissions=no_manage
+    )
+    refused = await answer(fake, iid)
+    assert refused.ephemeral and "Manage Server" in str(refused.embeds)
+    iid = await fake.slash("social", {}, sub="connect", channel_id=CHANNEL2_ID, permissions=MANAGE)
+    await wait_until(lambda: any(b["type"] == 9 for b in fake.callbacks.get(iid, [])))
+    sid = await fake.submit_modal(iid, [KEY2], channel_id=CHANNEL2_ID, permissions=MANAGE)
+    done = await answer(fake, sid)
+    assert done.ephemeral and "Connected the Social API key …ther" in str(done.embeds)
+    assert KEY2 not in str(done.embeds)
+    posted = await answer(
+        fake,
+        await fake.slash(
+            "post", {"targets": "x", "caption": "Chat-made binding"}, channel_id=CHANNEL2_ID
+        ),
+    )
+    assert not posted.ephemeral, posted.embeds
+    [p2] = posts(world, KEY2)
+    assert "Chat-made" in str(p2.spec) and posts(world, KEY1) == []
+    assert KEY2.encode() not in _stored(tmp_path)
+    gone = await answer(
+        fake,
+        await fake.slash(
+            "social", {}, sub="disconnect", channel_id=CHANNEL2_ID, permissions=MANAGE
+        ),
+    )
+    assert "Disconnected the Social API key …ther" in str(gone.embeds)
+
+
+def _stored(tmp_path: Path) -> bytes:
+    """The database and its WAL as on disk."""
+    return b"".join(f.read_bytes() for f in tmp_path.glob("bot.db*"))
+
+
+def _layer() -> Any:
+    from commands.dispatcher import CommandLayer
+
+    return CommandLayer()
