@@ -9,6 +9,8 @@ Environment (all optional; the demo needs none):
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
     SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, SLACK_REDIRECT_URI   distributed Slack app (OAuth)
     SOCIALBOT_ENCRYPTION_KEY  Fernet key(s) for the stored installations (bot.vault)
+    SLACK_CONNECT_GROUPS  Slack user groups (S…, comma-separated) whose members may also run
+                          /social connect (besides workspace admins and owners)
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
     SOCIALBOT_HEALTH_PORT, SOCIALBOT_METRICS_PORT   where /healthz and /metrics are served
     SOCIALBOT_ALLOW_PRIVATE_MEDIA   1/0: fetch media links that resolve inside a private network
@@ -209,6 +211,7 @@ class Settings:
     slack_client_secret: Secret | None = field(default=None, repr=False)
     slack_redirect_uri: str | None = None
     encryption_key: Secret | None = field(default=None, repr=False)
+    slack_connect_groups: tuple[str, ...] = ()  # SLACK_CONNECT_GROUPS
 
     @property
     def slack_mode(self) -> str | None:
@@ -409,6 +412,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_client_secret=_secret(env, "SLACK_CLIENT_SECRET"),
         slack_redirect_uri=urls["SLACK_REDIRECT_URI"],
         encryption_key=_secret(env, "SOCIALBOT_ENCRYPTION_KEY"),
+        slack_connect_groups=tuple(
+            g.strip() for g in env.get("SLACK_CONNECT_GROUPS", "").split(",") if g.strip()
+        ),
     )
 
 

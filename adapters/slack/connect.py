@@ -24,7 +24,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.delivery import Origin
-from adapters.slack.errors import error_code
+from adapters.slack.errors import SlackPortError, error_code
 from adapters.slack.translate import PLATFORM, SlashCommand
 from bot.chat import ErrorReply
 from commands.handlers import connect as connecting
@@ -40,7 +40,8 @@ ACTION = "key"
 WORDS = frozenset({"connect", "disconnect"})
 
 ONLY_ADMINS = ErrorReply(
-    title="Only workspace admins and owners can connect or disconnect a Social API key",
+    title="Only workspace admins and owners (or the bot's connect group) can connect or "
+    "disconnect a Social API key",
     problems=("Ask an admin of this Slack workspace to run the command.",),
 )
 
@@ -87,15 +88,25 @@ class ConnectFlow:
         self.adapter = adapter
 
     async def is_admin(self, user: str) -> bool:
+        """A workspace admin or owner (users.info), or a member of one of the user groups in
+        SLACK_CONNECT_GROUPS."""
         try:
             resp = await self.adapter.client.users_info(user=user)
         except SlackApiError as e:
             log.warning("users.info for the connect check failed: %s", error_code(e))
             return False
         u = resp.get("user")
-        return isinstance(u, Mapping) and any(
+        if isinstance(u, Mapping) and any(
             bool(u.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner")
-        )
+        ):
+            return True
+        for group in self.adapter.core.settings.slack_connect_groups:
+            try:
+                if user in await self.adapter.directory.group_members(group):
+                    return True
+            except SlackPortError as e:
+                log.warning("usergroups.users.list of %s failed: %s", group, e.code)
+        return False
 
     async def start(self, cmd: SlashCommand, origin: Origin) -> None:
         delivery = self.adapter.delivery

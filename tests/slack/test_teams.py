@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -490,6 +490,12 @@ async def test_an_admin_connects_a_key_from_chat_and_the_team_uses_it(teams: Tea
         await c.command("/social", f"connect {KEY_C}", channel="CCCC", team=TC, user="UADMIN")
         await teams.settle()
         assert teams.fake.calls_to("views.open") == []  # a key typed inline: refused, unused
+        # a member of the configured connect group may open the form too
+        teams.core.settings = replace(teams.core.settings, slack_connect_groups=("S0CONNECT",))
+        teams.fake.groups["S0CONNECT"] = ["UGROUPED"]
+        await c.command("/social", "connect", channel="CCCC", team=TC, user="UGROUPED")
+        await teams.settle()
+        assert len(teams.fake.calls_to("views.open")) == 1
         await _connect(teams, c, TC, "CCCC", KEY_C)
         await c.command("/post", "x “Through the chat key”", channel="CCCC", team=TC)
         await teams.settle()
