@@ -90,15 +90,20 @@ class Context:
 
     @property
     def unconnected(self) -> bool:
-        """A distributed Slack app (one bot, many teams): a team uses a Social API workspace
-        only through a binding naming it (or its channel) — never the default workspace,
-        which belongs to whoever runs the bot."""
+        """No Social API workspace for this team/guild: it gets how to connect instead of an
+        error. A distributed Slack app (one bot, many teams): a team uses a workspace only
+        through a binding naming it (or its channel), or a key connected from chat — never
+        the default workspace, which belongs to whoever runs the bot. Elsewhere: unbound,
+        and the default workspace has no key."""
         inv, settings = self.inv, self.core.settings
-        if inv.platform != "slack" or settings.slack_mode != "distributed":
+        if inv.platform == "console" or self.config.workspace.startswith("chat:"):
             return False
-        if self.config.workspace.startswith("chat:"):
+        if toml_bound(self.core, inv.platform, inv.team, inv.channel):
             return False
-        return not toml_bound(self.core, inv.platform, inv.team, inv.channel)
+        if inv.platform == "slack" and settings.slack_mode == "distributed":
+            return True
+        default = settings.workspaces.get(self.config.workspace)
+        return default is None or default.key is None
 
     def origin(self) -> Destination:
         inv = self.inv

@@ -129,17 +129,21 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
 
 
 def not_connected(inv: Invocation, from_chat: bool) -> Reply:
+    slack = inv.platform == "slack"
+    place = "Slack workspace" if slack else "server"
+    who = "A workspace admin or owner" if slack else "A member with Manage Server"
     how = (
-        "A workspace admin or owner runs `/social connect` and pastes a Social API key in the "
-        "private form that opens; or whoever runs socialbot binds this workspace"
+        f"{who} runs `/social connect` and pastes a Social API key in the private form that "
+        f"opens; or whoever runs socialbot binds this {place}"
         if from_chat
-        else "Ask whoever runs socialbot to bind this workspace"
+        else f"Ask whoever runs socialbot to bind this {place}"
     )
+    kind, team = ("slack", "T…") if slack else ("discord", "<server id>")
     return Confirmation(
-        title="This Slack workspace is not connected to a Social API workspace yet",
+        title=f"This {place} is not connected to a Social API workspace yet",
         text=(
-            f'Nothing was posted. {how}: a `[[channels]]` entry with `platform = "slack"` and '
-            f'`team = "{inv.team or "T…"}"` naming a workspace and its API key (README, '
+            f'Nothing was posted. {how}: a `[[channels]]` entry with `platform = "{kind}"` '
+            f'and `team = "{inv.team or team}"` naming a workspace and its API key (README, '
             "'Configuration'). Until then every command answers with this note."
         ),
         ephemeral=True,

@@ -176,6 +176,12 @@ async def test_a_manager_connects_a_key_for_an_unbound_guild(
         await Connections.open(world.core.db, vault, world.core.clock, world.settings.api_url)
     )
     await make_bot(core=world.core, settings=world.core.settings, dispatcher=_layer())
+    note = await answer(
+        fake,
+        await fake.slash("post", {"targets": "x", "caption": "Too early"}, channel_id=CHANNEL2_ID),
+    )
+    assert note.ephemeral and "not connected" in str(note.embeds)
+    assert "/social connect" in str(note.embeds) and "Manage Server" in str(note.embeds)
     no_manage = "0"
     iid = await fake.slash(
         "social", {}, sub="connect", channel_id=CHANNEL2_ID, permissions=no_manage
