@@ -41,6 +41,9 @@ class Attachment:
     content_type: str
     size: int | None
     open: Callable[[], AsyncIterator[bytes]] = field(repr=False, compare=False)
+    # How the platform it came from can show it again (approval card previews):
+    slack_file: str | None = None  # a Slack file id (F…), for an image block's ``slack_file``
+    platform_url: str | None = field(default=None, repr=False)  # a Discord attachment URL
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,19 @@ class Field:
     link: Link | None = None
 
 
+@dataclass(frozen=True)
+class CommandButton:
+    """A button that runs a command as the person who presses it (Confirm, Retry failed).
+
+    Adapters render it as a button; pressing it dispatches ``/<command> <text>`` as that person.
+    The console shows the command to type instead."""
+
+    label: str
+    command: str  # "social"
+    text: str  # "cancel pst_3kqz1a confirm"
+    style: str = "primary"  # "primary" | "danger"
+
+
 class Tone(enum.StrEnum):
     INFO = "info"
     SUCCESS = "success"
@@ -135,6 +151,7 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
+    actions: tuple[CommandButton, ...] = ()  # buttons (each runs a command as the presser)
 
 
 @dataclass(frozen=True)
@@ -186,6 +203,25 @@ class ListReply:
     items: tuple[str, ...]
     footer: str | None = None
     ephemeral: bool = True
+    plain: bool = False  # lines as they are (help text, examples): no numbers or bullets
+
+
+@dataclass(frozen=True)
+class MediaPreview:
+    """One media item as an approval card shows it (kind: "image" | "video" | "document").
+
+    ``url`` is a public link the media rules checked (any platform may show it); ``slack_file``
+    and ``platform_url`` come from the chat platform the file was attached on and are shown only
+    there (Slack image blocks by file id, Discord embeds by attachment URL)."""
+
+    name: str
+    kind: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+    slack_file: str | None = None
+    platform_url: str | None = field(default=None, repr=False)
+    cover_for: str | None = None  # this image is the cover of that video (a reel's cover)
 
 
 @dataclass(frozen=True)
@@ -202,6 +238,9 @@ class ApprovalCard:
     decided_by: str | None = None
     note: str | None = None
     buttons: bool = True  # show Approve / Reject buttons while pending
+    caption: str | None = None  # the post's caption (platform lines show their own if different)
+    media: tuple[MediaPreview, ...] = ()  # in post order; a reel's cover last
+    platforms: tuple[str, ...] = ()  # target platform labels ("Instagram", "X"), for alt text
 
 
 @dataclass(frozen=True)
@@ -214,9 +253,34 @@ class Announcement:
     targets: tuple[TargetLine, ...] = ()
     mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+    actions: tuple[CommandButton, ...] = ()  # buttons, e.g. Retry failed
 
 
-Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+@dataclass(frozen=True)
+class Picture:
+    """A rendered PNG with its alt text (what it shows, in words, for screen readers)."""
+
+    png: bytes = field(repr=False)
+    alt: str
+    filename: str  # e.g. "calendar-2026-07-06.png"
+    title: str
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    """Pictures (a calendar, a chart) with the same data as text: ``lines`` go under the
+    picture; when a picture cannot be shared (no upload permission) the text still arrives.
+    Shared in the channel: a picture is never ephemeral (Slack can't attach files to those)."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+
+
+Reply = (
+    Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement | PictureReply
+)
 
 
 @dataclass(frozen=True)
@@ -254,3 +318,16 @@ class SentFinder(Protocol):
     metadata) and Discord (a footer marker) implement it; the console de-duplicates by key."""
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...
+
+
+class DirectMessenger(Protocol):
+    """Optional on a ``ChatPort`` (``getattr(port, "send_direct", None)``): a direct message to
+    one user. Slack and Discord implement it; the notifier uses it to tell a requester that a
+    result could not be posted in the channel."""
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef: ...
+
+
+class ChatSendError(Exception):
+    """A chat platform refused a message the bot sent (not in the channel, missing permission,
+    token revoked…). ``str()`` says why in words a person can act on; adapters raise subclasses."""

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import sqlite_utils
 
@@ -21,23 +21,25 @@ from bot.api.models import (
     Account,
     Article,
     CreatedPost,
+    MediaKind,
     NewPost,
     Platform,
     PostStatus,
     PostType,
     ThreadSegment,
 )
-from bot.chat import Confirmation, Field, Reply
+from bot.chat import Confirmation, Field, MediaPreview, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.text import clip
 from commands import media as media_mod
 from commands.apierrors import api_errors, translate
 from commands.context import Context
 from commands.errors import TimeError, UsageError, ValidationFailed
-from commands.render import preview, schedules_text, targets_text, when_text
+from commands.render import caption_fields, preview, schedules_text, targets_text, when_text
 from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.times import HINT as TIME_HINT
-from commands.times import format_when, parse_when
+from commands.times import format_when, parse_when, written_zone
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {
@@ -106,6 +108,7 @@ class Timing:
     scheduled_at: datetime | None
     schedules: dict[Platform, datetime]
     draft: bool
+    named: tzinfo | None = None  # the zone the user wrote ("9am Europe/Berlin"), if any
 
     def times(self) -> list[datetime]:
         return ([self.scheduled_at] if self.scheduled_at else []) + list(self.schedules.values())
@@ -133,7 +136,7 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    return Timing(False, main, schedules, False)
+    return Timing(False, main, schedules, False, written_zone(spec.when))
 
 
 def _when(text: str, ctx: Context, what: str) -> datetime:
@@ -153,7 +156,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     if spec.extra_words:
         raise UsageError(
             "I didn't understand part of that",
-            problems=[f"Not understood: {' '.join(spec.extra_words)}"],
+            problems=[f"Not understood: {clip(' '.join(spec.extra_words))}"],
             hint=(
                 '/schedule ig,x "caption" tomorrow 9am'
                 if schedule
@@ -161,6 +164,10 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ),
         )
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     accounts = await ctx.accounts()
     targets = resolve(spec.targets, accounts, ctx.config.aliases, ctx.config.default_targets)
     captions = platform_keys(spec.captions, "captions")
@@ -188,7 +195,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
                 ctx.inv.attachments,
                 spec.cover,
                 stack=stack,
-                allow_private=ctx.allow_private_media,
+                fetcher=fetcher,
                 client=client,
             )
         kinds = [s.info.kind for s in sources]
@@ -270,6 +277,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             origin=ctx.origin(),
             requester=ctx.inv.user,
             delivery_id=ctx.inv.delivery_id,
+            previews=media_previews(sources, cover),
         )
         try:
             return await approvals.submit(ctx.core, request, policy)
@@ -310,7 +318,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         last_due_at=max(times) if times else None,
         status=status,
         summary=summary,
-        accounts=tracking.account_labels(targets),
+        accounts=tracking.account_labels(targets, captions, caption),
     )
 
     def write(sdb: sqlite_utils.Database) -> None:
@@ -318,7 +326,19 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         journal.note_post(sdb, inv.delivery_id, post.post_id)
 
     await ctx.core.db.transaction(write)
-    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
+    shown = caption_fields(caption, captions)
+    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources, shown),)
+
+
+def media_previews(
+    sources: list[media_mod.Source], cover: media_mod.Source | None
+) -> tuple[MediaPreview, ...]:
+    """How the approval card shows the media: in post order, a video's cover last."""
+    out = [s.preview() for s in sources]
+    if cover is not None:
+        video = next((s.info.name for s in sources if s.info.kind is MediaKind.VIDEO), None)
+        out.append(cover.preview(cover_for=video or "the video"))
+    return tuple(out)
 
 
 async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
@@ -338,6 +358,8 @@ def _when_human(ctx: Context, when: Timing) -> str:
     if when.draft:
         return "draft (not scheduled)"
     base = "now" if when.publish_now else when_text(when.scheduled_at, ctx.tz)
+    if when.scheduled_at is not None and when.named is not None:
+        base = format_when(when.scheduled_at, ctx.tz, when.named)
     if when.scheduled_at is None and not when.publish_now and when.schedules:
         base = "per platform"
     if when.schedules:
@@ -353,6 +375,7 @@ def _confirmation(
     when_human: str,
     pt: PostType,
     sources: list[media_mod.Source],
+    captions: list[Field],
 ) -> Confirmation:
     if when.draft:
         title = f"Saved as a draft for {len(targets)} account{'s' if len(targets) != 1 else ''}"
@@ -362,7 +385,7 @@ def _confirmation(
         text = "I'll announce the result here."
     else:
         first = when.scheduled_at or min(when.schedules.values())
-        title = f"Scheduled for {format_when(first, ctx.tz)}"
+        title = f"Scheduled for {format_when(first, ctx.tz, when.named)}"
         text = "I'll announce the result here when it goes out."
     fields = [
         Field("Post", post_id),
@@ -372,4 +395,5 @@ def _confirmation(
     ]
     if sources:
         fields.append(Field("Media", ", ".join(s.info.name for s in sources)))
+    fields += captions  # per-platform captions that differ from the default
     return Confirmation(title=title, fields=tuple(fields), text=text)

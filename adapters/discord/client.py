@@ -54,7 +54,7 @@ from adapters.discord.replay import (
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, RunButton
 from bot import journal
 from bot.chat import (
     ButtonEvent,
@@ -76,6 +76,9 @@ from commands.dispatcher import CommandLayer, Dispatcher
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
+
+
+BRIEF_SECONDS = 60.0
 
 
 class SocialDiscordClient(discord.Client):
@@ -105,6 +108,7 @@ class SocialDiscordClient(discord.Client):
         install(self.tree, self)
         self.port = DiscordPort(self)
         self.deliveries = Deliveries(core, PLATFORM)
+        self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -115,6 +119,7 @@ class SocialDiscordClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
+        self.add_dynamic_items(RunButton)  # command buttons (Confirm delete, Retry failed)
         app_id = self.application_id
         if app_id is None:
             log.error("discord: no application id after login; commands not synced")
@@ -287,6 +292,32 @@ class SocialDiscordClient(discord.Client):
             log.warning("discord: autocomplete failed", exc_info=True)
             return []
 
+    async def on_run_button(
+        self, interaction: discord.Interaction[Any], command: str, text: str
+    ) -> None:
+        """A command button (Confirm delete, Retry failed): the command, run as the presser."""
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=True)
+        inv = Invocation(
+            command=command,
+            text=text,
+            user=user_of(interaction.user),
+            platform=PLATFORM,
+            channel=str(interaction.channel_id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            thread=str(interaction.message.id) if interaction.message else None,
+        )
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            inv.delivery_id, "command", command_payload(inv, fields, ephemeral=True)
+        )
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command} button"
+        )
+
     # ------------------------------------------------------------------ approvals
 
     async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
@@ -339,8 +370,20 @@ class SocialDiscordClient(discord.Client):
         )
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
-                # No interaction to whisper through: a reaction is answered by the card itself.
-                log.info("discord: reply to reaction by %s not shown (ephemeral)", event.user.id)
+                # No interaction to whisper through. A refusal (why the reaction changed
+                # nothing; the core says it once per person per card) becomes a short note
+                # under the card that deletes itself; a success shows on the card itself.
+                if not isinstance(reply, ErrorReply):
+                    continue
+                try:
+                    await self.port.send_brief(
+                        _dest(event.message.channel, event.message.message_id, event.team),
+                        event.user.id,
+                        reply,
+                        delete_after=self.brief_seconds,
+                    )
+                except Exception:
+                    log.warning("discord: could not answer a reaction", exc_info=True)
                 continue
             try:
                 await self.port.send(
@@ -424,5 +467,5 @@ async def close_discord(client: SocialDiscordClient) -> None:
             await asyncio.wait_for(task, 10)
         except (asyncio.CancelledError, TimeoutError):
             pass
-        except Exception:
-            log.warning("discord: client task ended with an error", exc_info=True)
+        except Exception as e:  # already reported (start_discord raised it, or it was logged)
+            log.info("discord: client task ended with %s: %s", type(e).__name__, e)

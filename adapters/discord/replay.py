@@ -79,6 +79,7 @@ def command_payload(
     return {
         **interaction,
         "command": inv.command,
+        "text": inv.text,
         "options": [list(o) for o in inv.options],
         "user": _user(inv.user),
         "attachments": len(inv.attachments),
@@ -90,7 +91,7 @@ def invocation_from(entry: journal.Entry) -> Invocation:
     p = entry.payload
     return Invocation(
         command=str(p["command"]),
-        text="",
+        text=str(p.get("text") or ""),
         user=_user_from(p["user"]),
         platform=PLATFORM,
         channel=str(p["channel"]),

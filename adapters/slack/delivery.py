@@ -23,7 +23,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError
 from adapters.slack.port import SlackPort
-from adapters.slack.render import is_ephemeral, render, working_message
+from adapters.slack.render import is_ephemeral, picture_error, render, working_message
 from adapters.slack.translate import PLATFORM, SlashCommand
 from bot import journal
 from bot.chat import (
@@ -32,6 +32,7 @@ from bot.chat import (
     Invocation,
     MessageRef,
     Outcome,
+    PictureReply,
     ReactionAction,
     ReactionEvent,
     Reply,
@@ -196,7 +197,16 @@ class SlackDelivery:
         used_working = False
         for reply in () if outcome.duplicate else outcome.replies:
             try:
-                if is_ephemeral(reply):
+                if isinstance(reply, PictureReply):
+                    replace = working if working is not None and not used_working else None
+                    in_thread = root.message_id if root is not None else thread
+                    _, problem = await self.port.post_picture(
+                        origin.channel, reply, thread=in_thread, replace=replace
+                    )
+                    used_working = used_working or replace is not None
+                    if problem is not None:
+                        await self.tell(origin, picture_error(problem))
+                elif is_ephemeral(reply):
                     await self.tell(origin, reply, thread=thread)
                 elif working is not None and not used_working:
                     await self.port.update(working, reply)
