@@ -24,6 +24,7 @@ TOML (see README "Configuration")::
     default_targets = ["instagram", "x"]
     timezone = "Europe/Berlin"
     aliases = { brand = ["instagram", "facebook"] }
+    slots = ["mon-fri 09:00", "sat 11:00"]   # posting slots, in the channel's zone (bot.slots)
 
     [channels.approval]
     required = true
@@ -50,6 +51,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.secret import Secret
+from bot.slots import EXAMPLE as SLOTS_EXAMPLE
+from bot.slots import Slot, SlotError, parse_slots
 
 DEFAULT_API_URL = "https://social-api.instantdm.com"
 DEFAULT_WORKSPACE = "default"
@@ -95,6 +98,7 @@ class ChannelConfig:
     timezone: str | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    slots: tuple[Slot, ...] = ()  # posting slots, read in ``timezone`` (UTC when unset)
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,14 @@ def _policy(raw: Any, name: str) -> ApprovalPolicy:
     )
 
 
+def _slots(raw: Any, name: str) -> tuple[Slot, ...]:
+    entries = _str_list(raw, name)
+    try:
+        return parse_slots(entries)
+    except SlotError as e:
+        raise ConfigError(f"{name}: {e} — e.g. slots = {SLOTS_EXAMPLE}") from None
+
+
 def _binding(raw: Any, i: int, workspaces: Mapping[str, Workspace]) -> ChannelBinding:
     name = f"channels[{i}]"
     if not isinstance(raw, dict):
@@ -253,6 +265,7 @@ def _binding(raw: Any, i: int, workspaces: Mapping[str, Workspace]) -> ChannelBi
             str(k).lower(): _str_list(v, f"{name}.aliases.{k}") for k, v in aliases_raw.items()
         },
         approval=_policy(raw.get("approval"), f"{name}.approval"),
+        slots=_slots(raw.get("slots"), f"{name}.slots"),
     )
     team = raw.get("team")
     channel = raw.get("channel")

@@ -18,6 +18,8 @@ Routing (text normalised first, see ``commands.normalize``):
     /status [help | queue | <id>]→ handlers.status
     /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
                                    approve, reject, post, schedule
+    /social queue                → the channel's posting slots (commands.slotting) when it has
+                                   some, else the same as /status queue
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from bot.chat import (
 from bot.core import Core
 from bot.logs import request_id
 from commands import options as opt
+from commands import slotting
 from commands.context import Context
 from commands.errors import UsageError, UserError
 from commands.handlers import info, manage, post, schedule, status
@@ -91,8 +94,8 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await manage.cancel(ctx, pid_opt or first or None)
     if what == "edit":
         return await manage.edit(sub_ctx)
-    if what == "queue":
-        return await status.queue(ctx)
+    if what == "queue":  # the channel's posting slots if it has some, else what is scheduled
+        return await (slotting.queue(ctx) if ctx.config.slots else status.queue(ctx))
     if what == "status":
         sub = _sub(first) if first else None
         if sub == "queue":

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot import approvals, journal, tracking
+from bot import approvals, journal, slotclaims, tracking
 from bot.api.errors import AmbiguousCreateError, ApiError
 from bot.api.models import (
     Account,
@@ -29,7 +29,9 @@ from bot.api.models import (
 )
 from bot.chat import Confirmation, Field, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.slots import occurrences
 from commands import media as media_mod
+from commands import slotting
 from commands.apierrors import api_errors, translate
 from commands.context import Context
 from commands.errors import TimeError, UsageError, ValidationFailed
@@ -106,6 +108,7 @@ class Timing:
     scheduled_at: datetime | None
     schedules: dict[Platform, datetime]
     draft: bool
+    slot: bool = False  # the channel's next free posting slot (/schedule … next)
 
     def times(self) -> list[datetime]:
         return ([self.scheduled_at] if self.scheduled_at else []) + list(self.schedules.values())
@@ -117,6 +120,18 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         p: _when(t, ctx, f"the {platform_label(p)} time")
         for p, t in platform_keys(spec.times, "times").items()
     }
+    if schedule and slotting.wanted(spec.when) and not spec.draft:
+        if schedules:
+            raise UsageError(
+                "A posting slot is one time for every target",
+                problems=[
+                    "“next” takes the channel's next free slot; per-platform times can't "
+                    "be combined with it."
+                ],
+                hint='/schedule x,li "…" next — or give the times: x@"tomorrow 12:00"',
+                field="times",
+            )
+        return Timing(False, None, {}, False, slot=True)
     main = _when(spec.when, ctx, "the time") if spec.when else None
     if spec.draft:
         return Timing(False, None, {}, True)
@@ -225,6 +240,59 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             media_ids = await media_mod.upload(client, sources)
             cover_ids = await media_mod.upload(client, [cover]) if cover else []
     uploaded = [*media_ids, *cover_ids]
+    summary = preview(caption or (thread[0] if thread else "") or spec.article or "", 200)
+    slot_why: str | None = None
+    if when.slot:
+        try:
+            claimed, slot_why = await slotting.take(ctx, targets, summary)
+        except BaseException:
+            await media_mod.discard(client, uploaded)
+            raise
+        when = replace(when, scheduled_at=claimed.slot_at)
+    try:
+        built = _Built(
+            targets, captions, pt, explicit, offset, caption, thread, sources,
+            media_ids, cover_ids, summary,
+        )  # fmt: skip
+        replies = await _submit_or_create(ctx, spec, when, built, slot_why)
+    except BaseException as e:
+        maybe_created = isinstance(e, AmbiguousCreateError) or isinstance(
+            e.__cause__, AmbiguousCreateError
+        )
+        if when.slot and not maybe_created:  # (a claim never linked lapses on its own)
+            await slotclaims.release(ctx.core.db, ctx.inv.delivery_id)
+        raise
+    if when.slot and not any(isinstance(r, Confirmation) for r in replies):
+        await slotclaims.release(ctx.core.db, ctx.inv.delivery_id)
+    return replies
+
+
+@dataclass(frozen=True)
+class _Built:
+    """A request read, validated and uploaded: what creating the post (or draft) needs."""
+
+    targets: tuple[Account, ...]
+    captions: dict[Platform, str]
+    pt: PostType
+    explicit: PostType | None
+    offset: int | None
+    caption: str
+    thread: list[str]
+    sources: list[media_mod.Source]
+    media_ids: list[str]
+    cover_ids: list[str]
+    summary: str
+
+
+async def _submit_or_create(
+    ctx: Context, spec: PostSpec, when: Timing, b: _Built, slot_why: str | None
+) -> tuple[Reply, ...]:
+    targets, captions, pt, explicit, offset = b.targets, b.captions, b.pt, b.explicit, b.offset
+    caption, thread, sources, summary = b.caption, b.thread, b.sources, b.summary
+    media_ids, cover_ids = list(b.media_ids), b.cover_ids
+    client = ctx.client()
+    policy = ctx.config.approval
+    uploaded = [*media_ids, *cover_ids]
 
     segments: tuple[ThreadSegment, ...] = ()
     if pt is PostType.THREAD:
@@ -256,7 +324,6 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         document_title=doc_title if pt is PostType.DOCUMENT else None,
         yt_privacy=spec.privacy.lower() if spec.privacy else None,
     )
-    summary = preview(caption or (thread[0] if thread else "") or spec.article or "", 200)
     when_human = _when_human(ctx, when)
 
     if policy.required:
@@ -272,13 +339,22 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             delivery_id=ctx.inv.delivery_id,
         )
         try:
-            return await approvals.submit(ctx.core, request, policy)
+            replies = await approvals.submit(ctx.core, request, policy)
         except ApiError as e:
             if not isinstance(e, AmbiguousCreateError):
                 await media_mod.discard(client, uploaded)
             raise translate(
                 e, ctx.action("save the post for approval", "posts:write", "nothing was posted")
             ) from e
+        if slot_why is not None:
+            await _attach_approval_draft(ctx)
+            replies = tuple(
+                replace(r, fields=(*r.fields, Field("Slot", slot_why)))
+                if isinstance(r, Confirmation)
+                else r
+                for r in replies
+            )
+        return replies
 
     try:
         created = await _create(ctx, new_post)
@@ -313,12 +389,60 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         accounts=tracking.account_labels(targets),
     )
 
+    on_slot = _on_a_slot(ctx, when)
+    if on_slot is not None or when.slot:
+        await slotclaims.ready(ctx.core.db)
+
     def write(sdb: sqlite_utils.Database) -> None:
         tracking.record(sdb, row)
         journal.note_post(sdb, inv.delivery_id, post.post_id)
+        if when.slot:
+            slotclaims.attach(sdb, inv.delivery_id, post.post_id)
+        elif on_slot is not None:
+            slotclaims.note(
+                sdb,
+                chat_platform=inv.platform,
+                channel=inv.channel,
+                slot_at=on_slot,
+                social={str(a.platform) for a in targets},
+                owner=inv.delivery_id,
+                post_id=post.post_id,
+                summary=preview(summary, 60),
+                now=ctx.now(),
+            )
 
     await ctx.core.db.transaction(write)
-    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
+    confirmation = _confirmation(ctx, post.post_id, targets, when, when_human, pt, sources)
+    if slot_why is not None:
+        confirmation = replace(confirmation, fields=(*confirmation.fields, Field("Slot", slot_why)))
+    return (confirmation,)
+
+
+def _on_a_slot(ctx: Context, when: Timing) -> datetime | None:
+    """A post scheduled by time exactly at one of the channel's slots holds that slot too."""
+    t = when.scheduled_at
+    if when.slot or t is None or not ctx.config.slots or when.schedules:
+        return None
+    hits = occurrences(ctx.config.slots, slotting.zone(ctx), t, t + timedelta(seconds=1))
+    return t if hits else None
+
+
+async def _attach_approval_draft(ctx: Context) -> None:
+    """Link the slot claim to the draft ``approvals.submit`` just recorded for this request."""
+    inv = ctx.inv
+
+    def link(sdb: sqlite_utils.Database) -> None:
+        rows = list(
+            sdb.query(
+                "SELECT post_id FROM requests WHERE platform = ? AND channel = ? AND requester = ?"
+                " AND thread IS ? ORDER BY created_at DESC LIMIT 1",
+                [inv.platform, inv.channel, inv.user.id, inv.thread],
+            )
+        )
+        if rows:
+            slotclaims.attach(sdb, inv.delivery_id, str(rows[0]["post_id"]))
+
+    await ctx.core.db.transaction(link)
 
 
 async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
