@@ -505,6 +505,7 @@ class PostUpdate:
     scheduled_at: datetime | None = None
     publish_now: bool = False
     platform_content: Mapping[Platform, str] | None = None
+    platform_schedules: Mapping[Platform, datetime] | None = None
     thread: tuple[ThreadSegment, ...] | None = None
     article: Article | None = None
     link: str | None = None
@@ -527,6 +528,10 @@ class PostUpdate:
             out["publishNow"] = True
         if self.platform_content is not None:
             out["platformContent"] = {p.value: c for p, c in self.platform_content.items()}
+        if self.platform_schedules is not None:
+            out["platformSchedules"] = {
+                p.value: format_time(t) for p, t in self.platform_schedules.items()
+            }
         if self.thread is not None:
             out["thread"] = [s.to_json() for s in self.thread]
         if self.article is not None:
