@@ -10,6 +10,7 @@ layer reads them alongside (and on top of) the free text. Formats:
     when      a time: "tomorrow 9am", "in 2 hours", "2026-07-01 09:00 Europe/Berlin"
     times     one per line: "x: tomorrow 12:00"
     draft     "true" / "false"
+    split     "true" / "false": post a caption too long for X / Threads as a numbered thread
     media     media URLs separated by whitespace
     thread    thread segments separated by lines containing only ---
     link      destination link (Pinterest pin link)
@@ -32,6 +33,7 @@ TYPE = "type"
 WHEN = "when"
 TIMES = "times"
 DRAFT = "draft"
+SPLIT = "split"
 MEDIA = "media"
 THREAD = "thread"
 LINK = "link"
@@ -52,6 +54,7 @@ ALL = (
     WHEN,
     TIMES,
     DRAFT,
+    SPLIT,
     MEDIA,
     THREAD,
     LINK,
