@@ -63,8 +63,9 @@ MANAGE = (
     "published post: only the caption, and only on Facebook and LinkedIn",
     '/social edit <post id> when:"tomorrow 10am" — reschedule (on a draft: activate it)',
     '/social edit <post id> ig:"New IG caption" link:https://… media:https://… type:image',
-    "/social edit <post id> to:x,li — retarget a scheduled post",
-    "Editing a post that waits for approval resets its approvals.",
+    '/social edit <post id> to:x,li — retarget a scheduled post; x@"…" — a time for one platform',
+    "Editing a post that waits for approval resets its approvals; editing an approved post "
+    "that has not gone out yet sends it back for approval (new card).",
 )
 
 OPTIONS = (

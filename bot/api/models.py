@@ -506,6 +506,7 @@ class PostUpdate:
     publish_now: bool = False
     platform_content: Mapping[Platform, str] | None = None
     platform_schedules: Mapping[Platform, datetime] | None = None
+    draft: bool = False  # back to a draft: unscheduled, kept (the sandbox takes it on PUT)
     thread: tuple[ThreadSegment, ...] | None = None
     article: Article | None = None
     link: str | None = None
@@ -526,6 +527,8 @@ class PostUpdate:
             out["scheduledAt"] = format_time(self.scheduled_at)
         if self.publish_now:
             out["publishNow"] = True
+        if self.draft:
+            out["draft"] = True
         if self.platform_content is not None:
             out["platformContent"] = {p.value: c for p, c in self.platform_content.items()}
         if self.platform_schedules is not None:

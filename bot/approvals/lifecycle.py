@@ -21,7 +21,7 @@ from bot import metrics
 from bot.api.errors import NotFound
 from bot.api.models import PostStatus
 from bot.approvals import store
-from bot.approvals.cards import delete_draft, ready, refresh, tell_requester
+from bot.approvals.cards import delete_draft, for_post, ready, refresh, tell_requester
 from bot.approvals.render import mention
 from bot.approvals.transition import Change, is_running, move
 from bot.chat import Confirmation, ErrorReply, Tone, User
@@ -159,3 +159,32 @@ async def _recover(core: Core, card: store.CardRow, now: datetime) -> bool:
             key=f"approval-recovered:{card.post_id}:{card.version}",
         )
     return True
+
+
+# ---------------------------------------------------------------- cancel
+
+_CANCELABLE = store.OPEN_STATES | {store.APPROVED}
+
+
+async def cancel(core: Core, post_id: str, by: User) -> str | None:
+    """The post was deleted with ``/social cancel``: close its request at once (card updated,
+    reactions no longer count). Returns a note for the canceller when the request could not be
+    closed because a decision won the race; None otherwise (closed, or nothing to close)."""
+    card = await for_post(core, post_id)
+    if card is None or card.state not in _CANCELABLE:
+        return None
+    now = core.clock.now().astimezone(UTC)
+    who = by.name or by.id
+    change = Change(
+        "canceled", store.CANCELED, _CANCELABLE, actor=by, detail="with /social cancel",
+        tracked=PostStatus.CANCELED.value,
+        columns={"note": f"Canceled by {who} with /social cancel"},
+    )  # fmt: skip
+    if await move(core, card, change, now) is None:
+        fresh = await for_post(core, post_id)
+        state = fresh.state if fresh is not None else "gone"
+        return (
+            f"Its approval request changed at the same time (now {state}): check /status {post_id}."
+        )
+    await refresh(core, card.id)
+    return None

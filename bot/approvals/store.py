@@ -9,13 +9,15 @@ Tables
                      card_message_id)``). ``state`` moves by compare-and-set only:
 
                          pending ──✅ quorum──▶ approving ──PUT ok──▶ approved
-                            │  ▲                    │
-                            │  └──── PUT failed ────┘   (votes kept: the next ✅ retries)
-                            ├──❌──▶ rejecting ──▶ rejected
-                            ├──expiry──▶ expired
-                            └──card could not be posted──▶ canceled
+                            │  ▲ ▲                  │                    │
+                            │  │ └── PUT failed ────┘                    │ (votes kept: the
+                            │  └──── edited while still scheduled ───────┤  next ✅ retries)
+                            ├──❌──▶ rejecting ──▶ rejected               │
+                            ├──expiry──▶ expired                         │
+                            └──/social cancel, card not posted──▶ canceled ◀┘ /social cancel
 
-                     ``version`` increases on every change of state or votes (CAS token);
+                     Every change of state is ``transition.apply`` (compare-and-set on
+                     ``version``, which also increases when votes change);
                      ``post_version`` increases on every edit of the post (votes reset).
     approval_votes   current ✅ per (card, user) for the current ``post_version``
     approval_events  every decision: who, what, when, which post version (for /status)

@@ -18,7 +18,7 @@ import sqlite_utils
 from bot import journal, tracking
 from bot.api.models import NewPost, PostStatus
 from bot.approvals import store
-from bot.approvals.cards import delete_draft, ready, refresh
+from bot.approvals.cards import delete_draft, message_ref, ready, refresh
 from bot.approvals.render import (
     build_preview,
     card_reply,
@@ -237,11 +237,7 @@ async def on_edit(
             columns["intended"] = intended.to_json()
             ts = intended.times
             times = (min(ts), max(ts)) if ts else None
-        if when is not None or summary is not None:
-            who = c.requester_name or c.requester_id
-            columns["preview"] = edited_preview(
-                c.preview, who, when=when, summary=summary
-            ).to_json()
+        columns["preview"] = _preview(c, post, when, summary).to_json()
         cleared = store.clear_votes(sdb, c.id)
         change = Change(
             "edited", store.PENDING, store.OPEN_STATES, actor=by,
@@ -260,3 +256,111 @@ async def on_edit(
     card, _ = result
     await refresh(core, card.id)
     return f"Edited while waiting for approval: approvals reset — needs {plural(card.quorum, 'approval')} again."
+
+
+def _preview(
+    card: store.CardRow, post: NewPost | None, when: str | None, summary: str | None
+) -> store.Preview:
+    who = card.requester_name or card.requester_id
+    own = intended_of(post).platform_schedules if post is not None else None
+    return edited_preview(card.preview, who, when=when, summary=summary, own_times=own)
+
+
+async def resubmit(
+    core: Core,
+    post_id: str,
+    by: User,
+    policy: ApprovalPolicy,
+    *,
+    post: NewPost,
+    when: str | None = None,
+    summary: str | None = None,
+) -> tuple[bool, str]:
+    """An approved post that had not gone out yet was edited, and its channel needs approval:
+    the request opens again (votes cleared, ``policy`` taken afresh) on a new card, and the old
+    card says so. The caller has already put the post back to a draft in the API (so nothing
+    goes out unapproved) and passes ``post`` as it should be activated. Returns (reopened, a
+    note for the editor); reopened is False when the request was no longer approved.
+    """
+    await ready(core)
+    now = core.clock.now().astimezone(UTC)
+    intended = intended_of(post)
+    ts = intended.times
+    quorum = max(1, policy.quorum)
+
+    def reopen(sdb: sqlite_utils.Database) -> tuple[store.CardRow, store.CardRow] | str:
+        c = store.card_by_post(sdb, post_id)
+        if c is None:
+            return "gone"
+        if c.state != store.APPROVED:
+            return c.state
+        store.clear_votes(sdb, c.id)
+        change = Change(
+            "resubmitted", store.PENDING, frozenset({store.APPROVED}), actor=by,
+            detail=f"edited after approval; approvals reset — needs {plural(quorum, 'approval')}",
+            post_version=c.post_version + 1, tracked=PostStatus.DRAFT.value,
+            tracked_times=(min(ts), max(ts)) if ts else None,
+            columns={
+                "post_version": c.post_version + 1, "note": None, "decided_by": None,
+                "decided_by_name": None, "intended": intended.to_json(),
+                "preview": _preview(c, post, when, summary).to_json(),
+                "approvers": json.dumps(list(policy.approvers)), "quorum": quorum,
+                "allow_self": int(policy.allow_self),
+                "expires_at": (now + policy.expires_after).isoformat()
+                if policy.expires_after else None,
+            },
+        )  # fmt: skip
+        after = apply(sdb, c, change, now)
+        # Read and written in one transaction on the one database thread: it cannot lose.
+        assert after is not None, f"resubmission of {post_id} lost a race inside its transaction"
+        return c, after
+
+    result = await core.db.transaction(reopen)
+    if isinstance(result, str):
+        return False, (
+            f"Its approval changed at the same time (now {result}); "
+            f"check /status {post_id} before it goes out."
+        )
+    before, card = result
+    old_ref = message_ref(before)
+    card_channel = policy.channel or card.origin_channel
+    dest = Destination(card.origin_platform, card_channel, team=card.origin_team)
+    port = core.port(card.origin_platform)
+    try:
+        ref = await port.send(
+            dest, card_reply(card, []), key=f"approval-card:{post_id}:v{card.post_version}"
+        )
+    except Exception:
+        log.warning("could not post the new approval card of %s", post_id, exc_info=True)
+        await refresh(core, card.id)  # the old card is open again: reactions there count
+        return True, (
+            "Edited after approval, so it needs approval again — I couldn't post a new card; "
+            "the old card is open again."
+        )
+
+    def keep_ref(sdb: sqlite_utils.Database) -> None:
+        sdb.execute(
+            "UPDATE approval_cards SET card_channel = ?, card_message_id = ? WHERE id = ?",
+            [ref.channel, ref.message_id, card.id],
+        )
+
+    await core.db.run(keep_ref)
+    if old_ref is not None:
+        who = by.name or by.id
+        superseded = replace(
+            card_reply(before, []),
+            note=f"Edited by {who} after approval — sent for approval again in a new card",
+            buttons=False,
+        )
+        try:
+            await port.update(old_ref, superseded)
+        except Exception:
+            log.warning("could not mark the old approval card of %s", post_id, exc_info=True)
+    try:
+        await port.add_reactions(ref, [APPROVE, REJECT])
+    except Exception:
+        log.warning("could not seed reactions on the card of %s", post_id, exc_info=True)
+    return True, (
+        f"Edited after approval, so it goes back for approval in {channel_mention(card_channel)}"
+        f" — needs {plural(quorum, 'approval')}; it stays a draft until then."
+    )

@@ -166,7 +166,7 @@ async def test_edit_published_post_only_where_the_platform_allows(chat: Chat) ->
 async def test_edit_checks_the_text_limit(chat: Chat) -> None:
     pid = chat.post_id(await chat.schedule('x "Short" tomorrow 9am'))
     e = chat.error(await chat.social(f'edit {pid} caption:"{"a" * 300}"'))
-    assert "the limit is 280" in e.problems[0]
+    assert "(limit 280)" in e.problems[0]
 
 
 async def test_edit_needs_a_change_and_an_id(chat: Chat) -> None:

@@ -323,3 +323,78 @@ async def test_autocomplete_from_the_command_layer(
     msg = await answer(fake, iid)
     assert not msg.ephemeral, msg.embeds
     assert len(api_posts(world)) == 1
+
+
+# ---------------------------------------------------------------- approvals stay whole
+
+
+async def _approved(fake: FakeDiscord, card: Msg) -> None:
+    await fake.react(card.id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+
+
+async def test_per_platform_times_survive_approval_and_a_re_approved_edit(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash(
+        "schedule",
+        {"targets": "x,li", "caption": "Launch", "when": "2026-06-02 09:00",
+         "times": "x: 2026-06-02 12:00"},
+        channel_id=REVIEW_CHANNEL_ID,
+    )  # fmt: skip
+    assert "approval" in ((await answer(fake, iid)).title or "").lower()
+    [first] = fake.channel_messages(APPROVAL_CHANNEL_ID)
+    await _approved(fake, first)
+    client = world.core.clients.for_workspace("default")
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    api = (await client.get_post(pid)).extra
+    assert api["scheduledAt"].startswith("2026-06-02T09:00:00")
+    assert api["platformSchedules"]["twitter"].startswith("2026-06-02T12:00:00")
+
+    # An approved post edited before it goes out needs approval again, on a new card.
+    iid = await fake.slash(
+        "social", {"id": pid, "when": "2026-06-03 09:00"}, sub="edit",
+        channel_id=REVIEW_CHANNEL_ID,
+    )  # fmt: skip
+    await answer(fake, iid)
+    assert (await client.get_post(pid)).status == "draft"
+    old, new = fake.channel_messages(APPROVAL_CHANNEL_ID)
+    assert old.id == first.id and "sent for approval again" in str(old.embeds)
+    assert new.components and "approved" not in (new.title or "").lower()
+    await _approved(fake, new)
+    api = (await client.get_post(pid)).extra
+    assert api["status"] == "scheduled"
+    assert api["scheduledAt"].startswith("2026-06-03T09:00:00")
+    assert api["platformSchedules"]["twitter"].startswith("2026-06-02T12:00:00")
+
+
+async def test_cancel_closes_the_waiting_card_at_once(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    iid = await fake.slash("social", {"id": pid}, sub="cancel", channel_id=REVIEW_CHANNEL_ID)
+    await answer(fake, iid)
+    await wait_until(lambda: "canceled" in (card.title or "").lower(), within=10)
+    assert not card.components  # no buttons left
+    await fake.react(card.id, "✅", user_id=BOB_ID)  # too late: counts for nothing
+    iid = await fake.press(card.id, APPROVE_ID, user_id=BOB_ID)
+    await _wait_handled(world, f"button:discord:discord:{iid}")
+    assert "canceled" in (card.title or "").lower()
+    puts = [e for e in world.sandbox.state.log if e.method == "PUT" and pid in e.path]
+    assert puts == []
+    assert (await world.core.clients.for_workspace("default").get_post(pid)).status == "canceled"
+
+
+async def test_x_counts_like_x_in_the_reply(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "x", "caption": "🚀" * 200})
+    msg = await answer(fake, iid)
+    assert msg.ephemeral and "400 characters as X counts them (limit 280)" in str(msg.embeds)
+    assert api_posts(world) == []

@@ -159,18 +159,22 @@ async def test_ack_does_not_wait_for_a_slow_social_api(e2e: E2E) -> None:
     assert "chat.update" in e2e.fake.methods() or e2e.fake.responses
 
 
-async def _request_card(e2e: E2E) -> str:
-    await e2e.slack.command("/post", "x “Needs a look”", channel=REVIEW, user=REQUESTER)
-    await e2e.settle()
-    [card] = e2e.card_posts()
-    ts = next(
+async def _request_card_ts(e2e: E2E) -> str:
+    """The ts of the last approval card posted."""
+    card = e2e.card_posts()[-1]
+    return next(
         ts
         for (ch, ts), m in e2e.fake.messages.items()
         if m is not None and ch == card["channel"] and m.get("blocks") == card["blocks"]
     )
-    seeded = e2e.fake.calls_to("reactions.add")
+
+
+async def _request_card(e2e: E2E, command: str = "/post", text: str = "x “Needs a look”") -> str:
+    await e2e.slack.command(command, text, channel=REVIEW, user=REQUESTER)
+    await e2e.settle()
+    ts = await _request_card_ts(e2e)
+    seeded = [c for c in e2e.fake.calls_to("reactions.add") if c["timestamp"] == ts]
     assert {c["name"] for c in seeded} == {"white_check_mark", "x"}
-    assert all(c["timestamp"] == ts for c in seeded)
     return ts
 
 
@@ -226,3 +230,70 @@ async def test_approve_and_reject_at_once_one_final_state_loser_told(e2e: E2E) -
     assert len(finals) == 1  # exactly one final state
     told = [e for e in e2e.fake.ephemeral if e["user"] in (GROUP_MEMBER, APPROVER)]
     assert told, "the loser is told"
+
+
+# ---------------------------------------------------------------- approvals stay whole
+
+
+def _puts(e2e: E2E, post_id: str) -> list[str]:
+    return [
+        e.path
+        for e in e2e.sandbox.state.log
+        if e.method == "PUT" and e.path == f"/v1/posts/{post_id}" and e.status < 400
+    ]
+
+
+async def test_cancel_closes_the_waiting_card_at_once(e2e: E2E) -> None:
+    ts = await _request_card(e2e)
+    [req] = await e2e.requests()
+    await e2e.slack.command("/social", f"cancel {req.post_id}", channel=REVIEW, user=REQUESTER)
+    await e2e.settle()
+    closed = e2e.card_updates(ts)[-1]
+    assert closed["text"].startswith("Canceled:")
+    assert not any(b.get("type") == "actions" for b in closed["blocks"])  # no buttons left
+    await e2e.slack.event(reaction(APPROVER, "white_check_mark", REVIEW, ts), "EvLate")
+    await e2e.settle()
+    assert not any(u["text"].startswith("Approved") for u in e2e.card_updates(ts))
+    assert _puts(e2e, req.post_id) == []  # the late ✅ activated nothing
+    [req] = await e2e.requests()
+    assert req.status == "canceled"
+
+
+async def test_an_edit_after_approval_goes_back_for_approval_on_a_new_card(e2e: E2E) -> None:
+    old = await _request_card(e2e, "/schedule", "x “Launch day” tomorrow 9am")
+    [req] = await e2e.requests()
+    pid = req.post_id
+    button = button_payload("socialbot_approve", "c", user=GROUP_MEMBER, channel=REVIEW, ts=old)
+    await e2e.slack.interact(button)
+    await e2e.settle()
+    client = e2e.core.clients.for_workspace("default")
+    assert (await client.get_post(pid)).status == "scheduled"
+
+    await e2e.slack.command(
+        "/social", f"edit {pid} caption:“Launch day, changed”", channel=REVIEW, user=REQUESTER
+    )
+    await e2e.settle()
+    post = await client.get_post(pid)
+    assert post.status == "draft" and post.content == "Launch day, changed"
+    new = await _request_card_ts(e2e)
+    assert new != old
+    assert "sent for approval again" in str(e2e.card_updates(old)[-1]["blocks"])
+    # the old card's buttons and ✅ no longer count; the new card's do
+    await e2e.slack.interact(button)
+    await e2e.settle()
+    assert (await client.get_post(pid)).status == "draft"
+    fresh = button_payload("socialbot_approve", "c", user=GROUP_MEMBER, channel=REVIEW, ts=new)
+    await e2e.slack.interact(fresh)
+    await e2e.settle()
+    assert e2e.card_updates(new)[-1]["text"].startswith("Approved")
+    post = await client.get_post(pid)
+    assert post.status == "scheduled" and post.content == "Launch day, changed"
+
+
+async def test_x_counts_like_x_in_the_reply(e2e: E2E) -> None:
+    await e2e.slack.command("/post", "x “" + "🚀" * 200 + "”")
+    await e2e.settle()
+    [(_, body)] = e2e.fake.responses
+    assert body["response_type"] == "ephemeral"
+    assert "400 characters as X counts them (limit 280)" in str(body)
+    assert await e2e.requests() == []
