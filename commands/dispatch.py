@@ -2,7 +2,9 @@
 
     dispatch(core, invocation)        a slash command → Outcome (replies for the invoker)
     dispatch_reaction(core, event)    ✅ / ❌ on an approval card → Outcome
-    dispatch_button(core, event)      Approve / Reject button on a card → Outcome
+    dispatch_button(core, event)      Approve / Reject button on a card → Outcome; "Post as a
+                                      thread" on a too-long caption's reply → the kept request
+                                      re-run with ``split`` (commands.threadoffer)
 
 A user error becomes an ``ErrorReply``; any other exception is logged with context and a
 reference id, and the user gets a short apology carrying that id. The same ``delivery_id``
@@ -34,6 +36,7 @@ import sqlite_utils
 
 from bot import approvals, journal, metrics
 from bot.chat import (
+    SPLIT,
     ButtonEvent,
     ErrorReply,
     Invocation,
@@ -44,7 +47,7 @@ from bot.chat import (
 from bot.core import Core
 from bot.logs import request_id
 from commands import options as opt
-from commands import slotting
+from commands import slotting, threadoffer
 from commands.context import Context
 from commands.errors import UsageError, UserError
 from commands.handlers import info, manage, post, schedule, status
@@ -306,6 +309,8 @@ async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = Fal
     }
 
     async def run() -> tuple[Reply, ...]:
+        if event.decision == SPLIT:  # "Post as a thread of 3" on a too-long caption's reply
+            return await route(core, await threadoffer.claim(core, event))
         outcome = await approvals.on_button(core, event)
         return outcome.replies
 

@@ -137,9 +137,14 @@ class SplitOffer(UserError):
 
 
 async def offer(
-    core: Core, inv: Invocation, over: Sequence[Overflow], others: Sequence[str]
+    core: Core,
+    inv: Invocation,
+    over: Sequence[Overflow],
+    others: Sequence[str],
+    too_long: Sequence[str] = (),
 ) -> SplitOffer:
-    """The error that offers the thread; keeps ``inv`` so its button can re-run it."""
+    """The error that offers the thread (after ``too_long``, the length problems as validation
+    words them); keeps ``inv`` so its button can re-run it."""
     example = f"/{inv.command} … split"
     hint = f"Nothing was posted. Add `split` to post it this way: {example}"
     buttons: tuple[Button, ...] = ()
@@ -151,7 +156,8 @@ async def offer(
         what = f"a thread of {n}" if len(over) == 1 else "threads"
         buttons = (Button(f"Post as {what}", SPLIT, token),)
         hint += " — or press the button."
-    return SplitOffer(question(over), preview_lines(over, others), hint, buttons)
+    lines = [*too_long, *preview_lines(over, others)]
+    return SplitOffer(question(over), lines, hint, buttons)
 
 
 # ---------------------------------------------------------------- kept requests
@@ -221,8 +227,10 @@ async def claim(core: Core, event: ButtonEvent) -> Invocation:
 
     def take(sdb: sqlite_utils.Database) -> dict[str, object] | str | None:
         rows = list(sdb.query("SELECT * FROM offers WHERE token = ?", [event.value]))
-        if not rows or rows[0]["used_at"] or (
-            now - datetime.fromisoformat(str(rows[0]["created_at"])) > OFFER_TTL
+        if (
+            not rows
+            or rows[0]["used_at"]
+            or (now - datetime.fromisoformat(str(rows[0]["created_at"])) > OFFER_TTL)
         ):
             return None
         if rows[0]["user_id"] != event.user.id:
@@ -243,17 +251,18 @@ async def claim(core: Core, event: ButtonEvent) -> Invocation:
             hint='Post your own with /post x "…" split',
         )
     r = got
-    options = tuple((str(k), str(v)) for k, v in r["options"]) + ((opt.SPLIT, "true"),)  # type: ignore[attr-defined]
+    raw = r["options"]
+    kept = tuple((str(k), str(v)) for k, v in raw) if isinstance(raw, list) else ()
+    name = str(r["user_name"]) if r["user_name"] else event.user.name
     return Invocation(
         command=str(r["command"]),
         text=str(r["text"]),
-        user=User(str(r["user"]), str(r["user_name"]) if r["user_name"] else event.user.name,
-                  roles=event.user.roles),  # fmt: skip
+        user=User(str(r["user"]), name, roles=event.user.roles),
         platform=str(r["platform"]),
         channel=str(r["channel"]),
         delivery_id=event.delivery_id,
         team=str(r["team"]) if r["team"] else None,
         thread=event.thread,
         user_tz=str(r["user_tz"]) if r["user_tz"] else None,
-        options=options,
+        options=(*kept, (opt.SPLIT, "true")),
     )

@@ -69,9 +69,10 @@ def build_preview(request: PostRequest) -> store.Preview:
             caption = post.platform_content.get(platform)
         if caption is None:
             caption = post.content
-        if caption is None and post.thread:
-            caption = " / ".join(s.text for s in post.thread)
-        parts = [_clip(caption) if caption else "(no caption)"]
+        if caption is None and post.thread:  # the parts as they will be posted, one a line
+            parts = [_clip(s.text) for s in post.thread]
+        else:
+            parts = [_clip(caption) if caption else "(no caption)"]
         if request.media:
             parts.append("📎 " + ", ".join(request.media))
         when = request.when
