@@ -33,7 +33,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
@@ -57,10 +57,12 @@ from adapters.slack.render import is_ephemeral, render, working_message
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_SPLIT,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
+    offer_event,
     reaction_event,
     view_delivery_id,
 )
@@ -312,6 +314,11 @@ class SlackAdapter:
         self.app.event("reaction_removed")(on_reaction)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+
+        async def on_offer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await self._on_offer(ack, body, respond)
+
+        self.app.action(ACTION_SPLIT)(on_offer)
         self.app.error(on_error)
 
     async def start(self) -> None:
@@ -687,6 +694,36 @@ class SlackAdapter:
         outcome = await self._dispatch(call, event.delivery_id)
         card = MessageRef(PLATFORM, event.message.channel, event.message.message_id)
         await self._deliver(outcome, origin, None, thread=card.message_id)
+
+    # ------------------------------------------------------------ offers
+
+    async def _on_offer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """ "Post as a thread of 3" on an error reply: the kept request runs again, answered like
+        a command (a working message in the channel becomes the request's thread)."""
+        await ack()
+        event = offer_event(body)
+        if event is None:
+            return
+        origin = _Origin(channel=event.message.channel, user=event.user.id, respond=respond)
+        self.spawn(self._run_offer(event, origin), name="slack offer", urgent=True)
+
+    async def _run_offer(self, event: ButtonEvent, origin: _Origin) -> None:
+        try:
+            working = await self.port.post(
+                origin.channel, working_message(origin.user, "post", "(as a thread)")
+            )
+            call = self.dispatcher.dispatch_button(
+                self.core, replace(event, thread=working.message_id)
+            )
+            outcome = await self._dispatch(call, event.delivery_id)
+            if any(not is_ephemeral(r) for r in outcome.replies) and origin.respond is not None:
+                try:  # the offer is taken: remove it
+                    await origin.respond(delete_original=True)
+                except Exception as e:
+                    log.info("could not remove the offer (%s)", type(e).__name__)
+            await self._deliver(outcome, origin, working)
+        except SlackPortError as e:
+            await self._tell(origin, ErrorReply(title=e.human))
 
     # ------------------------------------------------------------ results
 

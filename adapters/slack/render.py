@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT
+from adapters.slack.translate import ACTION_APPROVE, ACTION_OFFER_PREFIX, ACTION_REJECT
 from bot.chat import (
     Announcement,
     ApprovalCard,
@@ -191,6 +191,16 @@ def render_error(r: ErrorReply) -> SlackMessage:
         blocks.append(context(f":bulb: {esc(r.hint)}"))
     if r.reference:
         blocks.append(context(f"Reference: `{esc(r.reference)}`"))
+    if r.buttons:  # a way out of the error, e.g. "Post as a thread of 3"
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    _button(b.label, ACTION_OFFER_PREFIX + b.decision, b.value, "primary")
+                    for b in r.buttons
+                ],
+            }
+        )
     text = r.title + ("" if not r.problems else ": " + "; ".join(r.problems))
     return finish(text, blocks)
 
