@@ -49,7 +49,8 @@ async def test_offer_button_posts_the_thread(e2e: E2E) -> None:  # noqa: F811
     # answered like a command: a working message in the channel, replaced by the confirmation,
     # and that message is the request's thread (announcements go there)
     # (the first working message, of the /post that got the offer, was deleted)
-    first, working = e2e.fake.calls_to("chat.postMessage")
+    _first, working = e2e.fake.calls_to("chat.postMessage")
+    assert e2e.fake.calls_to("chat.delete")
     [upd] = [u for u in e2e.fake.calls_to("chat.update") if u["channel"] == "C1"]
     assert "Publishing now" in upd["text"] and req.thread == upd["ts"]
     assert "as a thread" in str(working["blocks"])
