@@ -15,6 +15,7 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
     Confirmation,
     ErrorReply,
     Field,
@@ -78,6 +79,7 @@ class Rendered:
     content: str | None = None
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
+    offers: tuple[Button, ...] = ()  # what an error reply offers ("Post as a thread of 3")
     mentions: tuple[str, ...] = ()  # user ids the content may ping
 
 
@@ -164,7 +166,7 @@ def render_error(r: ErrorReply) -> Rendered:
         b.field("Try", r.hint)
     if r.reference:
         b.footer(f"Reference: {r.reference}")
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, offers=r.buttons)
 
 
 def render_status(r: StatusCard) -> Rendered:

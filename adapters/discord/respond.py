@@ -22,7 +22,7 @@ import discord
 
 from adapters.discord.render import Rendered, render
 from adapters.discord.translate import message_ref
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, offer_view
 from bot.chat import ErrorReply, MessageRef, Reply
 from bot.clock import Clock
 
@@ -34,12 +34,16 @@ NO_PERMISSION_CODES = frozenset({50013, 50001})
 
 
 class Responder:
-    def __init__(self, interaction: discord.Interaction[Any], clock: Clock) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], clock: Clock, *, as_command: bool = False
+    ) -> None:
+        """``as_command``: a button that runs a request (an offer) is answered like a slash
+        command — a public "thinking" message that becomes the request's thread."""
         self.interaction = interaction
         self.clock = clock
         self.started = clock.monotonic()
         self.dead = False  # the token can no longer be used
-        self.component = interaction.type == discord.InteractionType.component
+        self.component = interaction.type == discord.InteractionType.component and not as_command
         self.deferred_ephemeral: bool | None = None
         self.thread: str | None = None  # message id that represents the request
         self._placeholder: discord.Message | discord.PartialMessage | None = None
@@ -149,6 +153,8 @@ class Responder:
             kwargs["content"] = r.content
         if r.buttons:
             kwargs["view"] = ApprovalView()
+        elif r.offers:
+            kwargs["view"] = offer_view(r.offers)
         followup = self.interaction.followup
         channel_id = self.channel_id or 0
         if not self.component and not self._answered_first and self.deferred_ephemeral is not None:

@@ -1,17 +1,23 @@
-"""The persistent Approve / Reject buttons on approval cards.
+"""The persistent Approve / Reject buttons on approval cards, and the buttons a reply offers.
 
 Stable ``custom_id``s and ``timeout=None``: one instance is registered with ``client.add_view``
 at start-up, so buttons on cards posted before a restart keep working. The card is the message
 the button is on; who may decide is checked by the approval workflow (``User.roles``).
+
+An offer ("Post as a thread of 3", ``bot.chat.Button``) is a ``DynamicItem`` whose custom id
+carries the decision and the offer (``socialbot:offer:split:<token>``), registered with
+``client.add_dynamic_items``: it works after a restart too.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import discord
 
-from bot.chat import APPROVE, REJECT
+from bot.chat import APPROVE, REJECT, Button
 
 APPROVE_ID = "socialbot:approve"
 REJECT_ID = "socialbot:reject"
@@ -38,6 +44,45 @@ class ApprovalView(discord.ui.View):
         self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
     ) -> None:
         await _forward(interaction, REJECT)
+
+
+def offer_view(buttons: Sequence[Button]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for b in buttons:
+        view.add_item(OfferButton(b.decision, b.value, b.label))
+    return view
+
+
+class OfferButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"socialbot:offer:(?P<decision>[a-z]+):(?P<value>[A-Za-z0-9_-]+)",
+):
+    def __init__(self, decision: str, value: str, label: str = "OK") -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label[:80],
+                style=discord.ButtonStyle.primary,
+                custom_id=f"socialbot:offer:{decision}:{value}",
+            )
+        )
+        self.decision = decision
+        self.value = value
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> OfferButton:
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["decision"], match["value"], label or "OK")
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        handler = getattr(interaction.client, "on_offer_button", None)
+        if handler is not None:
+            await handler(interaction, self.decision, self.value)
 
 
 async def _forward(interaction: discord.Interaction[Any], decision: str) -> None:
