@@ -112,7 +112,29 @@ class Destination:
     ephemeral_to: str | None = None  # a user id: only they see it
 
 
+@dataclass(frozen=True)
+class ReplyEvent:
+    """A message in the thread of a message the bot posted (Slack): e.g. the reason an
+    approver gives after asking for changes with ✏️."""
+
+    user: User
+    message: MessageRef  # the thread's root message
+    text: str
+    delivery_id: str
+    team: str | None = None
+
+
 # ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action a reply offers: adapters render a button that comes back as a ``ButtonEvent``
+    with this ``decision`` and ``value`` (``CHANGES`` buttons open a form for the reason)."""
+
+    label: str
+    decision: str
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,16 +164,7 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
-
-
-@dataclass(frozen=True)
-class Button:
-    """An action a reply offers: adapters render a button that comes back as a ``ButtonEvent``
-    with this ``decision`` and ``value``."""
-
-    label: str
-    decision: str
-    value: str = ""
+    buttons: tuple[Button, ...] = ()  # e.g. "Give the reason" (opens a form)
 
 
 @dataclass(frozen=True)

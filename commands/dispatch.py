@@ -1,7 +1,8 @@
 """The one dispatch entry point.
 
     dispatch(core, invocation)        a slash command → Outcome (replies for the invoker)
-    dispatch_reaction(core, event)    ✅ / ❌ on an approval card → Outcome
+    dispatch_reaction(core, event)    ✅ / ❌ / ✏️ on an approval card → Outcome
+    dispatch_reply(core, event)       a reply in an approval card's thread (the reason for ✏️)
     dispatch_button(core, event)      Approve / Reject button on a card → Outcome; "Post as a
                                       thread" on a too-long caption's reply → the kept request
                                       re-run with ``split`` (commands.threadoffer)
@@ -19,7 +20,7 @@ Routing (text normalised first, see ``commands.normalize``):
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
     /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
-                                   approve, reject, post, schedule
+                                   approve, reject, changes, post, schedule
     /social queue                → the channel's posting slots (commands.slotting) when it has
                                    some, else the same as /status queue
 """
@@ -43,6 +44,7 @@ from bot.chat import (
     Outcome,
     ReactionEvent,
     Reply,
+    ReplyEvent,
 )
 from bot.core import Core
 from bot.logs import request_id
@@ -57,12 +59,13 @@ log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule",
+    "changes", "post", "schedule",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "change": "changes", "request-changes": "changes", "revise": "changes",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
 _POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
@@ -109,6 +112,8 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await (status.one(ctx, pid) if pid else status.recent(ctx))
     if what in ("approve", "reject"):
         return await manage.decide(ctx, what, pid_opt or first or None, after or None)
+    if what == "changes":
+        return await manage.changes(ctx, pid_opt or first or None, after or None)
     if what == "post":
         return await post.post(sub_ctx)
     if what == "schedule":
@@ -296,6 +301,24 @@ async def dispatch_reaction(core: Core, event: ReactionEvent, *, resumed: bool =
 
     return await _guarded(
         core, "reaction", event.message.platform, event.delivery_id, context, run, resumed
+    )
+
+
+async def dispatch_reply(core: Core, event: ReplyEvent, *, resumed: bool = False) -> Outcome:
+    context: dict[str, object] = {
+        "platform": event.message.platform,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+        "user": event.user.id,
+        "text_chars": len(event.text),
+    }
+
+    async def run() -> tuple[Reply, ...]:
+        outcome = await approvals.on_reply(core, event)
+        return outcome.replies
+
+    return await _guarded(
+        core, "reply", event.message.platform, event.delivery_id, context, run, resumed
     )
 
 

@@ -354,3 +354,18 @@ async def decide(
     else:
         outcome = await approvals.reject(ctx.core, pid, ctx.inv.user, reason)
     return outcome.replies
+
+
+async def changes(ctx: Context, post_id: str | None, reason: str | None) -> tuple[Reply, ...]:
+    """``/social changes <post id> <what to change>``: send a pending post back with a reason."""
+    if not post_id:
+        raise UsageError(
+            "Which post needs changes?",
+            problems=["Give the post id from the approval card, then what should change."],
+            hint="/social changes pst_3kqz1a Please shorten the first line",
+            field="id",
+        )
+    pid = post_id.strip()
+    await tracked(ctx, pid)
+    outcome = await approvals.request_changes(ctx.core, pid, ctx.inv.user, reason)
+    return outcome.replies
