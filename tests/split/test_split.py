@@ -57,6 +57,8 @@ def check(text: str, limit: int, count: object = len) -> list[str]:
             start = max(b for b in bounds if b <= m.start())
             end = min(b for b in bounds if b >= m.end())
             longest = max(longest, counter(body[start:end]))
+        # …or one grapheme cluster (a letter with many combining marks)
+        longest = max([longest, *(counter(g) for g in regex.findall(r"\X", body))])
         assert longest + len(" 99/99") > limit
         event("parts: none (a token longer than a part)")
         return []
