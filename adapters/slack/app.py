@@ -48,7 +48,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import modal
+from adapters.slack import changes, modal
 from adapters.slack.directory import Directory, TtlCache
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
@@ -76,6 +76,7 @@ from bot.chat import (
     ReactionAction,
     ReactionEvent,
     Reply,
+    ReplyEvent,
     User,
 )
 from bot.config import ConfigError, Settings
@@ -102,6 +103,10 @@ class Dispatcher(Protocol):
 
     async def dispatch_button(
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome: ...
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
     ) -> Outcome: ...
 
     async def target_choices(
@@ -131,6 +136,11 @@ class CommandLayer:
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
     ) -> Outcome:
         return await self._dispatch.dispatch_button(core, event, resumed=resumed)
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await self._dispatch.dispatch_reply(core, event, resumed=resumed)
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
@@ -319,6 +329,25 @@ class SlackAdapter:
             await self._on_offer(ack, body, respond)
 
         self.app.action(ACTION_SPLIT)(on_offer)
+
+        async def on_changes(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await self._on_changes(ack, body)
+
+        async def on_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            event = changes.reason_event(body)
+            if event is not None:
+                self.spawn(self._accept_card_event(event), name="slack changes", urgent=True)
+
+        async def on_message(body: dict[str, Any]) -> None:
+            event = changes.reply_event(body)
+            if event is not None:
+                self.spawn(self._run_reply(event), name="slack thread reply")
+
+        self.app.action(changes.ACTION_CHANGES)(on_changes)
+        self.app.view_submission(changes.REASON_VIEW)(on_reason)
+        self.app.view_closed(changes.REASON_VIEW)(on_closed)
+        self.app.event("message")(on_message)
         self.app.error(on_error)
 
     async def start(self) -> None:
@@ -694,6 +723,31 @@ class SlackAdapter:
         outcome = await self._dispatch(call, event.delivery_id)
         card = MessageRef(PLATFORM, event.message.channel, event.message.message_id)
         await self._deliver(outcome, origin, None, thread=card.message_id)
+
+    # ------------------------------------------------------------ request changes
+
+    async def _on_changes(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Request changes (on a card) or Give the reason (under the ask): open the form at
+        once — the trigger id lives 3 s."""
+        await ack()
+        found = changes.pressed(body)
+        if found is None:
+            return
+        trigger, post_id, channel, ts = found
+        try:
+            await self.client.views_open(
+                trigger_id=trigger, view=changes.reason_view(post_id, channel, ts)
+            )
+        except SlackApiError as e:
+            err = from_api_error(e, channel)
+            log.warning("views.open (request changes) failed: %s", err.code)
+
+    async def _run_reply(self, event: ReplyEvent) -> None:
+        outcome = await self._dispatch(
+            self.dispatcher.dispatch_reply(self.core, event), event.delivery_id
+        )
+        origin = _Origin(channel=event.message.channel, user=event.user.id)
+        await self._deliver(outcome, origin, None, thread=event.message.message_id)
 
     # ------------------------------------------------------------ offers
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.chat import (
     APPROVE,
+    CHANGES,
     REJECT,
     SPLIT,
     ButtonEvent,
@@ -46,9 +47,14 @@ COMMANDS: Mapping[str, str] = {
 ACTION_APPROVE = "socialbot_approve"
 ACTION_REJECT = "socialbot_reject"
 ACTION_DECISIONS: Mapping[str, str] = {ACTION_APPROVE: APPROVE, ACTION_REJECT: REJECT}
-# A button an error reply offers (``bot.chat.Button``): action id ``socialbot_<decision>``.
-ACTION_OFFER_PREFIX = "socialbot_"
-ACTION_SPLIT = ACTION_OFFER_PREFIX + SPLIT
+# A button a reply offers (``bot.chat.Button``): its action id names the decision.
+ACTION_SPLIT = "socialbot_split"  # "Post as a thread of 3"
+ACTION_CHANGES = "socialbot_changes"  # Request changes / Give the reason (opens the form)
+_ACTION_IDS: Mapping[str, str] = {SPLIT: ACTION_SPLIT, CHANGES: ACTION_CHANGES}
+
+
+def action_id(decision: str) -> str:
+    return _ACTION_IDS.get(decision, f"socialbot_{decision}")
 
 
 def normalise_emoji(name: str) -> str:
