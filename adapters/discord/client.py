@@ -303,19 +303,32 @@ class SocialDiscordClient(discord.Client):
 
     # ------------------------------------------------------------------ approvals
 
-    async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
+    async def on_card_button(
+        self,
+        interaction: discord.Interaction[Any],
+        decision: str,
+        *,
+        reason: str | None = None,
+        value: str = "",
+        card_message: int | None = None,
+    ) -> None:
+        """A card's button, or the reason form it opened (``reason``; the card is
+        ``card_message``, or the post is named by ``value`` for "Give the reason")."""
         responder = Responder(interaction, self.clock)
         CURRENT.set(responder)
         await responder.defer(ephemeral=True)
         message = interaction.message
-        if message is None or interaction.channel_id is None:
+        message_id = card_message or (message.id if message is not None else None)
+        if message_id is None or interaction.channel_id is None:
             return
         event = ButtonEvent(
             decision=decision,
             user=user_of(interaction.user),
-            message=message_ref(interaction.channel_id, message.id),
+            message=message_ref(interaction.channel_id, message_id),
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
+            value=value,
+            reason=reason,
         )
         outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "button")
         await self._answer(responder, outcome)

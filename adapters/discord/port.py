@@ -23,7 +23,7 @@ import discord
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, offer_view
 from bot.chat import Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class DiscordPort:
             )
         if r.buttons:
             kwargs["view"] = ApprovalView()
+        elif r.offers:  # e.g. "Give the reason" under the bot's question in a card's thread
+            kwargs["view"] = offer_view(r.offers)
         try:
             msg = await channel.send(**kwargs)
         except discord.HTTPException as e:

@@ -7,6 +7,7 @@ clipped with "…", fields beyond the limits are folded into a last "…and N mo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +27,7 @@ from bot.chat import (
     Tone,
 )
 
+_MENTION = re.compile(r"<@!?(\d+)>")
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
 FIELDS_MAX = 25
@@ -156,7 +158,17 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    # Embed titles don't render mentions: the people a public message names are pinged in its
+    # content ("@alice: @bob asked for changes …").
+    named = tuple(dict.fromkeys(_MENTION.findall(r.title))) if not r.ephemeral else ()
+    content = " ".join(f"<@{u}>" for u in named) or None
+    return Rendered(
+        embeds=(b.build(),),
+        content=content,
+        ephemeral=r.ephemeral,
+        offers=r.buttons,
+        mentions=named,
+    )
 
 
 def render_error(r: ErrorReply) -> Rendered:

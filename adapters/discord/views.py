@@ -17,10 +17,12 @@ from typing import Any, Protocol
 
 import discord
 
-from bot.chat import APPROVE, REJECT, Button
+from bot.chat import APPROVE, CHANGES, REJECT, Button
 
 APPROVE_ID = "socialbot:approve"
 REJECT_ID = "socialbot:reject"
+CHANGES_ID = "socialbot:changes"
+REASON_MAX = 1000
 
 
 class ButtonSink(Protocol):
@@ -45,6 +47,46 @@ class ApprovalView(discord.ui.View):
     ) -> None:
         await _forward(interaction, REJECT)
 
+    @discord.ui.button(
+        label="Request changes", style=discord.ButtonStyle.secondary, custom_id=CHANGES_ID
+    )
+    async def changes(
+        self, interaction: discord.Interaction[Any], button: discord.ui.Button[Any]
+    ) -> None:
+        message = interaction.message
+        await interaction.response.send_modal(
+            ReasonModal(message.id if message is not None else None, None)
+        )
+
+
+class ReasonModal(discord.ui.Modal, title="Request changes"):
+    """What should change: the reason of a Request changes (on the card) or of a ✏️ (the
+    "Give the reason" button under the bot's question, which names the post)."""
+
+    reason: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="What should change?",
+        style=discord.TextStyle.paragraph,
+        placeholder="e.g. Shorten the first line and add the blog link",
+        max_length=REASON_MAX,
+        custom_id="socialbot:reason",
+    )
+
+    def __init__(self, card_message: int | None, post_id: str | None) -> None:
+        super().__init__(timeout=900, custom_id="socialbot:reason_form")
+        self.card_message = card_message
+        self.post_id = post_id
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        handler = getattr(interaction.client, "on_card_button", None)
+        if handler is not None:
+            await handler(
+                interaction,
+                CHANGES,
+                reason=str(self.reason.value),
+                value=self.post_id or "",
+                card_message=self.card_message,
+            )
+
 
 def offer_view(buttons: Sequence[Button]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
@@ -55,7 +97,7 @@ def offer_view(buttons: Sequence[Button]) -> discord.ui.View:
 
 class OfferButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"socialbot:offer:(?P<decision>[a-z]+):(?P<value>[A-Za-z0-9_-]+)",
+    template=r"socialbot:offer:(?P<decision>[a-z0-9]+):(?P<value>[A-Za-z0-9_-]+)",
 ):
     def __init__(self, decision: str, value: str, label: str = "OK") -> None:
         super().__init__(
@@ -80,6 +122,9 @@ class OfferButton(
         return cls(match["decision"], match["value"], label or "OK")
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if self.decision == CHANGES:  # "Give the reason": a form first
+            await interaction.response.send_modal(ReasonModal(None, self.value))
+            return
         handler = getattr(interaction.client, "on_offer_button", None)
         if handler is not None:
             await handler(interaction, self.decision, self.value)

@@ -43,7 +43,9 @@ async def test_pencil_then_a_reply_in_the_cards_thread(e2e: E2E) -> None:
     assert f"Changes requested by <@{APPROVER}>: Please add the launch link" in card
     # the requester is mentioned in the request's thread, with the reason and how to edit
     [req] = await e2e.requests()
-    [told] = [p for p in posted_in_thread(e2e, req.channel, req.thread or "") if "changes" in p["text"]]
+    [told] = [
+        p for p in posted_in_thread(e2e, req.channel, req.thread or "") if "changes" in p["text"]
+    ]
     assert f"<@{REQUESTER}>" in told["text"] and "Please add the launch link" in str(told)
     assert f"/social edit {req.post_id}" in str(told["blocks"])
     assert req.status == "draft"  # the request stays open
@@ -65,5 +67,7 @@ async def test_the_button_opens_the_form_and_the_reason_lands_on_the_card(e2e: E
     card = str(e2e.card_updates(ts)[-1]["blocks"])
     assert f"Changes requested by <@{APPROVER}>: Shorter, please" in card
     assert "Request changes" in card  # still waiting: the buttons stay
-    told = [p for p in posted_in_thread(e2e, req.channel, req.thread or "") if "changes" in p["text"]]
+    told = [
+        p for p in posted_in_thread(e2e, req.channel, req.thread or "") if "changes" in p["text"]
+    ]
     assert len(told) == 1
