@@ -110,10 +110,11 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
             return await info.help_(ctx, "status")
         pid = pid_opt or first or None
         return await (status.one(ctx, pid) if pid else status.recent(ctx))
+    reason = ids.get(opt.REASON, "").strip() or (rest if pid_opt else after) or None
     if what in ("approve", "reject"):
-        return await manage.decide(ctx, what, pid_opt or first or None, after or None)
+        return await manage.decide(ctx, what, pid_opt or first or None, reason)
     if what == "changes":
-        return await manage.changes(ctx, pid_opt or first or None, after or None)
+        return await manage.changes(ctx, pid_opt or first or None, reason)
     if what == "post":
         return await post.post(sub_ctx)
     if what == "schedule":

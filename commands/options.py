@@ -21,6 +21,7 @@ layer reads them alongside (and on top of) the free text. Formats:
     cover     reel cover: a URL, an attachment name or a media id
     cover_offset  reel cover frame offset in milliseconds
     id        a post id (status, cancel, edit)
+    reason    why (request changes, reject)
     what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics
 """
 
@@ -44,6 +45,7 @@ PRIVACY = "privacy"
 COVER = "cover"
 COVER_OFFSET = "cover_offset"
 ID = "id"
+REASON = "reason"
 WHAT = "what"
 
 ALL = (
@@ -65,5 +67,6 @@ ALL = (
     COVER,
     COVER_OFFSET,
     ID,
+    REASON,
     WHAT,
 )

@@ -82,3 +82,20 @@ async def test_pencil_asks_and_the_give_the_reason_form_answers(
     )  # fmt: skip
     await wait_until(lambda: "Add the blog link" in str(card.embeds), within=10)
     await wait_until(lambda: bool(told_requester(fake)))
+
+
+async def test_social_changes_typed(fake: FakeDiscord, make_bot: BotFactory, world: World) -> None:
+    await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    iid = await fake.slash(
+        "social", {"id": pid, "reason": "Shorter please"}, sub="changes", user_id=BOB_ID,
+        channel_id=APPROVAL_CHANNEL_ID,
+    )  # fmt: skip
+    await wait_until(lambda: "Shorter please" in str(card.embeds), within=10)
+    await wait_until(lambda: any(not m.loading for m in fake.interaction_messages(iid)))
+    # shown by /status with the approval history
+    iid = await fake.slash("status", {"id": pid}, channel_id=REVIEW_CHANNEL_ID)
+    await wait_until(lambda: "requested changes" in str(
+        [m.embeds for m in fake.interaction_messages(iid)]))  # fmt: skip

@@ -45,3 +45,13 @@ async def test_the_offer_button_posts_the_thread(
     # the request is tracked under the public answer (announcements reply to it)
     rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT * FROM requests")))
     assert [(r["channel"], r["thread"]) for r in rows] == [(CHANNEL_ID, done.id)]
+
+
+async def test_split_option_up_front(fake: FakeDiscord, make_bot: BotFactory, world: World) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "x", "caption": CAPTION, "split": True})
+    done = await answer(fake, iid)
+    assert not done.ephemeral and "Publishing now" in str(done.embeds)
+    client = world.core.clients.for_workspace("default")
+    [post] = await client.list_posts()
+    assert [s["text"][-4:] for s in post.extra["thread"]] == [" 1/3", " 2/3", " 3/3"]
