@@ -108,6 +108,24 @@ def members(sdb: sqlite_utils.Database, post_id: str) -> list[Member]:
     ]
 
 
+def secondary(sdb: sqlite_utils.Database, post_ids: Sequence[str]) -> set[str]:
+    """Those of ``post_ids`` that are a non-primary post of a request (lists show the primary)."""
+    if not post_ids:
+        return set()
+    marks = ",".join("?" for _ in post_ids)
+    try:
+        rows = sdb.query(
+            f"SELECT post_id FROM request_groups WHERE post_id IN ({marks}) "
+            "AND post_id != primary_id",
+            list(post_ids),
+        )
+        return {str(r["post_id"]) for r in rows}
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e):
+            return set()
+        raise
+
+
 def overall(statuses: Sequence[str]) -> str:
     """One status for the request: all alike → that; any that went out → partial; else failed."""
     if len(set(statuses)) == 1:

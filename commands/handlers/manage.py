@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot import approvals, tracking
+from bot import approvals, groups, tracking
 from bot.api.models import (
     Account,
     NewPost,
@@ -51,6 +51,9 @@ def need_id(post_id: str | None, verb: str) -> str:
 async def cancel(ctx: Context, post_id: str | None) -> tuple[Reply, ...]:
     pid = need_id(post_id, "cancel")
     row = await tracked(ctx, pid)
+    members = await ctx.core.db.run(lambda sdb: groups.members(sdb, pid))
+    if members:  # a request made of several posts (a thread on X, the caption elsewhere)
+        return await _cancel_group(ctx, [m.post_id for m in members])
     card = await _approval_card(ctx, pid)
     if card is not None and card.state in approval_store.BUSY_STATES:
         raise PostConflict(
@@ -84,6 +87,37 @@ async def cancel(ctx: Context, post_id: str | None) -> tuple[Reply, ...]:
             fields=tuple(fields),
             text="\n".join(lines) or None,
             tone=Tone.WARNING if result.manual else Tone.SUCCESS,
+        ),
+    )
+
+
+async def _cancel_group(ctx: Context, post_ids: list[str]) -> tuple[Reply, ...]:
+    """Cancel every post of one request (``bot.groups``); requests like these skip approval."""
+    client = ctx.client()
+    removed: list[str] = []
+    lines: list[str] = []
+    for pid in post_ids:
+        with api_errors(ctx.action("cancel the post", "posts:write", "nothing more was changed",
+                                   pid)):  # fmt: skip
+            result = await client.delete_post(pid)
+
+        def mark(sdb: sqlite_utils.Database, pid: str = pid) -> None:
+            tracking.set_status(sdb, pid, PostStatus.CANCELED.value)
+
+        await ctx.core.db.run(mark)
+        removed += [platform_label(p) for p in result.removed_from]
+        lines += [f"Remove it by hand on {platform_label(m.platform)}: {m.reason}"
+                  for m in result.manual]  # fmt: skip
+    fields: tuple[Field, ...] = (Field("Posts", " · ".join(post_ids)),)
+    if removed:
+        fields += (Field("Removed from", ", ".join(dict.fromkeys(removed))),)
+    return (
+        Confirmation(
+            title=f"Canceled {post_ids[0]} ({len(post_ids)} posts)"
+            + (" — some is left" if lines else ""),
+            fields=fields,
+            text="\n".join(lines) or None,
+            tone=Tone.WARNING if lines else Tone.SUCCESS,
         ),
     )
 

@@ -116,7 +116,9 @@ async def recent(ctx: Context) -> tuple[Reply, ...]:
     inv = ctx.inv
 
     def read(sdb: sqlite_utils.Database) -> list[tracking.TrackedPost]:
-        return tracking.recent(sdb, inv.platform, inv.channel, limit=RECENT_LIMIT * 3)
+        rows = tracking.recent(sdb, inv.platform, inv.channel, limit=RECENT_LIMIT * 3)
+        hidden = groups.secondary(sdb, [r.post_id for r in rows])  # one line per request
+        return [r for r in rows if r.post_id not in hidden]
 
     rows = [r for r in await ctx.core.db.run(read) if r.workspace == ctx.workspace]
     rows = rows[:RECENT_LIMIT]

@@ -143,3 +143,14 @@ async def test_under_approval_a_mixed_request_is_refused_with_a_way_out(chat: Ch
     e = chat.error(chat.one(await chat.run("post", f'x,fb "{caption(612)}" split', channel=REVIEW)))
     assert e.title.startswith("A thread for some targets and one post for the others")
     assert chat.api_calls("POST", "/v1/posts") == []
+
+
+async def test_a_split_request_is_one_line_in_the_list_and_cancels_whole(chat: Chat) -> None:
+    r = chat.ok(await chat.schedule(f'x,fb "{caption(612)}" tomorrow 9am split'))
+    primary = chat.post_id(r)
+    listing = chat.listing(await chat.status(""))
+    assert len(listing.items) == 1 and listing.items[0].startswith(primary)
+    done = chat.ok(await chat.social(f"cancel {primary}"))
+    assert done.title == f"Canceled {primary} (2 posts)"
+    client = chat.core.clients.for_workspace("main")
+    assert {str(p.status) for p in await client.list_posts()} <= {"canceled"}
