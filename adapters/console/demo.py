@@ -43,6 +43,7 @@ from bot.config import (
 from bot.core import Clients, Core
 from bot.logs import setup_logging
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,16 @@ log = logging.getLogger(__name__)
 CHANNELS = ("general", "launches")
 APPROVERS = ("alice", "bob")
 DEFAULT_TARGETS = ("x", "facebook")
+SLOTS = ["mon-fri 09:00", "mon-fri 13:30", "sat 11:00"]  # #general's posting slots (UTC)
 
 
 def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
     workspace = Workspace(DEFAULT_WORKSPACE, DEFAULT_KEY_ENV, key=Secret(SANDBOX_DEMO_KEY))
-    general = ChannelConfig(default_targets=DEFAULT_TARGETS, timezone="UTC")
+    general = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        slots=parse_slots(SLOTS),  # /schedule x "…" next · /social queue
+    )
     launches = ChannelConfig(
         default_targets=DEFAULT_TARGETS,
         timezone="UTC",

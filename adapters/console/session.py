@@ -40,11 +40,14 @@ Type a command as you would in Slack, for example:
   /post "Hello from the demo 👋"            (to the channel's defaults: X and Facebook)
   /post x,fb "Hello again"
   /schedule x "Launch day 🚀" tomorrow 9am
+  /schedule x "Tips 💡" next      (#general's next free posting slot; /social queue shows them)
+  /post x "<a caption over 280 characters>" split      (posted as a numbered thread on X)
   /status            /status <post id>            /social help
 Console switches:
   :as <user>             act as another user (approvers in #launches: alice, bob)
   :channel <name>        switch channel (#general: no approval, #launches: approval needed)
-  :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
+  :react <card> ✅|❌|✏️   react on approval card <card> (:unreact <card> ✅ withdraws;
+                         ✏️ asks for changes: then /social changes <post id> <reason>)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
 
