@@ -285,3 +285,16 @@ class SentFinder(Protocol):
     (message metadata); Discord relies on its nonce, the console de-duplicates by key."""
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...
+
+
+class DirectMessenger(Protocol):
+    """Optional on a ``ChatPort`` (``getattr(port, "send_direct", None)``): a direct message to
+    one user. Slack and Discord implement it; the notifier uses it to tell a requester that a
+    result could not be posted in the channel."""
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef: ...
+
+
+class ChatSendError(Exception):
+    """A chat platform refused a message the bot sent (not in the channel, missing permission,
+    token revoked…). ``str()`` says why in words a person can act on; adapters raise subclasses."""

@@ -109,7 +109,20 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot (Slack and/or Discord) and the notifier")
     run.add_argument("--host", default="0.0.0.0")
     run.add_argument("--port", type=int, default=3000)
-    run.add_argument("--health-port", type=int, default=None)
+    run.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="serve /healthz and /readyz here (default: SOCIALBOT_HEALTH_PORT, else the "
+        "metrics port, else --port)",
+    )
+    run.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve /metrics (and health) here instead of on the public port "
+        "(default: SOCIALBOT_METRICS_PORT)",
+    )
     _log_options(run)
 
     _log_options(
@@ -148,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_check(args)
     except ConfigError as e:
-        print(f"socialbot: configuration error: {e}", file=sys.stderr)
+        for problem in e.problems:
+            print(f"socialbot: configuration error: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

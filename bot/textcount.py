@@ -10,9 +10,11 @@ Unicode code points, which is what ``len()`` gives in Python.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Any
 
-from twitter_text import parse_tweet
+from twitter_text import extract_urls, parse_tweet
 from twitter_text.config import config as twitter_config
 
 from bot.api.models import Platform
@@ -20,6 +22,7 @@ from bot.api.models import Platform
 # twitter-text's own v3 configuration (its ``max_weighted_tweet_length`` only decides
 # ``valid``, which we don't use: the limit is the account's, from ``bot.platforms``).
 _X_V3: dict[str, Any] = twitter_config["version3"]
+_URL_WEIGHT = int(_X_V3["transformed_url_length"])
 
 
 def weighted(platform: Platform | str) -> bool:
@@ -30,8 +33,28 @@ def weighted(platform: Platform | str) -> bool:
 def count(platform: Platform | str, text: str) -> int:
     """The length of ``text`` as ``platform`` counts it against its limit."""
     if weighted(platform):
-        return int(parse_tweet(text, _X_V3).weightedLength)
+        return x_weight(text)
     return len(text)
+
+
+# twitter-text's emoji pass costs ~4 µs a character (a 25,000-character Premium post: ~100 ms
+# on the event loop). Below U+2000 only © and ® can start an emoji (keycaps need U+20E3), so a
+# text without them and without any code point from U+2000 up is counted here, exactly as
+# ``parse_tweet`` would (tests/commands/test_xcount.py checks the two agree on random texts).
+_MAY_HOLD_EMOJI = re.compile("[©®\u2000-\U0010ffff]")
+_WEIGHT_TWO = re.compile("[\u1100-\u1fff]")  # below U+2000, outside twitter-text's 0–4351
+_LINE_END = re.compile("\r\n|\r|\n")
+
+
+def x_weight(text: str) -> int:
+    """X's weighted length of ``text`` (twitter-text v3)."""
+    norm = _LINE_END.sub("\n", unicodedata.normalize("NFC", text))
+    if _MAY_HOLD_EMOJI.search(norm):
+        return int(parse_tweet(text, _X_V3).weightedLength)
+    total = len(norm) + len(_WEIGHT_TWO.findall(norm))
+    for url in extract_urls(norm):
+        total += _URL_WEIGHT - len(url) - len(_WEIGHT_TWO.findall(url))
+    return total
 
 
 def describe(platform: Platform | str, n: int) -> str:

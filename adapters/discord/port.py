@@ -24,12 +24,12 @@ from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
 from adapters.discord.views import ApprovalView, offer_view
-from bot.chat import Destination, MessageRef, Reply
+from bot.chat import ChatSendError, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 
 
-class DiscordPortError(Exception):
+class DiscordPortError(ChatSendError):
     """A message could not be posted. ``str()`` is safe to show."""
 
 
@@ -138,3 +138,19 @@ class DiscordPort:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()  # Discord has roles (User.roles), not user groups
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef:
+        """A direct message (POST /users/@me/channels, then the DM channel). Raises
+        ``DiscordPortError`` when the user does not accept DMs from the bot."""
+        r = render(reply)
+        try:
+            dm = await self.client.create_dm(discord.Object(int(user_id)))
+            kwargs: dict[str, Any] = {"embeds": list(r.embeds)}
+            if r.content:
+                kwargs["content"] = r.content
+            msg = await dm.send(**kwargs)
+        except discord.HTTPException as e:
+            raise DiscordPortError(
+                f"cannot send a direct message to {user_id} ({e.status})"
+            ) from None
+        return message_ref(str(dm.id), msg.id)

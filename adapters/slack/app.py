@@ -15,6 +15,9 @@ its work as a tracked background task:
     /status, /social          ack → dispatch → public replies in the channel, others ephemeral
     reaction_added/removed    (acked by Bolt) → dispatch_reaction; delivery id = event_id
     Approve / Reject buttons  ack → dispatch_button
+    app_uninstalled,          (acked by Bolt) → an error log line: the bot token no longer works
+    tokens_revoked
+    any other event / action  acked and ignored (Bolt would answer 404 and Slack resend it)
 
 Crash safety (``bot.journal``): right after the ack every command, form submission, reaction
 and button press is recorded in the journal (pending); dispatch marks it done. ``resume()``
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -88,6 +92,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SLACK_API = "https://slack.com/api/"
 CHOICES_TTL = 300.0
 DEFAULT_CONCURRENCY = 8
+ANY = re.compile("")  # matches every event type / action id
 # Commands whose request gets an in-channel message (the thread its announcements go under).
 THREADED = frozenset({"post", "schedule"})
 
@@ -316,12 +321,23 @@ class SlackAdapter:
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
 
+        async def on_access_lost(body: dict[str, Any]) -> None:
+            _log_access_lost(body)
+
+        async def on_other_event() -> None:
+            pass  # an event we don't act on (e.g. a subscription added later): acked by Bolt
+
+        async def on_other_action(ack: AsyncAck) -> None:
+            await ack()  # link buttons and other elements send block_actions too
+
         for slash in COMMANDS:
             self.app.command(slash)(on_command)
         self.app.view_submission(modal.CALLBACK_ID)(on_submit)
         self.app.view_closed(modal.CALLBACK_ID)(on_closed)
         self.app.event("reaction_added")(on_reaction)
         self.app.event("reaction_removed")(on_reaction)
+        self.app.event("app_uninstalled")(on_access_lost)
+        self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
 
@@ -348,6 +364,10 @@ class SlackAdapter:
         self.app.view_submission(changes.REASON_VIEW)(on_reason)
         self.app.view_closed(changes.REASON_VIEW)(on_closed)
         self.app.event("message")(on_message)
+        # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
+        # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
+        self.app.event(ANY)(on_other_event)
+        self.app.block_action(ANY)(on_other_action)
         self.app.error(on_error)
 
     async def start(self) -> None:
@@ -633,7 +653,8 @@ class SlackAdapter:
             log.info("views.update of the compose form skipped: %s", error_code(e))
 
     async def _on_compose_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
+        view = body.get("view")
+        view = view if isinstance(view, Mapping) else {}
         sub = modal.read_submission(view, max_bytes=self.files.max_bytes)
         if not sub.errors:
             sub.errors = modal.block_errors(quick_check(sub.options), view)
@@ -641,7 +662,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors=sub.errors)
             return
         await ack()
-        user = body.get("user") or {}
+        user = body.get("user")
+        user = user if isinstance(user, Mapping) else {}
         self.spawn(self._accept_compose(sub, body, user), name="slack compose accept", urgent=True)
 
     async def _accept_compose(
@@ -852,6 +874,19 @@ class SlackAdapter:
             log.error("slack %s failed: %s", kind, error_code(error))
         else:
             log.error("slack %s failed", kind, exc_info=error)
+
+
+def _log_access_lost(body: Mapping[str, Any]) -> None:
+    """``app_uninstalled`` / ``tokens_revoked``: acked (so Slack stops resending) and logged; the
+    bot token stops working, which only the operator can fix."""
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    log.error(
+        "slack: %s for team %s: the bot token no longer works; reinstall the app and set "
+        "SLACK_BOT_TOKEN again",
+        kind,
+        body.get("team_id") or body.get("enterprise_id") or "?",
+    )
 
 
 def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:

@@ -106,6 +106,10 @@ class SlackPort:
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self.directory.group_members(group_id)
 
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef:
+        """A direct message: ``chat.postMessage`` to the user id opens the app's DM with them."""
+        return await self.post(user_id, render(reply))
+
     # ------------------------------------------------------------ lower level
 
     async def post(

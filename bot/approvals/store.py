@@ -1,5 +1,8 @@
 """The approval workflow's tables (migration namespace ``approvals``) and their queries.
 
+(Over 400 lines: the schema, its row types and the queries on it are one idea; the state
+changes themselves live in ``transition``.)
+
 Everything here is synchronous and takes the ``sqlite_utils.Database``: callers run it on the
 database thread with ``await core.db.run(...)`` / ``await core.db.transaction(...)``.
 

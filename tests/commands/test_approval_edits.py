@@ -150,3 +150,18 @@ async def test_cancel_of_an_approved_scheduled_post_closes_its_card(chat: Chat) 
     await react(chat, ref)
     chat.ok(await chat.social(f"cancel {pid}", channel=REVIEW))
     assert card_now(chat, ref).state == "canceled"
+
+
+async def test_a_plain_edit_keeps_and_changes_per_platform_times(chat: Chat) -> None:
+    url = chat.media_url("photo.jpg")
+    r = chat.ok(await chat.schedule(CROSS.format(url=url)))  # C_MAIN: no approval
+    pid = chat.post_id(r)
+    chat.ok(await chat.social(f'edit {pid} when:"2026-07-02 09:00"'))
+    api = await chat.api_post(r)
+    assert api["scheduledAt"].startswith("2026-07-02T07:00:00")
+    assert api["platformSchedules"]["twitter"].startswith("2026-07-01T10:00:00")
+    chat.ok(await chat.social(f'edit {pid} x@"2026-07-03 08:00"'))
+    api = await chat.api_post(r)
+    assert api["platformSchedules"]["twitter"].startswith("2026-07-03T06:00:00")
+    e = chat.error(await chat.social(f'edit {pid} li@"2026-07-03 08:00"'))
+    assert "There is a LinkedIn time but the post has no LinkedIn target." in e.problems

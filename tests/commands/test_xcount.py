@@ -7,6 +7,9 @@ with the count in X's terms; a caption whose long URLs X shortens to 23 goes out
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twitter_text import parse_tweet
 
 from bot.api.errors import ApiError
 from bot.api.models import NewPost, Platform
@@ -33,6 +36,20 @@ def test_count(text: str, x: int, others: int) -> None:
     assert count("twitter", text) == x
     assert count(Platform.INSTAGRAM, text) == others
     assert count(Platform.THREADS, text) == others
+
+
+PIECES = [
+    "a", "Z", " ", ".", "/", ":", "-", "é", "ß", "Ω", "ж", "\u1100", "\u1e00", "\r\n", "\n",
+    "\r", "e\u0301", "©", "®", "™", "‼", "日本", "😀", "👍🏽", "👨‍👩‍👧", "1\ufe0f\u20e3", "#",
+    "@acme", "example.com", "https://example.com/a?b=1", "http://x.co", "www.acme.io/x",
+    "t.co", ".com", "😀https://example.com", "…", "—",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40).map("".join))
+def test_the_fast_path_agrees_with_twitter_text(text: str) -> None:
+    assert count(Platform.X, text) == parse_tweet(text).weightedLength
 
 
 def test_describe() -> None:

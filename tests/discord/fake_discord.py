@@ -237,9 +237,14 @@ class FakeDiscord:
         self._token_iid: dict[str, str] = {}
         self._token_channel: dict[str, str] = {}
         self._ws: web.WebSocketResponse | None = None
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
         self._seq = 0
         self.connections = 0
         self.resumes = 0
+        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
+        self.ready_payload: dict[str, Any] | None = None
+        self.guild_create_payload: dict[str, Any] | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -320,6 +325,12 @@ class FakeDiscord:
 
         if m == "GET" and path == "/users/@me":
             return jresp(BOT_USER)
+        if m == "POST" and path == "/users/@me/channels":  # open a DM channel
+            user = str(body.get("recipient_id"))
+            if user in self.no_dms:
+                return error(403, 50007, "Cannot send messages to this user")
+            dm = self.dm_channels.setdefault(user, snowflake())
+            return jresp({"id": dm, "type": 1, "recipients": [USERS.get(user, human(user, "x"))]})
         if m == "GET" and path == "/oauth2/applications/@me":
             return jresp(
                 {
@@ -505,7 +516,8 @@ class FakeDiscord:
                 self.identify = payload["d"]
                 await self.dispatch(
                     "READY",
-                    {
+                    self.ready_payload
+                    or {
                         "v": 10,
                         "user": BOT_USER,
                         "session_id": f"sess-{self.connections}",
@@ -515,7 +527,7 @@ class FakeDiscord:
                         "shard": [0, 1],
                     },
                 )
-                await self.dispatch("GUILD_CREATE", guild_payload())
+                await self.dispatch("GUILD_CREATE", self.guild_create_payload or guild_payload())
         return ws
 
     # ------------------------------------------------------------------ events to inject
@@ -675,6 +687,15 @@ class FakeDiscord:
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)
+
+    async def interaction(self, data: dict[str, Any]) -> str:
+        """INTERACTION_CREATE with ``data`` as given, its token made answerable here."""
+        iid = str(data["id"])
+        token = f"itoken-{iid}"
+        self._token_channel[token] = str(data.get("channel_id") or CHANNEL_ID)
+        self._token_iid[token] = iid
+        await self.dispatch("INTERACTION_CREATE", {**data, "token": token})
+        return iid
 
     def _spec(self, name: str, sub: str | None) -> dict[str, int]:
         """Option types from the last synced commands (so booleans go as booleans)."""

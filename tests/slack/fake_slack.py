@@ -177,6 +177,8 @@ class FakeSlack:
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "reactions.add":
             return {"ok": True}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._history(method, p), "has_more": False}
         if method == "users.info":
             tz = self.tz.get(p.get("user", ""))
             return {"ok": True, "user": {"id": p.get("user"), "name": "someone", "tz": tz}}
@@ -192,6 +194,20 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, method: str, p: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for (channel, ts), m in sorted(self.messages.items(), key=lambda kv: kv[0][1]):
+            if channel != p.get("channel"):
+                continue
+            if method == "conversations.replies" and p.get("ts") not in (ts, m.get("thread_ts")):
+                continue
+            meta = m.get("metadata")
+            out.append(
+                {"ts": ts, "text": m.get("text"), "thread_ts": m.get("thread_ts"),
+                 "metadata": json.loads(meta) if isinstance(meta, str) else meta}
+            )  # fmt: skip
+        return out
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.file_requests.append(dict(request.headers))

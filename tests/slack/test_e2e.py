@@ -232,6 +232,60 @@ async def test_approve_and_reject_at_once_one_final_state_loser_told(e2e: E2E) -
     assert told, "the loser is told"
 
 
+async def test_compose_form_with_a_file_creates_the_post_with_media_over_http(e2e: E2E) -> None:
+    """Issue 10: the bolt-python-shaped view_submission (``response_urls: []``) with a file in
+    the file_input, signed to /slack/events, through the guard, Bolt, the real command layer
+    and the sandbox: the post is created with the file as its media, announced once."""
+    import hashlib
+
+    from tests.corpus import load
+
+    r = await e2e.slack.command("/post", "", channel="C1")
+    assert r.status_code == 200
+    await e2e.settle()
+    [opened] = e2e.fake.calls_to("views.open")
+    [updated] = e2e.fake.calls_to("views.update")  # the account picker, filled in
+    view = updated["view"]
+    target = view["blocks"][0]["element"]["options"][0]["value"]
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 800
+    f = e2e.fake.add_file("F06TAC0KTD4", "launch.png", photo, "image/png")
+    sample = next(
+        s for s in load.slack_http() if s.name == "interactive_view_submission_file_input"
+    )
+    doc = dict(sample.doc)
+    assert doc["response_urls"] == [] and doc["team"]["id"] == "T111"
+    values = doc["view"]["state"]["values"]
+    [file_json] = values["files"]["files"]["files"]
+    values = {
+        **values,
+        "targets": {"targets": {"type": "multi_static_select", "selected_options": [
+            {"text": {"type": "plain_text", "text": target}, "value": target}]}},
+        "files": {"files": {"type": "file_input", "files": [{**file_json, **f}]}},
+        "channel": {"channel": {"type": "conversations_select", "selected_conversation": "C1"}},
+    }  # fmt: skip
+    doc["view"] = {
+        **doc["view"],
+        "id": updated["view_id"],
+        "hash": "1596530361.3wRYuk3R",
+        "callback_id": view["callback_id"],
+        "private_metadata": opened["view"]["private_metadata"],
+        "blocks": view["blocks"],
+        "state": {"values": values},
+    }
+    r = await e2e.slack.interact(doc)
+    assert r.status_code == 200 and r.text == ""  # accepted: the form closes
+    await e2e.settle()
+    [req] = await e2e.requests()
+    [post] = [p for p in e2e.sandbox.state.posts(e2e.sandbox.demo_key) if p.post_id == req.post_id]
+    [media_id] = post.spec.media_ids
+    [media] = [m for m in e2e.sandbox.state.media(e2e.sandbox.demo_key) if m.media_id == media_id]
+    assert (media.filename, media.size) == ("launch.png", len(photo))
+    assert media.sha256 == hashlib.sha256(photo).hexdigest()
+    assert e2e.fake.file_requests[-1]["Authorization"] == f"Bearer {BOT_TOKEN}"
+    announced = [u for u in e2e.fake.calls_to("chat.update") if u["channel"] == "C1"]
+    assert len(announced) == 1 and req.thread == announced[0]["ts"]
+
+
 # ---------------------------------------------------------------- approvals stay whole
 
 
