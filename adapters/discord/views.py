@@ -12,6 +12,7 @@ carries the decision and the offer (``socialbot:offer:split:<token>``), register
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -72,7 +73,9 @@ class ReasonModal(discord.ui.Modal, title="Request changes"):
     )
 
     def __init__(self, card_message: int | None, post_id: str | None) -> None:
-        super().__init__(timeout=900, custom_id="socialbot:reason_form")
+        # discord.py keeps open forms by custom id: one id per form, so two approvers filling
+        # one in at the same time each get their own (and their own card).
+        super().__init__(timeout=900, custom_id=f"socialbot:reason_form:{uuid.uuid4().hex}")
         self.card_message = card_message
         self.post_id = post_id
 
