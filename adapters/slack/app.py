@@ -902,7 +902,7 @@ def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:
     if isinstance(event, ReactionEvent):
         out |= {"action": event.action.value, "emoji": event.emoji}
     else:
-        out["decision"] = event.decision
+        out |= {"decision": event.decision, "value": event.value, "reason": event.reason}
     return out
 
 
@@ -924,6 +924,8 @@ def _event_from(kind: str, p: Mapping[str, Any]) -> ReactionEvent | ButtonEvent:
         message=ref,
         delivery_id=str(p["delivery_id"]),
         team=p.get("team"),
+        value=str(p.get("value") or ""),
+        reason=p.get("reason"),  # typed in the Request changes form
     )
 
 
