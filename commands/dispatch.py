@@ -306,6 +306,10 @@ async def dispatch_reaction(core: Core, event: ReactionEvent, *, resumed: bool =
 
 
 async def dispatch_reply(core: Core, event: ReplyEvent, *, resumed: bool = False) -> Outcome:
+    """Every thread reply in the channels the bot is in arrives here: only the reason an
+    approver owes after ✏️ is recorded (and claimed as a delivery); the rest is ignored."""
+    if not await approvals.awaits_reason(core, event):
+        return Outcome()
     context: dict[str, object] = {
         "platform": event.message.platform,
         "channel": event.message.channel,

@@ -22,7 +22,7 @@ after approval), ``lifecycle`` (expiry, recovery, cancel), ``history`` (/status 
 from __future__ import annotations
 
 from bot.approvals.cards import migrate
-from bot.approvals.changes import on_reply
+from bot.approvals.changes import awaits_reason, on_reply
 from bot.approvals.changes import typed as request_changes
 from bot.approvals.decide import approve, on_button, on_reaction, reject
 from bot.approvals.history import history
@@ -33,6 +33,7 @@ from bot.approvals.types import PostRequest
 __all__ = [
     "PostRequest",
     "approve",
+    "awaits_reason",
     "cancel",
     "expire_due",
     "history",

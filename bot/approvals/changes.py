@@ -184,14 +184,30 @@ async def _ask_reason(core: Core, card: store.CardRow, user: User, now: datetime
         log.warning("could not ask %s for the reason on %s", user.id, card.post_id, exc_info=True)
 
 
-async def on_reply(core: Core, event: ReplyEvent) -> Outcome:
-    """A reply in a card's thread: the reason of its author's open ✏️, if there is one."""
+async def _waiting(core: Core, event: ReplyEvent) -> store.CardRow | None:
+    """The card whose thread ``event`` is in, if its author asked for changes there and still
+    owes the reason; None for any other message (most thread replies anywhere)."""
+    if not event.text.strip():
+        return None
     card = await for_message(core, event.message)
-    if card is None or not event.text.strip():
-        return Outcome()
+    if card is None or card.state != store.PENDING:
+        return None
     waiting = await core.db.run(lambda sdb: dict(asks(store.events(sdb, card.post_id))))
     if event.user.id not in waiting or waiting[event.user.id] is not None:
-        return Outcome()  # just a conversation in the thread
+        return None  # just a conversation in the thread
+    return card
+
+
+async def awaits_reason(core: Core, event: ReplyEvent) -> bool:
+    """Cheap check before a reply is recorded as a delivery at all."""
+    return await _waiting(core, event) is not None
+
+
+async def on_reply(core: Core, event: ReplyEvent) -> Outcome:
+    """A reply in a card's thread: the reason of its author's open ✏️, if there is one."""
+    card = await _waiting(core, event)
+    if card is None:
+        return Outcome()
     return await request(core, card, event.user, event.text, explicit=False)
 
 
