@@ -49,7 +49,7 @@ class SplitError(ValueError):
 class _Break:
     end: int  # the part before it ends here (exclusive)
     start: int  # the next part starts here
-    rank: int  # 3 paragraph, 2 sentence / line, 1 word, 0 inside a word
+    rank: int  # 3 paragraph, 2 sentence / line, 1 word, 0 inside a word (4: the text's end)
 
 
 def numbering(i: int, n: int) -> str:
@@ -105,20 +105,25 @@ def _parts(text: str, breaks: list[_Break], limit: int, count: Count, n: int) ->
         def fits(end: int, pos: int = pos, suffix: str = suffix) -> bool:
             return count(text[pos:end] + suffix) <= limit
 
-        if fits(len(text)):
-            parts.append(text[pos:])
-            break
         first = bisect.bisect_right(ends, pos)
-        candidates = breaks[first:]
-        # the furthest candidate that fits (counts grow with the text; checked below)
-        lo, hi = 0, len(candidates)
+        # candidates: the cuts after ``pos``, then the end of the text (the rest as the last part)
+        cands = [*breaks[first:], _Break(len(text), len(text), 4)]
+        # the furthest that fits: gallop, then bisect (counts grow with the text), so each count
+        # is over about one part's text, not the whole rest
+        good, probe, step = -1, 0, 1
+        while probe < len(cands) and fits(cands[probe].end):
+            good, probe, step = probe, probe + step, step * 2
+        lo, hi = good + 1, min(probe, len(cands))
         while lo < hi:
             mid = (lo + hi) // 2
-            if fits(candidates[mid].end):
-                lo = mid + 1
+            if fits(cands[mid].end):
+                good, lo = mid, mid + 1
             else:
                 hi = mid
-        fitting = candidates[:lo]
+        if good == len(cands) - 1:
+            parts.append(text[pos:])
+            break
+        fitting = cands[: good + 1]
         while fitting and not fits(fitting[-1].end):  # a count that shrank as text grew
             fitting.pop()
         if not fitting:
