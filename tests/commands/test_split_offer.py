@@ -154,3 +154,19 @@ async def test_a_split_request_is_one_line_in_the_list_and_cancels_whole(chat: C
     assert done.title == f"Canceled {primary} (2 posts)"
     client = chat.core.clients.for_workspace("main")
     assert {str(p.status) for p in await client.list_posts()} <= {"canceled"}
+
+
+async def test_threads_over_500_is_offered_too(chat: Chat) -> None:
+    e = offer(await chat.post(f'threads "{caption(612)}"'))
+    assert e.title == "This is 612 characters for Threads (limit 500). Post it as a thread of 2?"
+    r = chat.ok(await chat.post(f'threads "{caption(612)}" split'))
+    segments = [s["text"] for s in (await chat.api_post(r))["thread"]]
+    assert len(segments) == 2 and all(len(s) <= 500 for s in segments)
+
+
+async def test_x_and_threads_each_get_their_own_thread(chat: Chat) -> None:
+    e = offer(await chat.post(f'x,threads "{caption(612)}"'))
+    assert e.title.startswith("This is 612 for X (limit 280) and 612 for Threads (limit 500)")
+    r = chat.ok(await chat.post(f'x,threads "{caption(612)}" split'))
+    posts = chat.field(r, "Posts")
+    assert "X: thread of 3" in posts and "Threads: thread of 2" in posts
