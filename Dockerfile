@@ -10,11 +10,14 @@ RUN groupadd --system socialbot && useradd --system --gid socialbot --home /app 
     && mkdir -p /data && chown socialbot:socialbot /data
 
 WORKDIR /app
+# Exact versions with hashes (make lock), then the project without resolving anything.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY commands ./commands
 COPY adapters ./adapters
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 
 USER socialbot
 VOLUME ["/data"]

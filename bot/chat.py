@@ -150,6 +150,19 @@ class Field:
     link: Link | None = None
 
 
+@dataclass(frozen=True)
+class CommandButton:
+    """A button that runs a command as the person who presses it (Confirm, Retry failed).
+
+    Adapters render it as a button; pressing it dispatches ``/<command> <text>`` as that person.
+    The console shows the command to type instead."""
+
+    label: str
+    command: str  # "social"
+    text: str  # "cancel pst_3kqz1a confirm"
+    style: str = "primary"  # "primary" | "danger"
+
+
 class Tone(enum.StrEnum):
     INFO = "info"
     SUCCESS = "success"
@@ -164,7 +177,8 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
-    buttons: tuple[Button, ...] = ()  # e.g. "Give the reason" (opens a form)
+    buttons: tuple[Button, ...] = ()  # decided by the core, e.g. "Give the reason" (a form)
+    actions: tuple[CommandButton, ...] = ()  # buttons (each runs a command as the presser)
 
 
 @dataclass(frozen=True)
@@ -217,6 +231,7 @@ class ListReply:
     items: tuple[str, ...]
     footer: str | None = None
     ephemeral: bool = True
+    plain: bool = False  # lines as they are (help text, examples): no numbers or bullets
 
 
 @dataclass(frozen=True)
@@ -245,9 +260,34 @@ class Announcement:
     targets: tuple[TargetLine, ...] = ()
     mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+    actions: tuple[CommandButton, ...] = ()  # buttons, e.g. Retry failed
 
 
-Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+@dataclass(frozen=True)
+class Picture:
+    """A rendered PNG with its alt text (what it shows, in words, for screen readers)."""
+
+    png: bytes = field(repr=False)
+    alt: str
+    filename: str  # e.g. "calendar-2026-07-06.png"
+    title: str
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    """Pictures (a calendar, a chart) with the same data as text: ``lines`` go under the
+    picture; when a picture cannot be shared (no upload permission) the text still arrives.
+    Shared in the channel: a picture is never ephemeral (Slack can't attach files to those)."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+
+
+Reply = (
+    Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement | PictureReply
+)
 
 
 @dataclass(frozen=True)

@@ -199,12 +199,54 @@ class ReadinessTable(_Table):
     db_check_every: Duration = timedelta(seconds=5)
 
 
+# ---------------------------------------------------------------- [[reports]] (issue 16)
+# Weekly reports; the schema only. What they mean (defaults from the channel's binding, when
+# they are due) is in bot/reports/config.py.
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKLY = re.compile(r"^\s*([a-z]{3,})\s+(\d{1,2}):(\d{2})\s*$")
+
+
+def weekly(value: Any) -> tuple[int, int, int]:
+    """``"monday 09:00"`` (or ``"mon 9:00"``) → (weekday 0–6, hour, minute)."""
+    m = _WEEKLY.match(value.lower()) if isinstance(value, str) else None
+    day = next((i for i, d in enumerate(WEEKDAYS) if m and d.startswith(m.group(1))), None)
+    if m is None or day is None:
+        raise ValueError('expected a weekday and a 24-hour time, like "monday 09:00"')
+    hour, minute = int(m.group(2)), int(m.group(3))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{hour:02d}:{minute:02d} is not a time (use 00:00–23:59)")
+    return day, hour, minute
+
+
+def _weekly_text(value: Any) -> str:
+    day, hour, minute = weekly(value)
+    return f"{WEEKDAYS[day]} {hour:02d}:{minute:02d}"
+
+
+class ReportTable(_Table):
+    channel: str = Field(pattern=r"^(slack|discord|console):\S+$")  # "platform:channel"
+    when: Annotated[str, BeforeValidator(_weekly_text)]
+    timezone: Zone | None = None  # default: the channel's binding's, else UTC
+    team: Id | None = None
+    workspace: str | None = None  # default: the channel's binding's
+
+    @field_validator("workspace")
+    @classmethod
+    def _known_workspace(cls, value: str | None, info: Any) -> str | None:
+        known = (info.context or {}).get("workspaces")
+        if value is not None and known is not None and value not in known:
+            raise ValueError(f"unknown workspace {value!r}{_did_you_mean(value, known)}")
+        return value
+
+
 class ConfigFile(_Table):
     workspaces: dict[str, WorkspaceTable] = Field(default_factory=dict)
     channels: list[ChannelTable] = Field(default_factory=list)
     notifier: NotifierTable = NotifierTable()
     retention: RetentionTable = RetentionTable()
     readiness: ReadinessTable = ReadinessTable()
+    reports: list[ReportTable] = Field(default_factory=list)  # issue 16
 
 
 # ---------------------------------------------------------------- checking

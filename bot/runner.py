@@ -1,7 +1,8 @@
 """``socialbot run``: the bot with its adapters (Slack and/or Discord), the notifier, the
 approval expiry sweep and the health/metrics endpoints, in one process.
 
-Start-up: settings → database (migrations) → core → adapters → notifier → health server.
+Start-up: settings → database (migrations) → core → adapters → notifier (+ the daily
+analytics snapshots and weekly reports on its scheduler) → health server.
 SIGTERM/SIGINT: stop taking new work (readiness goes 503, adapters stop listening), finish
 in-flight commands, flush the outbox within a grace period, stop the scheduler and adapters,
 close the database, exit 0. Nothing is lost across the restart: anything not yet announced is
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,10 +30,19 @@ from bot.core import Clients, Core
 from bot.health import Health
 from bot.logs import setup_logging
 from bot.notifier import Notifier
+from bot.startup import StartupError, outside
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
+SLACK_CHECK = (
+    "SLACK_API_URL (unset for slack.com), the network, DNS, proxy and firewall, and that "
+    "SLACK_BOT_TOKEN is the bot token of this app"
+)
+DISCORD_CHECK = (
+    "DISCORD_API_URL / DISCORD_GATEWAY_URL (unset for discord.com), the network, DNS, proxy "
+    "and firewall, and that DISCORD_BOT_TOKEN is this bot's token"
+)
 EXPIRY_INTERVAL = 60.0
 SHUTDOWN_GRACE = 20.0
 
@@ -95,6 +106,22 @@ async def start(
     await approvals.migrate(db)
     health = Health()
     running = Running(core, health)
+    try:
+        return await _start(running, settings, host, port, health_port, metrics_port)
+    except BaseException:
+        await stop(running)  # close what did start (sessions, database): no "Unclosed …"
+        raise
+
+
+async def _start(
+    running: Running,
+    settings: Settings,
+    host: str,
+    port: int,
+    health_port: int | None,
+    metrics_port: int | None,
+) -> Running:
+    core, db, health, clock = running.core, running.core.db, running.health, running.core.clock
 
     every = settings.readiness.db_check_every
     health.add("database", readiness.database_probe(db, clock, every))
@@ -105,13 +132,20 @@ async def start(
 
     web_app: web.Application | None = None
     if settings.slack_bot_token is not None:
-        from adapters.slack.app import adapter_of, create_slack_app
+        from adapters.slack.app import adapter_of, api_base_url, create_slack_app
         from adapters.slack.runner import EVENTS_PATH, socket_mode_probe, start_socket_mode
 
         slack_app = create_slack_app(core, settings)
         adapter = adapter_of(slack_app)
+
+        async def close_slack() -> None:
+            await adapter.aclose(SHUTDOWN_GRACE)
+
+        running.stops.append(close_slack)
+        slack_at = outside("Slack", api_base_url(settings), SLACK_CHECK)
         if settings.slack_app_token is not None:
-            handler = await start_socket_mode(slack_app, settings.slack_app_token)
+            with slack_at:
+                handler = await start_socket_mode(slack_app, settings.slack_app_token)
 
             async def drain_socket() -> None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
@@ -122,7 +156,8 @@ async def start(
         else:
             from adapters.slack.guard import guarded_web_app
 
-            await adapter.start()  # auth.test + one shared HTTP session (as start_http does)
+            with slack_at:
+                await adapter.start()  # auth.test + one shared HTTP session (as start_http)
             assert settings.slack_signing_secret is not None  # validate_for_run
             web_app = guarded_web_app(
                 slack_app, settings.slack_signing_secret.reveal(), EVENTS_PATH
@@ -134,23 +169,20 @@ async def start(
             running.drains.append(drain_slack_http)
             health.add("slack", _const(True, f"HTTP mode at {EVENTS_PATH}"))
 
-        async def close_slack() -> None:
-            await adapter.aclose(SHUTDOWN_GRACE)
-
         running.resumes.append(adapter.resume)
-
-        running.stops.append(close_slack)
 
     if settings.discord_bot_token is not None:
         from adapters.discord.client import close_discord, create_discord_client, start_discord
 
         dclient = create_discord_client(core, settings)
-        await start_discord(dclient, settings.discord_bot_token)
 
         async def stop_discord() -> None:
             await close_discord(dclient)
 
         running.stops.append(stop_discord)
+        discord_url = settings.discord_api_url or "https://discord.com/api/v10"
+        with outside("Discord", discord_url, DISCORD_CHECK):
+            await start_discord(dclient, settings.discord_bot_token)
 
         from adapters.discord.health import gateway_probe
 
@@ -170,6 +202,12 @@ async def start(
 
     notifier = Notifier(core)
     await notifier.start()
+    # Daily analytics snapshots and the [[reports]] of the TOML, on the notifier's scheduler.
+    from bot.reports.config import load_reports
+    from bot.reports.service import Reports
+    from commands.reports import compose
+
+    Reports(core, notifier, load_reports(settings), compose).start()
 
     async def scheduler_probe() -> tuple[bool, str]:
         sched = notifier.scheduler
@@ -202,6 +240,7 @@ async def stop(running: Running) -> None:
     for http in running.http:
         await http.cleanup()
     await running.core.clients.aclose()
+    await running.core.pictures.aclose()
     await running.core.db.close()
     log.info("socialbot stopped")
 
@@ -300,5 +339,12 @@ def _const(ok: bool, detail: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
 def run_bot(args: argparse.Namespace) -> int:
     settings = load_settings()
     validate_for_run(settings)
+    from bot.reports.config import load_reports
+
+    load_reports(settings)  # a malformed [[reports]] stops the start here, with its name
     setup_logging(args.log_format, args.log_level, settings.secrets())
-    return asyncio.run(serve(settings, args))
+    try:
+        return asyncio.run(serve(settings, args))
+    except StartupError as e:
+        print(e.line(), file=sys.stderr)
+        return 1

@@ -9,9 +9,9 @@ for ``split`` where only some targets need a thread — several posts tracked as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 import sqlite_utils
 
@@ -34,7 +34,7 @@ from commands import media as media_mod
 from commands import slotting
 from commands.apierrors import translate
 from commands.context import Context
-from commands.render import preview, schedules_text, targets_text, when_text
+from commands.render import caption_fields, preview, schedules_text, targets_text, when_text
 from commands.spec import PostSpec
 from commands.times import format_when
 
@@ -45,6 +45,7 @@ class Timing:
     scheduled_at: datetime | None
     schedules: dict[Platform, datetime]
     draft: bool
+    named: tzinfo | None = None  # the zone the user wrote ("9am Europe/Berlin"), if any
     slot: bool = False  # the channel's next free posting slot (/schedule … next)
 
     def times(self) -> list[datetime]:
@@ -108,7 +109,13 @@ def build_post(spec: PostSpec, when: Timing, b: Built) -> NewPost:
 
 
 def tracked_row(
-    ctx: Context, post: Post, when: Timing, summary: str, targets: Sequence[Account]
+    ctx: Context,
+    post: Post,
+    when: Timing,
+    summary: str,
+    targets: Sequence[Account],
+    captions: Mapping[Platform, str],
+    caption: str,
 ) -> tracking.TrackedPost:
     times = when.times()
     inv = ctx.inv
@@ -131,7 +138,7 @@ def tracked_row(
         last_due_at=max(times) if times else None,
         status=status,
         summary=summary,
-        accounts=tracking.account_labels(targets),
+        accounts=tracking.account_labels(targets, captions, caption),
     )
 
 
@@ -187,7 +194,7 @@ async def submit_or_create(
         ) from e
     post = created.post
     inv = ctx.inv
-    row = tracked_row(ctx, post, when, summary, targets)
+    row = tracked_row(ctx, post, when, summary, targets, b.captions, b.caption)
     on_slot = on_a_slot(ctx, when)
     if on_slot is not None or when.slot:
         await slotclaims.ready(ctx.core.db)
@@ -211,7 +218,8 @@ async def submit_or_create(
             )
 
     await ctx.core.db.transaction(write)
-    confirmation_ = confirmation(ctx, post.post_id, targets, when, human, pt, sources)
+    shown = caption_fields(b.caption, b.captions)
+    confirmation_ = confirmation(ctx, post.post_id, targets, when, human, pt, sources, shown)
     if slot_why is not None:
         confirmation_ = replace(
             confirmation_, fields=(*confirmation_.fields, Field("Slot", slot_why))
@@ -263,6 +271,8 @@ def when_human(ctx: Context, when: Timing) -> str:
     if when.draft:
         return "draft (not scheduled)"
     base = "now" if when.publish_now else when_text(when.scheduled_at, ctx.tz)
+    if when.scheduled_at is not None and when.named is not None:
+        base = format_when(when.scheduled_at, ctx.tz, when.named)
     if when.scheduled_at is None and not when.publish_now and when.schedules:
         base = "per platform"
     if when.schedules:
@@ -278,6 +288,7 @@ def confirmation(
     when_human: str,
     pt: PostType,
     sources: list[media_mod.Source],
+    captions: Sequence[Field] = (),
 ) -> Confirmation:
     if when.draft:
         title = f"Saved as a draft for {len(targets)} account{'s' if len(targets) != 1 else ''}"
@@ -287,7 +298,7 @@ def confirmation(
         text = "I'll announce the result here."
     else:
         first = when.scheduled_at or min(when.schedules.values())
-        title = f"Scheduled for {format_when(first, ctx.tz)}"
+        title = f"Scheduled for {format_when(first, ctx.tz, when.named)}"
         text = "I'll announce the result here when it goes out."
     fields = [
         Field("Post", post_id),
@@ -297,6 +308,7 @@ def confirmation(
     ]
     if sources:
         fields.append(Field("Media", ", ".join(s.info.name for s in sources)))
+    fields += captions  # per-platform captions that differ from the default
     return Confirmation(title=title, fields=tuple(fields), text=text)
 
 
@@ -324,7 +336,11 @@ async def create_several(
             await media_mod.discard(client, uploaded)
         nothing = "nothing was posted" if undone else "some posts may exist: check /status"
         raise translate(e, ctx.action("create the posts", "posts:write", nothing)) from e
-    rows = [tracked_row(ctx, post, when, pieces[0].summary, targets) for post in created]
+    captions = {p: c for piece in pieces for p, c in piece.captions.items()}
+    rows = [
+        tracked_row(ctx, post, when, pieces[0].summary, targets, captions, pieces[0].caption)
+        for post in created
+    ]
     inv = ctx.inv
     await groups.ready(ctx.core.db)
     if when.slot:

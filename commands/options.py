@@ -22,7 +22,9 @@ layer reads them alongside (and on top of) the free text. Formats:
     cover_offset  reel cover frame offset in milliseconds
     id        a post id (status, cancel, edit)
     reason    why (request changes, reject)
-    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics
+    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics,
+              calendar
+    period    calendar: "[week|month] [next|last|<date>]"; analytics: "7d" | "30d" | "90d"
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ COVER_OFFSET = "cover_offset"
 ID = "id"
 REASON = "reason"
 WHAT = "what"
+PERIOD = "period"
 
 ALL = (
     TARGETS,
@@ -69,4 +72,5 @@ ALL = (
     ID,
     REASON,
     WHAT,
+    PERIOD,
 )

@@ -19,6 +19,7 @@ from bot.api.errors import AmbiguousCreateError
 from bot.api.models import Account, Platform, PostType
 from bot.chat import Confirmation, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.text import clip
 from commands import media as media_mod
 from commands import slotting, threadoffer
 from commands.apierrors import api_errors
@@ -30,7 +31,7 @@ from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.threadoffer import Overflow
 from commands.times import HINT as TIME_HINT
-from commands.times import parse_when
+from commands.times import parse_when, written_zone
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {
@@ -127,7 +128,7 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    return Timing(False, main, schedules, False)
+    return Timing(False, main, schedules, False, written_zone(spec.when))
 
 
 def _when(text: str, ctx: Context, what: str) -> datetime:
@@ -147,7 +148,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     if spec.extra_words:
         raise UsageError(
             "I didn't understand part of that",
-            problems=[f"Not understood: {' '.join(spec.extra_words)}"],
+            problems=[f"Not understood: {clip(' '.join(spec.extra_words))}"],
             hint=(
                 '/schedule ig,x "caption" tomorrow 9am'
                 if schedule

@@ -57,15 +57,17 @@ from adapters.slack.directory import Directory, TtlCache
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
 from adapters.slack.port import SlackPort
-from adapters.slack.render import is_ephemeral, render, working_message
+from adapters.slack.render import is_ephemeral, picture_error, render, working_message
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_RUN,
     ACTION_SPLIT,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
+    command_button,
     offer_event,
     reaction_event,
     view_delivery_id,
@@ -77,6 +79,7 @@ from bot.chat import (
     Invocation,
     MessageRef,
     Outcome,
+    PictureReply,
     ReactionAction,
     ReactionEvent,
     Reply,
@@ -223,6 +226,18 @@ class BotIdentity:
         return authorize
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 @dataclass
 class _Origin:
     """Where a request came from and how to answer its invoker."""
@@ -287,12 +302,14 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
             client=bolt_client,
             authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         self._register()
         core.ports[PLATFORM] = self.port
@@ -318,6 +335,13 @@ class SlackAdapter:
         async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
             await self._on_button(ack, body)
 
+        async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()  # a command button (Confirm delete, Retry failed): run it as the presser
+            cmd = command_button(body)
+            if cmd is not None:
+                origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+                self.spawn(self._accept_command(cmd, origin), name="slack button", urgent=True)
+
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
 
@@ -340,6 +364,7 @@ class SlackAdapter:
         self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+        self.app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
 
         async def on_offer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await self._on_offer(ack, body, respond)
@@ -834,7 +859,16 @@ class SlackAdapter:
         used_working = False
         for reply in () if outcome.duplicate else outcome.replies:
             try:
-                if is_ephemeral(reply):
+                if isinstance(reply, PictureReply):
+                    replace = working if working is not None and not used_working else None
+                    in_thread = root.message_id if root is not None else thread
+                    _, problem = await self.port.post_picture(
+                        origin.channel, reply, thread=in_thread, replace=replace
+                    )
+                    used_working = used_working or replace is not None
+                    if problem is not None:
+                        await self._tell(origin, picture_error(problem))
+                elif is_ephemeral(reply):
                     await self._tell(origin, reply, thread=thread)
                 elif working is not None and not used_working:
                     await self.port.update(working, reply)

@@ -221,6 +221,14 @@ class Post:
             extra=dict(d),
         )
 
+    @property
+    def platform_content(self) -> dict[Platform | str, str]:
+        """Per-platform captions (``platformContent``), where the API returns them."""
+        raw = self.extra.get("platformContent")
+        if not isinstance(raw, Mapping):
+            return {}
+        return {_platform(k): v for k, v in raw.items() if isinstance(v, str)}
+
 
 @dataclass(frozen=True)
 class CreatedPost:

@@ -13,7 +13,7 @@ import sqlite_utils
 from bot.api.errors import NotFound
 from bot.approvals import store
 from bot.approvals.render import card_reply, mention
-from bot.chat import Destination, ErrorReply, MessageRef, Reply, User
+from bot.chat import Destination, ErrorReply, MessageRef, Reply
 from bot.core import Core
 from bot.storage import Database
 
@@ -95,12 +95,6 @@ async def delete_draft(core: Core, card: store.CardRow) -> bool:
         log.warning("could not delete draft %s", card.post_id, exc_info=True)
         return False
     return True
-
-
-def not_allowed(card: store.CardRow, user: User) -> ErrorReply:
-    if user.id == card.requester_id and not card.allow_self:
-        return ErrorReply(title="You can't approve or reject your own request")
-    return ErrorReply(title="You are not an approver for this request")
 
 
 _CLOSED_WORDS = {

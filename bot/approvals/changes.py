@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from bot import metrics
-from bot.approvals import store
-from bot.approvals.cards import closed, for_message, for_post, not_allowed, refresh, tell_requester
+from bot.approvals import refusal, store
+from bot.approvals.cards import closed, for_message, for_post, refresh, tell_requester
 from bot.approvals.eligibility import is_approver
 from bot.approvals.render import mention
 from bot.chat import (
@@ -123,7 +123,7 @@ async def request(
 ) -> Outcome:
     """``user`` asks for changes on ``card`` (with ``reason``, or it is asked for)."""
     if not await is_approver(core, card, user):
-        return Outcome((not_allowed(card, user),)) if explicit and not user.is_bot else Outcome()
+        return await refusal.refuse(core, card, user, explicit=explicit)
     reason = " ".join((reason or "").split()) or None
     now = core.clock.now().astimezone(UTC)
     kind, after = await _record(core, card, user, reason, now)

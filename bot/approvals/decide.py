@@ -16,14 +16,13 @@ import sqlite_utils
 
 from bot import metrics
 from bot.api.models import PostStatus
-from bot.approvals import changes, store
+from bot.approvals import changes, refusal, store
 from bot.approvals.activate import activate
 from bot.approvals.cards import (
     closed,
     delete_draft,
     for_message,
     for_post,
-    not_allowed,
     refresh,
     tell_requester,
 )
@@ -81,10 +80,10 @@ async def on_button(core: Core, event: ButtonEvent) -> Outcome:
         return Outcome()
     if event.decision == CHANGES:
         return await changes.request(core, card, event.user, event.reason)
-    if event.decision == APPROVE:
-        return await _approve(core, card, event.user)
+    if event.decision == APPROVE:  # a button press is an interaction: always answered
+        return await _approve(core, card, event.user, explicit=True)
     if event.decision == REJECT:
-        return await _reject(core, card, event.user, None)
+        return await _reject(core, card, event.user, None, explicit=True)
     return Outcome()
 
 
@@ -128,8 +127,8 @@ class _Vote:
 
 async def _approve(core: Core, card: store.CardRow, user: User, explicit: bool = False) -> Outcome:
     if not await is_approver(core, card, user):
-        # Reactions from non-approvers change nothing and tell no one; a typed command answers.
-        return Outcome((not_allowed(card, user),)) if explicit and not user.is_bot else Outcome()
+        # Changes nothing; the person is told why (a reaction: once per card — see refusal).
+        return await refusal.refuse(core, card, user, explicit=explicit)
     now = core.clock.now().astimezone(UTC)
     if card.state == store.PENDING and card.expires_at is not None and card.expires_at <= now:
         if await expire(core, card, now):
@@ -222,7 +221,7 @@ async def _reject(
     core: Core, card: store.CardRow, user: User, reason: str | None, explicit: bool = False
 ) -> Outcome:
     if not await is_approver(core, card, user):
-        return Outcome((not_allowed(card, user),)) if explicit and not user.is_bot else Outcome()
+        return await refusal.refuse(core, card, user, explicit=explicit)
     with running(core, card.id):
         return await _reject_claimed(core, card, user, reason)
 

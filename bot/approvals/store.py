@@ -454,3 +454,14 @@ def pending_count(sdb: sqlite_utils.Database) -> int:
         f"'{REJECTING}')"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def open_cards(sdb: sqlite_utils.Database, workspace: str) -> list[CardRow]:
+    """Requests of ``workspace`` still waiting for approval (the calendar shows them)."""
+    return [
+        _row(r)
+        for r in sdb.query(
+            "SELECT * FROM approval_cards WHERE workspace = ? AND state = ? ORDER BY id",
+            [workspace, PENDING],
+        )
+    ]

@@ -100,7 +100,9 @@ async def submit(core: Core, request: PostRequest, policy: ApprovalPolicy) -> tu
                 last_due_at=max(times) if times else None,
                 status=PostStatus.DRAFT.value,
                 summary=request.summary[:200],
-                accounts=tracking.account_labels(request.targets),
+                accounts=tracking.account_labels(
+                    request.targets, request.post.platform_content, request.post.content
+                ),
             ),
         )
         card_id = store.insert_card(

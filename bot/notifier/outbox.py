@@ -39,6 +39,8 @@ import sqlite_utils
 from bot.chat import Destination
 from bot.notifier.render import DIGEST_MAX_ENTRIES
 
+REPORT = "report"  # result of a weekly-report row (bot.reports): drawn when sent, never digested
+
 
 def dedup_key(keys: Iterable[str]) -> str:
     """A short stable key for a message (Discord nonces are at most 25 characters)."""
@@ -150,12 +152,15 @@ def claim(
     )
     claimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     fresh: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: list[list[dict[str, Any]]] = []
     for r in rows:
         if r["batch"]:
             claimed[str(r["batch"])].append(r)
+        elif r["result"] == REPORT:
+            groups.append([r])
         else:
             fresh[(str(r["platform"]), r["team"], str(r["channel"]))].append(r)
-    groups: list[list[dict[str, Any]]] = list(claimed.values())
+    groups += list(claimed.values())
     for rs in fresh.values():
         if len(rs) >= digest_min:
             groups += [

@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +34,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot import metrics, retention
-from bot.chat import Announcement, ChatSendError, Destination, MessageRef
+from bot.chat import Announcement, ChatSendError, Destination, MessageRef, Reply
 from bot.notifier import outbox, render
 from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
@@ -82,6 +82,9 @@ class Notifier:
         self._tick_task: asyncio.Task[None] | None = None
         self._migrated = False
         self._stopping = False
+        # Outbox rows that are not announcements, by result: the reply is built when the row
+        # is sent (``bot.reports`` registers "report").
+        self.builders: dict[str, Callable[[outbox.OutboxRow], Awaitable[Reply]]] = {}
 
     # ------------------------------------------------------------ public API
 
@@ -226,8 +229,18 @@ class Notifier:
         port = self.core.ports.get(b.platform)
         if port is None:
             return False
-        anns = [render.from_json(r.payload) for r in b.rows]
-        reply: Announcement = render.digest(anns) if b.digest else anns[0]
+        reply: Reply
+        builder = self.builders.get(b.rows[0].result)
+        if builder is not None:
+            try:
+                reply = await builder(b.rows[0])
+            except Exception as e:  # not built (API down, render failed): retry later
+                log.exception("notifier: building %s failed", b.rows[0].key)
+                await self._failed(b, e)
+                return False
+        else:
+            anns = [render.from_json(r.payload) for r in b.rows]
+            reply = render.digest(anns) if b.digest else anns[0]
         dest: Destination = b.destination
         if getattr(port, "pacer", None) is None:
             # A port that holds a pacer (the Slack port: ``core.pacer("slack")``) paces its own
@@ -239,27 +252,37 @@ class Notifier:
                 ref = await port.send(dest, reply, key=b.batch)
         except Exception as e:  # the adapter's failure: retry the same batch (same key) later
             log.warning("notifier: sending %s to %s failed: %s", b.batch, b.channel_key, e)
-            msg = f"{type(e).__name__}: {e}"
-            settings = self.core.settings
-            failed = await self.core.db.transaction(
-                lambda sdb: outbox.mark_failed(
-                    sdb,
-                    b.batch,
-                    msg,
-                    self.core.clock.now(),
-                    max_attempts=settings.announce_attempts,
-                    backoff_max=settings.announce_backoff_max,
-                )
-            )
-            if failed.retry_at is None:
+            failed = await self._failed(b, e)
+            if failed.retry_at is None and isinstance(reply, Announcement):
                 await self._abandon(port, b, reply, e, failed.attempts)
+            elif failed.retry_at is None:
+                log.error(
+                    "notifier: gave up sending %s after %d attempts", b.batch, failed.attempts
+                )
             return False
         # The unavoidable window is here: sent, not yet marked (see bot/notifier/outbox.py).
         await self.core.db.transaction(
             lambda sdb: outbox.mark_sent(sdb, b.batch, ref.message_id, self.core.clock.now())
         )
-        metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
+        if isinstance(reply, Announcement):
+            metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
         return True
+
+    async def _failed(self, b: outbox.Batch, e: Exception) -> outbox.Failed:
+        """Record a failed attempt: the same batch (same key) is retried later, with back-off,
+        until the settings' attempts run out."""
+        msg = f"{type(e).__name__}: {e}"
+        settings = self.core.settings
+        return await self.core.db.transaction(
+            lambda sdb: outbox.mark_failed(
+                sdb,
+                b.batch,
+                msg,
+                self.core.clock.now(),
+                max_attempts=settings.announce_attempts,
+                backoff_max=settings.announce_backoff_max,
+            )
+        )
 
     async def _abandon(
         self, port: object, b: outbox.Batch, reply: Announcement, error: Exception, attempts: int

@@ -19,7 +19,7 @@ from bot.api.models import (
     parse_time,
 )
 from bot.approvals import store as approval_store
-from bot.chat import Confirmation, Field, Reply, Tone
+from bot.chat import CommandButton, Confirmation, Field, Reply, Tone
 from bot.config import ApprovalPolicy
 from bot.platforms import RULES, max_text, platform_by_name
 from bot.textcount import count, describe
@@ -48,18 +48,28 @@ def need_id(post_id: str | None, verb: str) -> str:
     return post_id.strip()
 
 
-async def cancel(ctx: Context, post_id: str | None) -> tuple[Reply, ...]:
+CONFIRM_WORDS = ("confirm", "yes", "--confirm", "confirm:yes")
+
+
+async def cancel(ctx: Context, post_id: str | None, rest: str = "") -> tuple[Reply, ...]:
+    """Cancel a scheduled post or draft at once; deleting a live post asks first."""
     pid = need_id(post_id, "cancel")
+    confirmed = rest.strip().lower() in CONFIRM_WORDS
     row = await tracked(ctx, pid)
     members = await ctx.core.db.run(lambda sdb: groups.members(sdb, pid))
     if members:  # a request made of several posts (a thread on X, the caption elsewhere)
-        return await _cancel_group(ctx, [m.post_id for m in members])
+        return await _cancel_group(ctx, [m.post_id for m in members], confirmed)
     card = await _approval_card(ctx, pid)
     if card is not None and card.state in approval_store.BUSY_STATES:
         raise PostConflict(
             problems=["Its approval is being decided right now — try again in a few seconds."]
         )
     client = ctx.client()
+    if not confirmed:
+        with api_errors(ctx.action("read the post", "posts:read", "nothing was changed", pid)):
+            post = await client.get_post(pid)
+        if post.status in (PostStatus.PUBLISHED, PostStatus.PARTIAL):
+            return (await _confirm_delete(ctx, post),)
     with api_errors(ctx.action("cancel the post", "posts:write", "nothing was changed", pid)):
         result = await client.delete_post(pid)
     if row is not None:
@@ -91,9 +101,16 @@ async def cancel(ctx: Context, post_id: str | None) -> tuple[Reply, ...]:
     )
 
 
-async def _cancel_group(ctx: Context, post_ids: list[str]) -> tuple[Reply, ...]:
-    """Cancel every post of one request (``bot.groups``); requests like these skip approval."""
+async def _cancel_group(ctx: Context, post_ids: list[str], confirmed: bool) -> tuple[Reply, ...]:
+    """Cancel every post of one request (``bot.groups``); requests like these skip approval.
+    Like a single post, a request that is live is deleted only once confirmed."""
     client = ctx.client()
+    if not confirmed:
+        for pid in post_ids:
+            with api_errors(ctx.action("read the post", "posts:read", "nothing was changed", pid)):
+                post = await client.get_post(pid)
+            if post.status in (PostStatus.PUBLISHED, PostStatus.PARTIAL):
+                return (await _confirm_delete(ctx, post),)
     removed: list[str] = []
     lines: list[str] = []
     for pid in post_ids:
@@ -119,6 +136,33 @@ async def _cancel_group(ctx: Context, post_ids: list[str]) -> tuple[Reply, ...]:
             text="\n".join(lines) or None,
             tone=Tone.WARNING if lines else Tone.SUCCESS,
         ),
+    )
+
+
+async def _confirm_delete(ctx: Context, post: Post) -> Confirmation:
+    """What deleting a live post would remove where, and the Confirm button."""
+    pid = post.post_id
+    accounts = {a.account_id: a for a in await ctx.accounts()}
+    lines: list[str] = []
+    for t in post.targets:
+        if str(t.status) != PostStatus.PUBLISHED:
+            continue
+        acc = accounts.get(t.account_id)
+        where = account_label(acc) if acc else platform_label(t.platform)
+        link = f" ({t.permalink})" if t.permalink else ""
+        personal = acc is not None and acc.platform == Platform.LINKEDIN and acc.kind != "company"
+        deletable = isinstance(t.platform, Platform) and RULES[t.platform].delete_api
+        if deletable and not personal:
+            lines.append(f"• {where}: deleted{link}")
+        else:
+            lines.append(f"• {where}: stays up — remove it by hand there{link}")
+    lines.append(f"Nothing is deleted until you confirm (or type /social cancel {pid} confirm).")
+    return Confirmation(
+        title=f"Delete {pid}? It is live",
+        text="\n".join(lines),
+        ephemeral=True,
+        tone=Tone.WARNING,
+        actions=(CommandButton("Confirm delete", "social", f"cancel {pid} confirm", "danger"),),
     )
 
 

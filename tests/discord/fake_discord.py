@@ -182,6 +182,7 @@ class Msg:
     loading: bool = False
     deleted: bool = False
     edits: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
 
     @property
     def ephemeral(self) -> bool:
@@ -204,7 +205,17 @@ class Msg:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": f"{self.id}{i}",
+                    "filename": f["filename"],
+                    "size": len(f["bytes"]),
+                    "url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "proxy_url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "description": f.get("description"),
+                }
+                for i, f in enumerate(self.files)
+            ],
             "embeds": self.embeds,
             "pinned": False,
             "type": 19 if self.reference else 0,
@@ -231,6 +242,7 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
+        self.refuse_files = 0  # this many messages with attachments are refused (413)
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
@@ -309,7 +321,30 @@ class FakeDiscord:
     async def rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body: Any = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/") and self.refuse_files > 0:
+            self.refuse_files -= 1
+            await request.read()
+            self.rest_calls.append((request.method, "/" + request.match_info["path"], {}, None))
+            return error(413, 40005, "Request entity too large")
+        if request.content_type.startswith("multipart/"):
+            # a message with attachments: payload_json + files[n] parts (bytes recorded)
+            form = await request.post()
+            body = json.loads(str(form["payload_json"]))
+            meta = {str(a.get("id")): a for a in body.get("attachments") or []}
+            files = []
+            for name, part in form.items():
+                if name.startswith("files[") and hasattr(part, "file"):
+                    index = name[len("files[") : -1]
+                    files.append(
+                        {
+                            "filename": part.filename,
+                            "bytes": part.file.read(),
+                            "content_type": part.content_type,
+                            "description": meta.get(index, {}).get("description"),
+                        }
+                    )
+            body["__files__"] = files
+        elif request.can_read_body:
             raw = await request.read()
             try:
                 body = json.loads(raw)
@@ -371,6 +406,7 @@ class FakeDiscord:
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
+            files=list(body.get("__files__") or []),
             **kw,
         )
         self.messages[msg.id] = msg
@@ -383,6 +419,8 @@ class FakeDiscord:
             msg.embeds = body["embeds"] or []
         if "components" in body:
             msg.components = body["components"] or []
+        if "__files__" in body:
+            msg.files = list(body["__files__"])
         msg.loading = False
         msg.edits += 1
 
@@ -470,6 +508,9 @@ class FakeDiscord:
                 return jresp(msg.payload())
             if m == "GET" and len(parts) == 4:
                 return jresp(msg.payload())
+            if m == "DELETE" and len(parts) == 4:
+                msg.deleted = True
+                return web.Response(status=204)
         return error(404, 0, "fake: unhandled channel call")
 
     # ------------------------------------------------------------------ CDN

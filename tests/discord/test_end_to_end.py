@@ -237,6 +237,40 @@ async def test_approval_by_reaction_with_role_gating(
     assert await _published(world)
 
 
+async def test_refused_reactions_are_answered_once_per_person_by_a_brief_note(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    bot = await start(make_bot, world)
+    bot.client.brief_seconds = 0.2  # the note deletes itself (60 s in production)
+    card = await _request_approval(fake, world)
+
+    def notes() -> list[Msg]:
+        return [  # deleted ones too: the note deletes itself
+            m
+            for m in fake.messages.values()
+            if m.channel_id == APPROVAL_CHANNEL_ID and m.content.startswith("<@")
+        ]
+
+    await fake.react(card.id, "✅", user_id=CAROL_ID)  # not an approver
+    await wait_until(lambda: len(notes()) == 1, within=10)
+    note = notes()[0]
+    assert note.content.startswith(f"<@{CAROL_ID}> You are not an approver for this request")
+    assert f"<@&{APPROVER_ROLE_ID}>" in note.content
+    assert note.reference is not None and note.reference["message_id"] == card.id
+    await wait_until(lambda: note.deleted, within=10)  # it deletes itself
+    await fake.react(card.id, "❌", user_id=CAROL_ID)  # told already: silence
+    await fake.react(card.id, "✅", user_id=ALICE_ID)  # the requester
+    await wait_until(lambda: len(notes()) == 2, within=10)
+    assert notes()[1].content.startswith(f"<@{ALICE_ID}> You can't approve or reject your own")
+    await fake.react(card.id, "✅", user_id=ALICE_ID, remove=True)
+    await fake.react(card.id, "✅", user_id=ALICE_ID)
+    await fake.react(card.id, "✅", user_id=BOB_ID)  # an approver: decides, no note
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    # nothing more for alice or carol; bob's approval shows on the card, not in a note
+    assert [m.content.split(">", 1)[0] for m in notes()] == [f"<@{CAROL_ID}", f"<@{ALICE_ID}"]
+    assert await _published(world)
+
+
 async def test_approval_after_a_restart_on_an_old_card(
     fake: FakeDiscord, make_bot: BotFactory, world: World
 ) -> None:
@@ -329,6 +363,37 @@ async def test_autocomplete_from_the_command_layer(
     msg = await answer(fake, iid)
     assert not msg.ephemeral, msg.embeds
     assert len(api_posts(world)) == 1
+
+
+async def test_cancel_of_a_live_post_is_confirmed_with_the_button(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    await answer(fake, await fake.slash("post", {"targets": "x", "caption": "Live"}))
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    client = world.core.clients.for_workspace("default")
+    assert isinstance(world.core.clock, FakeClock)
+    world.core.clock.advance(5)  # past the sandbox's publish delay
+    assert str((await client.get_post(pid)).status) == "published"
+    ask = await answer(fake, await fake.slash("social", {"id": pid}, sub="cancel"))
+    assert ask.ephemeral and "It is live" in str(ask.embeds)
+    [button] = [c for row in ask.components for c in row["components"]]
+    assert button["label"] == "Confirm delete" and button["custom_id"].startswith("socialbot:run:")
+    assert str((await client.get_post(pid)).status) == "published"  # nothing deleted yet
+    iid = await fake.press(ask.id, button["custom_id"], user_id=ALICE_ID)
+    await wait_until(lambda: iid in fake.callbacks, within=10)
+
+    async def canceled() -> bool:
+        return str((await client.get_post(pid)).status) == "canceled"
+
+    for _ in range(200):
+        if await canceled():
+            break
+        await asyncio.sleep(0.05)
+    assert await canceled()
+    done = [m for m in fake.interaction_messages(iid) if f"Canceled {pid}" in str(m.embeds)]
+    assert done
 
 
 # ---------------------------------------------------------------- approvals stay whole

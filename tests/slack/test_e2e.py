@@ -187,6 +187,14 @@ async def test_reaction_approval_once_despite_retries_and_ignored_voters(e2e: E2
     await e2e.slack.event(reaction(OUTSIDER, "white_check_mark", REVIEW, ts), "EvOut")
     await e2e.settle()
     assert len(e2e.card_updates(ts)) == before
+    # ...but the requester and the outsider are told why, privately (ephemeral), once per card
+    told = {e["user"]: e["text"] for e in e2e.fake.ephemeral}
+    assert "can't approve or reject your own request" in told[REQUESTER]
+    assert "not an approver for this request" in told[OUTSIDER]
+    assert BOT_USER not in told
+    await e2e.slack.event(reaction(OUTSIDER, "x", REVIEW, ts), "EvOut2")
+    await e2e.settle()
+    assert [e["user"] for e in e2e.fake.ephemeral].count(OUTSIDER) == 1
     # the same approval delivered 3 times (Slack retries): one approval
     ev = reaction(APPROVER, "heavy_check_mark", REVIEW, ts)
     for n in range(3):
@@ -230,6 +238,51 @@ async def test_approve_and_reject_at_once_one_final_state_loser_told(e2e: E2E) -
     assert len(finals) == 1  # exactly one final state
     told = [e for e in e2e.fake.ephemeral if e["user"] in (GROUP_MEMBER, APPROVER)]
     assert told, "the loser is told"
+
+
+async def _until(pred: Any, within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await pred():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_cancel_of_a_live_post_is_confirmed_with_the_button(e2e: E2E) -> None:
+    await e2e.slack.command("/post", "x “Live on X”")
+    await e2e.settle()
+    [req] = await e2e.requests()
+    client = e2e.core.clients.for_workspace("default")
+
+    async def status() -> str:
+        return str((await client.get_post(req.post_id)).status)
+
+    async def live() -> bool:
+        return await status() == "published"
+
+    await _until(live)
+    await e2e.slack.command("/social", f"cancel {req.post_id}")
+    await e2e.settle()
+    (_, ask) = e2e.fake.responses[-1]
+    assert ask["response_type"] == "ephemeral" and "It is live" in ask["text"]
+    [buttons] = [b for b in ask["blocks"] if b.get("type") == "actions"]
+    [button] = buttons["elements"]
+    assert button["text"]["text"] == "Confirm delete" and button["style"] == "danger"
+    assert await status() == "published"  # nothing deleted yet
+    press = button_payload(button["action_id"], button["value"], user="U1", channel="C1", ts="1.1")
+    press["response_url"] = e2e.fake.response_url("press")
+    assert (await e2e.slack.interact(press)).status_code == 200
+    await e2e.settle()
+    assert await status() == "canceled"
+    done = e2e.fake.calls_to("chat.postMessage")[-1]
+    assert f"Canceled {req.post_id}" in done["text"] and done["channel"] == "C1"
+    # a forged button naming another command runs nothing
+    forged = button_payload(
+        "socialbot_run_0", '{"c": "post", "t": "x hi"}', user="U1", channel="C1", ts="1.1"
+    )
+    assert (await e2e.slack.interact(forged)).status_code == 200
+    await e2e.settle()
+    assert len(await e2e.requests()) == 1
 
 
 async def test_compose_form_with_a_file_creates_the_post_with_media_over_http(e2e: E2E) -> None:
