@@ -98,6 +98,22 @@ def why(claimed: slotclaims.Claimed, tz: ZoneInfo, now: datetime) -> str:
     return f"{head} — {'; '.join(shown)}{tail}"
 
 
+async def free_between(ctx: Context, start: datetime, end: datetime, limit: int = 12) -> str | None:
+    """'Free posting slots here: Tue 2 Jun 09:00 · …' for the calendar, or None (no slots)."""
+    if not ctx.config.slots:
+        return None
+    tz, now = zone(ctx), ctx.now()
+    instants = occurrences(ctx.config.slots, tz, max(start, now + LEAD), end)
+    held = await slotclaims.holders(ctx.core.db, ctx.inv.platform, ctx.inv.channel, instants, now)
+    free = [t for t in instants if not held.get(t)]
+    if not free:
+        return "Free posting slots here: none in this period."
+    shown = [f"{t.astimezone(tz):%a} {t.astimezone(tz).day} {t.astimezone(tz):%b %H:%M}"
+             for t in free[:limit]]  # fmt: skip
+    more = f" · …and {len(free) - limit} more" if len(free) > limit else ""
+    return f"Free posting slots here ({tz.key}): {' · '.join(shown)}{more}"
+
+
 async def queue(ctx: Context) -> tuple[Reply, ...]:
     """The coming week's slots of this channel, filled and free."""
     tz, now = zone(ctx), ctx.now()

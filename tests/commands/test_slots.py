@@ -145,3 +145,13 @@ async def test_next_without_slots_explains(chat: Chat) -> None:
     # /social queue there is the workspace's schedule, as before
     q = chat.listing(await chat.social("queue", channel=MAIN))
     assert q.title.startswith("Scheduled next")
+
+
+async def test_the_calendar_lists_the_free_slots(chat: Chat) -> None:
+    pid = chat.post_id(await chat.schedule('x "One" next', channel=SLOTTED))
+    reply = chat.one(await chat.run("social", "calendar", channel=SLOTTED))
+    lines = getattr(reply, "lines", ())
+    [free] = [line for line in lines if line.startswith("Free posting slots here")]
+    assert "Mon 1 Jun 13:30" not in free  # taken by the post just scheduled
+    assert "Tue 2 Jun 09:00" in free and "Sat 6 Jun 11:00" in free
+    assert pid
