@@ -99,9 +99,11 @@ def question(over: Sequence[Overflow]) -> str:
             f"This is {o.length:,} characters for {o.label} (limit {o.limit:,}). "
             f"Post it as a thread of {len(o.parts)}?"
         )
-    head = " and ".join(f"{o.length:,} for {o.label} (limit {o.limit:,})" for o in over)
-    parts = ", ".join(f"{o.label} {len(o.parts)} parts" for o in over)
-    return f"This is {head} characters. Post it as threads ({parts})?"
+    first, *rest = over
+    head = f"{first.length:,} characters for {first.label} (limit {first.limit:,})"
+    head += "".join(f" and {o.length:,} for {o.label} (limit {o.limit:,})" for o in rest)
+    parts = ", ".join(f"{o.label}: {len(o.parts)} parts" for o in over)
+    return f"This is {head}. Post it as threads ({parts})?"
 
 
 def preview_lines(over: Sequence[Overflow], others: Sequence[str]) -> list[str]:

@@ -166,7 +166,10 @@ async def test_threads_over_500_is_offered_too(chat: Chat) -> None:
 
 async def test_x_and_threads_each_get_their_own_thread(chat: Chat) -> None:
     e = offer(await chat.post(f'x,threads "{caption(612)}"'))
-    assert e.title.startswith("This is 612 for X (limit 280) and 612 for Threads (limit 500)")
+    assert e.title == (
+        "This is 612 characters for X (limit 280) and 612 for Threads (limit 500). "
+        "Post it as threads (X: 3 parts, Threads: 2 parts)?"
+    )
     r = chat.ok(await chat.post(f'x,threads "{caption(612)}" split'))
     posts = chat.field(r, "Posts")
     assert "X: thread of 3" in posts and "Threads: thread of 2" in posts
