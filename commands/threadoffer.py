@@ -203,13 +203,17 @@ async def _keep(core: Core, inv: Invocation) -> str:
         "user_tz": inv.user_tz,
         "options": [list(o) for o in inv.options if o[0] != opt.SPLIT],
     }
-    now = core.clock.now().isoformat()
-    await core.db.run(
-        lambda sdb: sdb.execute(
+    now = core.clock.now()
+
+    def keep(sdb: sqlite_utils.Database) -> None:
+        # offers past their time are of no use: dropped as new ones come (no table grows)
+        sdb.execute("DELETE FROM offers WHERE created_at < ?", [(now - OFFER_TTL).isoformat()])
+        sdb.execute(
             "INSERT INTO offers (token, user_id, request, created_at) VALUES (?,?,?,?)",
-            [token, inv.user.id, json.dumps(request, ensure_ascii=False), now],
+            [token, inv.user.id, json.dumps(request, ensure_ascii=False), now.isoformat()],
         )
-    )
+
+    await core.db.transaction(keep)
     return token
 
 
