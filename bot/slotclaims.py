@@ -26,6 +26,7 @@ from bot.storage import Database
 
 NAMESPACE = "slots"
 PENDING_TTL = timedelta(minutes=10)
+KEEP_PAST = timedelta(days=7)  # claims on slots older than this are deleted
 
 
 def _v1(sdb: sqlite_utils.Database) -> None:
@@ -154,6 +155,8 @@ async def claim_next(
     await ready(db)
 
     def take(sdb: sqlite_utils.Database) -> Claimed | None:
+        # slots long past are of no use: dropped as new ones are taken (no table grows)
+        sdb.execute("DELETE FROM slot_claims WHERE slot_at < ?", [_iso(now - KEEP_PAST)])
         skipped: list[tuple[datetime, tuple[Taker, ...]]] = []
         for slot_at in candidates:
             holders = _holders(sdb, chat_platform, channel, slot_at, now, platforms)
