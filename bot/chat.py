@@ -44,6 +44,9 @@ class Attachment:
     content_type: str
     size: int | None
     open: Callable[[], AsyncIterator[bytes]] = field(repr=False, compare=False)
+    # How the platform it came from can show it again (approval card previews):
+    slack_file: str | None = None  # a Slack file id (F…), for an image block's ``slack_file``
+    platform_url: str | None = field(default=None, repr=False)  # a Discord attachment URL
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,24 @@ class ListReply:
 
 
 @dataclass(frozen=True)
+class MediaPreview:
+    """One media item as an approval card shows it (kind: "image" | "video" | "document").
+
+    ``url`` is a public link the media rules checked (any platform may show it); ``slack_file``
+    and ``platform_url`` come from the chat platform the file was attached on and are shown only
+    there (Slack image blocks by file id, Discord embeds by attachment URL)."""
+
+    name: str
+    kind: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+    slack_file: str | None = None
+    platform_url: str | None = field(default=None, repr=False)
+    cover_for: str | None = None  # this image is the cover of that video (a reel's cover)
+
+
+@dataclass(frozen=True)
 class ApprovalCard:
     card_id: str
     state: str  # "pending" | "approved" | "rejected" | "expired" | "canceled"
@@ -248,6 +269,9 @@ class ApprovalCard:
     decided_by: str | None = None
     note: str | None = None
     buttons: bool = True  # show Approve / Reject buttons while pending
+    caption: str | None = None  # the post's caption (platform lines show their own if different)
+    media: tuple[MediaPreview, ...] = ()  # in post order; a reel's cover last
+    platforms: tuple[str, ...] = ()  # target platform labels ("Instagram", "X"), for alt text
 
 
 @dataclass(frozen=True)

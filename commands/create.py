@@ -28,7 +28,7 @@ from bot.api.models import (
     PostType,
     ThreadSegment,
 )
-from bot.chat import Confirmation, Field, Reply
+from bot.chat import Confirmation, Field, MediaPreview, Reply
 from bot.slots import occurrences
 from commands import media as media_mod
 from commands import slotting
@@ -67,6 +67,7 @@ class Built:
     media_ids: list[str]
     cover_ids: list[str]
     summary: str
+    previews: tuple[MediaPreview, ...] = ()  # how the approval card shows the media
     label: str = ""  # one post of several: what it is ("X: thread of 3")
 
 
@@ -165,6 +166,7 @@ async def submit_or_create(
             origin=ctx.origin(),
             requester=ctx.inv.user,
             delivery_id=ctx.inv.delivery_id,
+            previews=b.previews,
         )
         try:
             replies = await approvals.submit(ctx.core, request, policy)

@@ -16,8 +16,8 @@ from datetime import datetime
 
 from bot import slotclaims
 from bot.api.errors import AmbiguousCreateError
-from bot.api.models import Account, Platform, PostType
-from bot.chat import Confirmation, Reply
+from bot.api.models import Account, MediaKind, Platform, PostType
+from bot.chat import Confirmation, MediaPreview, Reply
 from bot.platforms import auto_post_type, platform_by_name
 from bot.text import clip
 from commands import media as media_mod
@@ -156,6 +156,10 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ),
         )
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     accounts = await ctx.accounts()
     targets = resolve(spec.targets, accounts, ctx.config.aliases, ctx.config.default_targets)
     captions = platform_keys(spec.captions, "captions")
@@ -183,7 +187,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
                 ctx.inv.attachments,
                 spec.cover,
                 stack=stack,
-                allow_private=ctx.allow_private_media,
+                fetcher=fetcher,
                 client=client,
             )
         kinds = [s.info.kind for s in sources]
@@ -255,7 +259,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         when = replace(when, scheduled_at=claimed.slot_at)
     built = Built(
         targets, captions, pt, explicit, offset, caption, thread, sources,
-        media_ids, cover_ids, summary,
+        media_ids, cover_ids, summary, previews=media_previews(sources, cover),
     )  # fmt: skip
     try:
         if len(plan) > 1:
@@ -314,3 +318,14 @@ def _piece(b: Built, accounts: tuple[Account, ...], o: Overflow | None) -> Built
         cover_ids=[],
         label=f"{o.label}: thread of {len(o.parts)}",
     )
+
+
+def media_previews(
+    sources: list[media_mod.Source], cover: media_mod.Source | None
+) -> tuple[MediaPreview, ...]:
+    """How the approval card shows the media: in post order, a video's cover last."""
+    out = [s.preview() for s in sources]
+    if cover is not None:
+        video = next((s.info.name for s in sources if s.info.kind is MediaKind.VIDEO), None)
+        out.append(cover.preview(cover_for=video or "the video"))
+    return tuple(out)

@@ -39,6 +39,7 @@ from bot.config import (
     ApprovalPolicy,
     ChannelBinding,
     ChannelConfig,
+    MediaRules,
     Settings,
     Workspace,
 )
@@ -99,6 +100,7 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
             ChannelBinding(PLATFORM, None, "board", board),
         ),
         poll_interval=poll_interval,
+        media=MediaRules.local(),  # the demo is all on this machine: its media links too
     )
 
 

@@ -22,6 +22,7 @@ from bot.chat import (
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
     PictureReply,
     Reply,
     StatusCard,
@@ -61,6 +62,27 @@ def _fields(fields: tuple[Field, ...]) -> list[str]:
         out.append(f"  {plain(f.name)}: {value[0]}{link}")
         out += [f"    {v}" for v in value[1:]]
     return out
+
+
+_KIND = {"image": "🖼  image", "video": "🎬 video", "document": "📄 PDF"}
+
+
+def size_text(n: int | None) -> str:
+    if n is None:
+        return "size unknown"
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
+
+
+def _media(m: MediaPreview) -> str:
+    """One line per media item: its kind and size (and its public link, if it has one)."""
+    kind = _KIND.get(m.kind, f"📎 {m.kind}")
+    cover = f" (cover of {m.cover_for})" if m.cover_for else ""
+    link = f"  <{m.url}>" if m.url else ""
+    return f"  {kind} {m.name}{cover} · {size_text(m.size)}{link}"
 
 
 def _target(t: TargetLine) -> list[str]:
@@ -130,7 +152,13 @@ def approval_card(r: ApprovalCard) -> list[str]:
     state = CARD_STATE.get(r.state, r.state)
     out = [f"🗳  APPROVAL — {plain(r.title)}", f"  state: {state}  [{r.card_id}]"]
     out.append(f"  asked by @{r.requester.name or r.requester.id} · when: {plain(r.when)}")
+    if r.caption:
+        out += [
+            f"  “{line}”" if i == 0 else f"   {line}"
+            for i, line in enumerate(plain(r.caption).splitlines())
+        ]
     out += _fields(r.previews)
+    out += [_media(m) for m in r.media]
     approvals = ", ".join("@" + a for a in r.approvals) or "none yet"
     out.append(f"  approvals: {len(r.approvals)}/{r.needed} ({approvals})")
     if r.decided_by and r.state != "pending":

@@ -27,11 +27,13 @@ from bot.approvals.changes import typed as request_changes
 from bot.approvals.decide import approve, on_button, on_reaction, reject
 from bot.approvals.history import history
 from bot.approvals.lifecycle import cancel, expire_due, open_requests, recover_stuck
+from bot.approvals.render import PreviewChange
 from bot.approvals.submit import on_edit, resubmit, submit
 from bot.approvals.types import PostRequest
 
 __all__ = [
     "PostRequest",
+    "PreviewChange",
     "approve",
     "awaits_reason",
     "cancel",

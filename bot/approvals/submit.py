@@ -20,6 +20,7 @@ from bot.api.models import NewPost, PostStatus
 from bot.approvals import changes, store
 from bot.approvals.cards import delete_draft, message_ref, ready, refresh
 from bot.approvals.render import (
+    PreviewChange,
     build_preview,
     card_reply,
     channel_mention,
@@ -217,13 +218,14 @@ async def on_edit(
     post: NewPost | None = None,
     when: str | None = None,
     summary: str | None = None,
+    shown: PreviewChange | None = None,
 ) -> str | None:
     """A pending request's post was edited: reset its approvals. Returns a note, or None when
     the post has no pending request.
 
     Pass ``post`` (as it should be activated: ``publish_now`` / ``scheduled_at`` /
-    ``platform_schedules``) when the edit changed when it goes out, and ``when`` / ``summary``
-    to refresh the card's text. The command layer must not send ``scheduled_at`` /
+    ``platform_schedules``) when the edit changed when it goes out, ``when`` / ``summary``
+    to refresh the card's text, and ``shown`` (caption, captions, media) for its preview. The command layer must not send ``scheduled_at`` /
     ``publish_now`` to the API for a pending draft (that would activate it): it passes them here.
     """
     await ready(core)
@@ -241,7 +243,7 @@ async def on_edit(
             columns["intended"] = intended.to_json()
             ts = intended.times
             times = (min(ts), max(ts)) if ts else None
-        columns["preview"] = _preview(c, post, when, summary).to_json()
+        columns["preview"] = _preview(c, post, when, summary, shown).to_json()
         cleared = store.clear_votes(sdb, c.id)
         change = Change(
             "edited", store.PENDING, store.OPEN_STATES, actor=by,
@@ -288,11 +290,17 @@ async def _tell_askers(
 
 
 def _preview(
-    card: store.CardRow, post: NewPost | None, when: str | None, summary: str | None
+    card: store.CardRow,
+    post: NewPost | None,
+    when: str | None,
+    summary: str | None,
+    change: PreviewChange | None = None,
 ) -> store.Preview:
     who = card.requester_name or card.requester_id
     own = intended_of(post).platform_schedules if post is not None else None
-    return edited_preview(card.preview, who, when=when, summary=summary, own_times=own)
+    return edited_preview(
+        card.preview, who, when=when, summary=summary, own_times=own, change=change
+    )
 
 
 async def resubmit(
@@ -304,6 +312,7 @@ async def resubmit(
     post: NewPost,
     when: str | None = None,
     summary: str | None = None,
+    shown: PreviewChange | None = None,
 ) -> tuple[bool, str]:
     """An approved post that had not gone out yet was edited, and its channel needs approval:
     the request opens again (votes cleared, ``policy`` taken afresh) on a new card, and the old
@@ -332,7 +341,7 @@ async def resubmit(
             columns={
                 "post_version": c.post_version + 1, "note": None, "decided_by": None,
                 "decided_by_name": None, "intended": intended.to_json(),
-                "preview": _preview(c, post, when, summary).to_json(),
+                "preview": _preview(c, post, when, summary, shown).to_json(),
                 "approvers": json.dumps(list(policy.approvers)), "quorum": quorum,
                 "allow_self": int(policy.allow_self),
                 "expires_at": (now + policy.expires_after).isoformat()

@@ -19,7 +19,7 @@ from bot.api.models import (
     parse_time,
 )
 from bot.approvals import store as approval_store
-from bot.chat import CommandButton, Confirmation, Field, Reply, Tone
+from bot.chat import CommandButton, Confirmation, Field, MediaPreview, Reply, Tone
 from bot.config import ApprovalPolicy
 from bot.platforms import RULES, max_text, platform_by_name
 from bot.textcount import count, describe
@@ -29,7 +29,7 @@ from commands.context import Context
 from commands.errors import PostConflict, TimeError, UsageError, ValidationFailed
 from commands.handlers.post import read_spec
 from commands.handlers.status import tracked
-from commands.publish import cover_offset, platform_keys, post_type
+from commands.publish import cover_offset, media_previews, platform_keys, post_type
 from commands.render import preview, status_word
 from commands.targets import account_label, platform_label, resolve
 from commands.times import format_when, parse_when
@@ -176,6 +176,10 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
     pid = need_id(spec.post_id, "edit")
     row = await tracked(ctx, pid)
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     read = ctx.action("read the post", "posts:read", "nothing was changed", pid)
     with api_errors(read):
         post = await client.get_post(pid)
@@ -284,6 +288,7 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         )
     media_ids: tuple[str, ...] | None = None
     cover_id: str | None = None
+    shown_media: tuple[MediaPreview, ...] | None = None
     if spec.media or ctx.inv.attachments or spec.cover:
         async with AsyncExitStack() as stack:
             with api_errors(
@@ -291,10 +296,11 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
             ):
                 sources, cover = await media_mod.open_media(
                     spec.media, ctx.inv.attachments, spec.cover, stack=stack,
-                    allow_private=ctx.allow_private_media, client=client,
+                    fetcher=fetcher, client=client,
                 )  # fmt: skip
                 if sources:
                     media_ids = tuple(await media_mod.upload(client, sources))
+                    shown_media = media_previews(sources, cover)
                 if cover is not None:
                     cover_id = (await media_mod.upload(client, [cover]))[0]
 
@@ -330,15 +336,21 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         )
         when_text = format_when(when, ctx.tz) if when else "now" if publish_now else None
         summary = preview(spec.caption, 200) if spec.caption is not None else None
+        shown = approvals.PreviewChange(
+            caption=spec.caption,
+            captions={str(p): t for p, t in captions.items()} or None,
+            media=shown_media,
+        )
         if again is not None:
             _, note = await approvals.resubmit(
-                ctx.core, pid, ctx.inv.user, again, post=intended, when=when_text, summary=summary
-            )
+                ctx.core, pid, ctx.inv.user, again, post=intended, when=when_text,
+                summary=summary, shown=shown,
+            )  # fmt: skip
             notes.append(note)
         else:
             edited = await approvals.on_edit(
                 ctx.core, pid, ctx.inv.user, post=intended if retimed else None,
-                when=when_text, summary=summary,
+                when=when_text, summary=summary, shown=shown,
             )  # fmt: skip
             notes.append(
                 edited

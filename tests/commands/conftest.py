@@ -8,7 +8,9 @@
 Channels: ``C_MAIN`` (workspace ``main``, Europe/Berlin, default targets ig + x, alias
 ``brand`` = ig + fb), ``C_OTHER`` (workspace ``other``: another key, so another sandbox
 workspace), ``C_REVIEW`` (workspace ``main``, approval required). Media URLs are served by a
-small aiohttp server on loopback (``chat.media_url("photo.jpg")``).
+small aiohttp server on loopback (``chat.media_url("photo.jpg")``), so the settings allow
+private media hosts explicitly (``MediaRules.local()``); tests/commands/test_media_fetch.py runs
+the production rules.
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ from bot.chat import (
     User,
 )
 from bot.clock import FakeClock
-from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.config import (
+    ApprovalPolicy,
+    ChannelBinding,
+    ChannelConfig,
+    MediaRules,
+    Settings,
+    Workspace,
+)
 from bot.core import Clients, Core
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
@@ -110,14 +119,31 @@ MEDIA: dict[str, tuple[str, bytes]] = {
 class MediaServer:
     url: str
     hits: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
 
 async def _start_media(stack: list[web.AppRunner]) -> MediaServer:
     server = MediaServer("")
 
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        """``/r?to=<url>``: a redirect; ``/hop/<n>``: n more redirects, then photo.jpg."""
+        server.hosts.append(request.headers.get("Host", ""))
+        n = request.match_info.get("n")
+        if n is None:
+            server.hits.append("redirect")
+            return web.Response(status=302, headers={"Location": request.query["to"]})
+        server.hits.append(f"hop/{n}")
+        to = f"/hop/{int(n) - 1}" if int(n) > 0 else "/m/photo.jpg"
+        return web.Response(status=302, headers={"Location": to})
+
     async def serve(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         server.hits.append(name)
+        server.hosts.append(request.headers.get("Host", ""))
         if name == "missing.jpg":
             return web.Response(status=404)
         if name == "huge.jpg":  # declares more than the image limit
@@ -130,6 +156,8 @@ async def _start_media(stack: list[web.AppRunner]) -> MediaServer:
 
     app = web.Application()
     app.router.add_get("/m/{name}", serve)
+    app.router.add_get("/r", redirect)
+    app.router.add_get("/hop/{n}", redirect)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -350,6 +378,7 @@ async def chat(
                 "readonly": Workspace("readonly", "KEY_RO", key=Secret(KEY_READONLY)),
             },
             bindings=bindings(),
+            media=MediaRules.local(),  # the media server below is on loopback
         )
         db = await Database.open(settings.db_path)
         clients = Clients(settings, clock)

@@ -291,11 +291,14 @@ async def test_media_problems(chat: Chat) -> None:
 
 
 async def test_private_hosts_are_refused_in_production(chat: Chat) -> None:
+    """(Every form of it: tests/commands/test_media_fetch.py.)"""
     from dataclasses import replace
 
-    chat.core.settings = replace(chat.core.settings, api_url="https://social-api.instantdm.com")
+    from bot.config import MediaRules
+
+    chat.core.settings = replace(chat.core.settings, media=MediaRules())
     e = chat.error(await chat.post(f'ig "a" media:{chat.media_url("photo.jpg")}'))
-    assert "private network address" in e.problems[0]
+    assert "that address is inside a private network" in e.problems[0]
     assert chat.media.hits == []
 
 

@@ -134,9 +134,10 @@ async def test_under_approval_the_card_shows_the_parts(chat: Chat) -> None:
     text = caption(612)
     chat.ok(chat.one(await chat.run("post", f'x "{text}" split', channel=REVIEW)))
     [card] = [s.reply for s in chat.port.sent if isinstance(s.reply, ApprovalCard)]
+    parts = (card.caption or "").split("\n— ")
+    assert [p[-4:] for p in parts] == [" 1/3", " 2/3", " 3/3"]
     [(name, value)] = [(f.name, f.value) for f in card.previews]
-    lines = value.split("\n")
-    assert name.startswith("X") and [ln[-4:] for ln in lines[:3]] == [" 1/3", " 2/3", " 3/3"]
+    assert name.startswith("X") and "thread of 3" in value  # each part counted against 280
 
 
 async def test_under_approval_a_mixed_request_is_refused_with_a_way_out(chat: Chat) -> None:
