@@ -31,6 +31,7 @@ TOML (see README "Configuration")::
     default_targets = ["instagram", "x"]
     timezone = "Europe/Berlin"
     aliases = { brand = ["instagram", "facebook"] }
+    slots = ["mon-fri 09:00", "sat 11:00"]   # posting slots, in the channel's zone (bot.slots)
 
     [channels.approval]
     required = true
@@ -66,6 +67,7 @@ from typing import Any
 
 from bot.configfile import ApprovalTable, ConfigFile, MediaTable, WorkspaceTable, check_file
 from bot.secret import Secret
+from bot.slots import Slot, parse_slots
 
 DEFAULT_API_URL = "https://social-api.instantdm.com"
 DEFAULT_WORKSPACE = "default"
@@ -130,6 +132,7 @@ class ChannelConfig:
     timezone: str | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    slots: tuple[Slot, ...] = ()  # posting slots, read in ``timezone`` (UTC when unset)
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 timezone=c.timezone,
                 aliases={k.lower(): tuple(v) for k, v in c.aliases.items()},
                 approval=_policy(c.approval),
+                slots=parse_slots(c.slots),
             ),
         )
         for c in cfg.channels

@@ -37,6 +37,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.slots import EXAMPLE as SLOTS_EXAMPLE
+from bot.slots import SlotError, parse_slot
 from bot.tomllines import TomlLines, dotted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -94,8 +96,20 @@ def _ports(value: Any) -> frozenset[int] | None:
     raise ValueError('expected a list of port numbers like [80, 443], or "any"')
 
 
+def _slots(value: Any) -> list[str]:
+    """Posting slots: ``["mon-fri 09:00", "sat 11:00"]`` (``bot.slots`` grammar)."""
+    entries = _ids(value)
+    for e in entries:
+        try:
+            parse_slot(e)
+        except SlotError as err:
+            raise ValueError(f"{err} — e.g. slots = {SLOTS_EXAMPLE}") from None
+    return entries
+
+
 Duration = Annotated[timedelta, BeforeValidator(duration)]
 Ports = Annotated[frozenset[int] | None, BeforeValidator(_ports)]
+Slots = Annotated[list[str], BeforeValidator(_slots)]
 Ids = Annotated[list[str], BeforeValidator(_ids)]
 Id = Annotated[str, BeforeValidator(_id)]
 Zone = Annotated[str, BeforeValidator(_zone)]
@@ -152,6 +166,7 @@ class ChannelTable(_Table):
     timezone: Zone | None = None
     aliases: dict[str, Ids] = Field(default_factory=dict)
     approval: ApprovalTable | None = None
+    slots: Slots = Field(default_factory=list)  # posting slots, in ``timezone``
 
     @field_validator("workspace")
     @classmethod

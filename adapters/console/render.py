@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.chat import (
+    CHANGES,
+    SPLIT,
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
@@ -100,7 +103,7 @@ def confirmation(r: Confirmation) -> list[str]:
     out = [f"{TONE_MARK.get(r.tone, '✔')} {plain(r.title)}"]
     if r.text:
         out += [f"  {line}" for line in plain(r.text).splitlines()]
-    return out + _fields(r.fields) + _actions(r.actions)
+    return out + _fields(r.fields) + _buttons(r.buttons) + _actions(r.actions)
 
 
 def error(r: ErrorReply) -> list[str]:
@@ -110,7 +113,13 @@ def error(r: ErrorReply) -> list[str]:
         out.append(f"  try: {plain(r.hint)}")
     if r.reference:
         out.append(f"  (reference {r.reference})")
-    return out
+    return out + _buttons(r.buttons)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[str]:
+    """Slack and Discord show these as buttons; here, what typing does the same."""
+    typed = {SPLIT: "send it again with `split`", CHANGES: "/social changes <post id> <reason>"}
+    return [f"  [{b.label}] — {typed.get(b.decision, b.decision)}" for b in buttons]
 
 
 def status(r: StatusCard) -> list[str]:

@@ -58,6 +58,8 @@ Type a command as you would in Slack, for example:
   /post ig "Orange 🍊" media:$samples/photo.png      (sample media the sandbox serves:
   /post li "Our deck" media:$samples/deck.pdf        photo.png, cover.png, clip.mp4, deck.pdf)
   /schedule x "Launch day 🚀" tomorrow 9am
+  /schedule x "Tips 💡" next      (#general's next free posting slot; /social queue shows them)
+  /post x "<a caption over 280 characters>" split      (posted as a numbered thread on X)
   /status            /status <post id>  (or /status $last: the id shown last)
   /social help
   /social calendar   (this week as a picture: saved as a PNG, its path printed;
@@ -68,7 +70,8 @@ Console switches:
   :channel <name>        #general: no approval · #launches: one approval (alice or bob)
                          #board: two approvals (alice, bob, carol)
   :attach PATH           attach a local file to your next /post or /schedule
-  :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
+  :react <card> ✅|❌|✏️   react on approval card <card> (:unreact <card> ✅ withdraws;
+                         ✏️ asks for changes: then /social changes <post id> <reason>)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
 
@@ -176,12 +179,12 @@ class Session:
             user_tz=self.zones.get(self.user, "UTC"),
             attachments=tuple(self.attachments) if name in ("post", "schedule") else (),
         )
-        if name in ("post", "schedule"):
-            self.attachments = []
         await self.deliveries.record(inv.delivery_id, "command", command_payload(inv))
         outcome = await self.deliveries.guarded(
             self.dispatcher.dispatch(self.core, inv), inv.delivery_id
         )
+        if name in ("post", "schedule"):
+            self.attachments = []
         for reply in outcome.replies:
             self.port.reply(self.channel, ref.message_id, self.user, reply)
 
@@ -268,7 +271,13 @@ class Session:
 
 
 def command_payload(inv: Invocation) -> dict[str, Any]:
-    return {"command": inv.command, "text": inv.text, "user": inv.user.id, "channel": inv.channel}
+    return {
+        "command": inv.command,
+        "text": inv.text,
+        "user": inv.user.id,
+        "channel": inv.channel,
+        "tz": inv.user_tz,
+    }
 
 
 def reaction_payload(event: ReactionEvent) -> dict[str, Any]:
@@ -301,7 +310,7 @@ class ConsoleReplayer:
                 platform=PLATFORM,
                 channel=channel,
                 delivery_id=entry.id,
-                user_tz="UTC",
+                user_tz=p.get("tz") or "UTC",
             )
             outcome = await self.dispatcher.dispatch(self.core, inv, resumed=True)
         else:

@@ -10,6 +10,7 @@ sharing the card's URL (Discord draws them as one gallery); video and PDF are li
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,6 +19,7 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
@@ -31,6 +33,7 @@ from bot.chat import (
     Tone,
 )
 
+_MENTION = re.compile(r"<@!?(\d+)>")
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
 FIELDS_MAX = 25
@@ -87,6 +90,7 @@ class Rendered:
     content: str | None = None
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
+    offers: tuple[Button, ...] = ()  # what an error reply offers ("Post as a thread of 3")
     mentions: tuple[str, ...] = ()  # user ids the content may ping
     actions: tuple[CommandButton, ...] = ()  # command buttons (Confirm delete, Retry failed)
     # PNG attachments: (file name, bytes, alt text); an embed shows each (attachment://name)
@@ -182,7 +186,18 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, actions=r.actions)
+    # Embed titles don't render mentions: the people a public message names are pinged in its
+    # content ("@alice: @bob asked for changes …").
+    named = tuple(dict.fromkeys(_MENTION.findall(r.title))) if not r.ephemeral else ()
+    content = " ".join(f"<@{u}>" for u in named) or None
+    return Rendered(
+        embeds=(b.build(),),
+        content=content,
+        ephemeral=r.ephemeral,
+        offers=r.buttons,
+        actions=r.actions,
+        mentions=named,
+    )
 
 
 def render_error(r: ErrorReply) -> Rendered:
@@ -192,7 +207,7 @@ def render_error(r: ErrorReply) -> Rendered:
         b.field("Try", r.hint)
     if r.reference:
         b.footer(f"Reference: {r.reference}")
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, offers=r.buttons)
 
 
 def render_status(r: StatusCard) -> Rendered:

@@ -52,6 +52,18 @@ from commands.dispatcher import CommandLayer, Dispatcher
 log = logging.getLogger(__name__)
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -220,18 +232,6 @@ class SlackAdapter:
             self._session = None
         if self.core.ports.get(PLATFORM) is self.port:
             del self.core.ports[PLATFORM]
-
-
-class _OneWay(logging.Filter):
-    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
-    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
-    unused". It is the same token the client uses: that warning is dropped, nothing else."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
-
-
-_ONE_WAY = _OneWay()
 
 
 def _team_of_request() -> str:

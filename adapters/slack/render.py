@@ -18,10 +18,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT, ACTION_RUN
+from adapters.slack.translate import (
+    ACTION_APPROVE,
+    ACTION_CHANGES,
+    ACTION_REJECT,
+    ACTION_RUN,
+    action_id,
+)
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
@@ -197,6 +204,8 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
     if r.text:
         blocks.append(section(esc(r.text)))
     blocks += fields_blocks(r.fields)
+    if r.buttons:
+        blocks.append(_actions(r.buttons))
     blocks += command_buttons(r.actions)
     return finish(f"{r.title}" + (f" — {r.text}" if r.text else ""), blocks)
 
@@ -225,6 +234,8 @@ def render_error(r: ErrorReply) -> SlackMessage:
         blocks.append(context(f":bulb: {esc(r.hint)}"))
     if r.reference:
         blocks.append(context(f"Reference: `{esc(r.reference)}`"))
+    if r.buttons:  # a way out of the error, e.g. "Post as a thread of 3"
+        blocks.append(_actions(r.buttons))
     text = r.title + ("" if not r.problems else ": " + "; ".join(r.problems))
     return finish(text, blocks)
 
@@ -361,7 +372,12 @@ def render_approval(r: ApprovalCard, *, images: bool = True) -> SlackMessage:
     if r.note:
         blocks.append(context(esc(r.note)))
     if r.state == "pending":
-        blocks.append(context("React with :white_check_mark: to approve or :x: to reject."))
+        blocks.append(
+            context(
+                "React with :white_check_mark: to approve, :x: to reject or :pencil2: to ask "
+                "for changes."
+            )
+        )
         if r.buttons:
             blocks.append(
                 {
@@ -370,6 +386,7 @@ def render_approval(r: ApprovalCard, *, images: bool = True) -> SlackMessage:
                     "elements": [
                         _button("Approve", ACTION_APPROVE, r.card_id, "primary"),
                         _button("Reject", ACTION_REJECT, r.card_id, "danger"),
+                        _button("Request changes", ACTION_CHANGES, r.card_id, ""),
                     ],
                 }
             )
@@ -378,12 +395,22 @@ def render_approval(r: ApprovalCard, *, images: bool = True) -> SlackMessage:
 
 
 def _button(label: str, action_id: str, value: str, style: str) -> Block:
-    return {
+    out: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON)},
         "action_id": action_id,
         "value": clip(value, 2000),
-        "style": style,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def _actions(buttons: Sequence[Button]) -> Block:
+    """What a reply offers (``bot.chat.Button``): action id ``socialbot_<decision>``."""
+    return {
+        "type": "actions",
+        "elements": [_button(b.label, action_id(b.decision), b.value, "primary") for b in buttons],
     }
 
 

@@ -17,7 +17,7 @@ import sqlite_utils
 
 from bot import journal, tracking
 from bot.api.models import NewPost, PostStatus
-from bot.approvals import store
+from bot.approvals import changes, store
 from bot.approvals.cards import delete_draft, message_ref, ready, refresh
 from bot.approvals.render import (
     PreviewChange,
@@ -25,6 +25,7 @@ from bot.approvals.render import (
     card_reply,
     channel_mention,
     edited_preview,
+    mention,
     plural,
 )
 from bot.approvals.transition import Change, apply, move
@@ -230,10 +231,11 @@ async def on_edit(
     await ready(core)
     now = core.clock.now().astimezone(UTC)
 
-    def reset(sdb: sqlite_utils.Database) -> tuple[store.CardRow, int] | None:
+    def reset(sdb: sqlite_utils.Database) -> tuple[store.CardRow, int, list[str]] | None:
         c = store.card_by_post(sdb, post_id)
         if c is None or c.state != store.PENDING:
             return None
+        asked = changes.askers(sdb, post_id)  # before the edit event closes their requests
         columns: dict[str, object] = {"post_version": c.post_version + 1, "note": None}
         times: tuple[datetime | None, datetime | None] | None = None
         if post is not None:
@@ -252,14 +254,39 @@ async def on_edit(
         after = apply(sdb, c, change, now)
         # Read and written in one transaction on the one database thread: it cannot lose.
         assert after is not None, f"edit of {post_id} lost a race inside its transaction"
-        return after, cleared
+        return after, cleared, asked
 
     result = await core.db.transaction(reset)
     if result is None:
         return None
-    card, _ = result
+    card, _, asked = result
     await refresh(core, card.id)
+    if asked:
+        await _tell_askers(core, card, asked, by, now)
     return f"Edited while waiting for approval: approvals reset — needs {plural(card.quorum, 'approval')} again."
+
+
+async def _tell_askers(
+    core: Core, card: store.CardRow, asked: list[str], by: User, now: datetime
+) -> None:
+    """The approvers who asked for changes: the post was edited, look again (card's thread)."""
+    if card.card_message_id is None:
+        return
+    dest = Destination(card.card_platform, card.card_channel, thread=card.card_message_id,
+                       team=card.origin_team)  # fmt: skip
+    who = " ".join(mention(u) for u in asked)
+    reply = Confirmation(
+        title=f"{who}: {mention(by.id)} edited {card.post_id} after your request for changes",
+        text="The card shows the new text and waits for approvals again.",
+        tone=Tone.INFO,
+    )
+    try:
+        await core.port(card.card_platform).send(
+            dest, reply, key=f"approval-edited:{card.post_id}:{card.post_version}"
+        )
+    except Exception:
+        log.warning("could not tell the approvers of %s about the edit", card.post_id,
+                    exc_info=True)  # fmt: skip
 
 
 def _preview(

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot import approvals, tracking
+from bot import approvals, groups, tracking
 from bot.api.models import (
     Account,
     NewPost,
@@ -56,6 +56,9 @@ async def cancel(ctx: Context, post_id: str | None, rest: str = "") -> tuple[Rep
     pid = need_id(post_id, "cancel")
     confirmed = rest.strip().lower() in CONFIRM_WORDS
     row = await tracked(ctx, pid)
+    members = await ctx.core.db.run(lambda sdb: groups.members(sdb, pid))
+    if members:  # a request made of several posts (a thread on X, the caption elsewhere)
+        return await _cancel_group(ctx, [m.post_id for m in members], confirmed)
     card = await _approval_card(ctx, pid)
     if card is not None and card.state in approval_store.BUSY_STATES:
         raise PostConflict(
@@ -94,6 +97,44 @@ async def cancel(ctx: Context, post_id: str | None, rest: str = "") -> tuple[Rep
             fields=tuple(fields),
             text="\n".join(lines) or None,
             tone=Tone.WARNING if result.manual else Tone.SUCCESS,
+        ),
+    )
+
+
+async def _cancel_group(ctx: Context, post_ids: list[str], confirmed: bool) -> tuple[Reply, ...]:
+    """Cancel every post of one request (``bot.groups``); requests like these skip approval.
+    Like a single post, a request that is live is deleted only once confirmed."""
+    client = ctx.client()
+    if not confirmed:
+        for pid in post_ids:
+            with api_errors(ctx.action("read the post", "posts:read", "nothing was changed", pid)):
+                post = await client.get_post(pid)
+            if post.status in (PostStatus.PUBLISHED, PostStatus.PARTIAL):
+                return (await _confirm_delete(ctx, post),)
+    removed: list[str] = []
+    lines: list[str] = []
+    for pid in post_ids:
+        with api_errors(ctx.action("cancel the post", "posts:write", "nothing more was changed",
+                                   pid)):  # fmt: skip
+            result = await client.delete_post(pid)
+
+        def mark(sdb: sqlite_utils.Database, pid: str = pid) -> None:
+            tracking.set_status(sdb, pid, PostStatus.CANCELED.value)
+
+        await ctx.core.db.run(mark)
+        removed += [platform_label(p) for p in result.removed_from]
+        lines += [f"Remove it by hand on {platform_label(m.platform)}: {m.reason}"
+                  for m in result.manual]  # fmt: skip
+    fields: tuple[Field, ...] = (Field("Posts", " · ".join(post_ids)),)
+    if removed:
+        fields += (Field("Removed from", ", ".join(dict.fromkeys(removed))),)
+    return (
+        Confirmation(
+            title=f"Canceled {post_ids[0]} ({len(post_ids)} posts)"
+            + (" — some is left" if lines else ""),
+            fields=fields,
+            text="\n".join(lines) or None,
+            tone=Tone.WARNING if lines else Tone.SUCCESS,
         ),
     )
 
@@ -402,4 +443,19 @@ async def decide(
         outcome = await approvals.approve(ctx.core, pid, ctx.inv.user)
     else:
         outcome = await approvals.reject(ctx.core, pid, ctx.inv.user, reason)
+    return outcome.replies
+
+
+async def changes(ctx: Context, post_id: str | None, reason: str | None) -> tuple[Reply, ...]:
+    """``/social changes <post id> <what to change>``: send a pending post back with a reason."""
+    if not post_id:
+        raise UsageError(
+            "Which post needs changes?",
+            problems=["Give the post id from the approval card, then what should change."],
+            hint="/social changes pst_3kqz1a Please shorten the first line",
+            field="id",
+        )
+    pid = post_id.strip()
+    await tracked(ctx, pid)
+    outcome = await approvals.request_changes(ctx.core, pid, ctx.inv.user, reason)
     return outcome.replies

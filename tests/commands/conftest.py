@@ -52,12 +52,14 @@ from bot.config import (
 from bot.core import Clients, Core
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands import times
 from commands.dispatch import dispatch
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
 MAIN, OTHER, REVIEW = "C_MAIN", "C_OTHER", "C_REVIEW"
+SLOTTED = "C_SLOTS"  # posting slots: mon-fri 09:00, mon-fri 13:30, sat 11:00 (Berlin)
 BADKEY, READONLY = "C_BADKEY", "C_READONLY"
 KEY_MAIN, KEY_OTHER = "sk_test_main", "sk_test_other"
 KEY_READONLY = "sk_test_readonly"
@@ -186,6 +188,17 @@ def bindings(approvers: tuple[str, ...] = ("U_BOB",)) -> tuple[ChannelBinding, .
         ChannelBinding("slack", None, MAIN, main),
         ChannelBinding("slack", None, OTHER, ChannelConfig(workspace="other", timezone="UTC")),
         ChannelBinding("slack", None, BADKEY, ChannelConfig(workspace="bad")),
+        ChannelBinding(
+            "slack",
+            None,
+            SLOTTED,
+            ChannelConfig(
+                workspace="main",
+                default_targets=("x",),
+                timezone="Europe/Berlin",
+                slots=parse_slots(["mon-fri 09:00", "mon-fri 13:30", "sat 11:00"]),
+            ),
+        ),
         ChannelBinding("slack", None, READONLY, ChannelConfig(workspace="readonly")),
         ChannelBinding(
             "slack",

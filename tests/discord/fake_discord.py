@@ -210,7 +210,6 @@ class Msg:
     deleted: bool = False
     edits: int = 0
     created: float = 0.0  # the fake's clock
-
     files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
 
     @property
@@ -744,7 +743,7 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return str(data["id"])
 
-    async def submit_modal(
+    async def submit_opened_modal(
         self,
         opened_by: str,
         values: list[str],
@@ -771,6 +770,34 @@ class FakeDiscord:
         data = self._interaction_base(3, user_id, msg.channel_id)
         data["message"] = msg.payload()
         data["data"] = {"custom_id": custom_id, "component_type": 2}
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
+    def modal(self, interaction_id: str) -> dict[str, Any] | None:
+        """The form (modal) the bot answered ``interaction_id`` with, if any."""
+        for body in self.callbacks.get(interaction_id, []):
+            if body.get("type") == 9:
+                return dict(body.get("data") or {})
+        return None
+
+    async def submit_modal(
+        self,
+        form: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user_id: str = BOB_ID,
+        channel_id: str = CHANNEL_ID,
+        message_id: str | None = None,
+    ) -> str:
+        """Submit a form the bot opened: ``values`` maps each text input's custom id → text."""
+        data = self._interaction_base(5, user_id, channel_id)
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+            for k, v in values.items()
+        ]
+        data["data"] = {"custom_id": form["custom_id"], "components": rows}
+        if message_id is not None:
+            data["message"] = self.messages[message_id].payload()
         await self.dispatch("INTERACTION_CREATE", data)
         return str(data["id"])
 

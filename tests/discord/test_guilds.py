@@ -190,7 +190,7 @@ async def test_a_manager_connects_a_key_for_an_unbound_guild(
     assert refused.ephemeral and "Manage Server" in str(refused.embeds)
     iid = await fake.slash("social", {}, sub="connect", channel_id=CHANNEL2_ID, permissions=MANAGE)
     await wait_until(lambda: any(b["type"] == 9 for b in fake.callbacks.get(iid, [])))
-    sid = await fake.submit_modal(iid, [KEY2], channel_id=CHANNEL2_ID, permissions=MANAGE)
+    sid = await fake.submit_opened_modal(iid, [KEY2], channel_id=CHANNEL2_ID, permissions=MANAGE)
     done = await answer(fake, sid)
     assert done.ephemeral and "Connected the Social API key …ther" in str(done.embeds)
     assert KEY2 not in str(done.embeds)
