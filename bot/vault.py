@@ -2,8 +2,8 @@
 ``SOCIALBOT_ENCRYPTION_KEY``.
 
 The variable holds one or more Fernet keys separated by commas (make one with
-``socialbot keygen`` or ``python -c "from cryptography.fernet import Fernet;
-print(Fernet.generate_key().decode())"``). The first key encrypts; every key decrypts
+``python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"``).
+The first key encrypts; every key decrypts
 (``MultiFernet``). Key rotation:
 
 1. put the new key first and keep the old one after it: ``SOCIALBOT_ENCRYPTION_KEY=new,old``;
