@@ -121,6 +121,19 @@ class Field:
     link: Link | None = None
 
 
+@dataclass(frozen=True)
+class CommandButton:
+    """A button that runs a command as the person who presses it (Confirm, Retry failed).
+
+    Adapters render it as a button; pressing it dispatches ``/<command> <text>`` as that person.
+    The console shows the command to type instead."""
+
+    label: str
+    command: str  # "social"
+    text: str  # "cancel pst_3kqz1a confirm"
+    style: str = "primary"  # "primary" | "danger"
+
+
 class Tone(enum.StrEnum):
     INFO = "info"
     SUCCESS = "success"
@@ -135,6 +148,7 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
+    actions: tuple[CommandButton, ...] = ()  # buttons (each runs a command as the presser)
 
 
 @dataclass(frozen=True)
@@ -186,6 +200,7 @@ class ListReply:
     items: tuple[str, ...]
     footer: str | None = None
     ephemeral: bool = True
+    plain: bool = False  # lines as they are (help text, examples): no numbers or bullets
 
 
 @dataclass(frozen=True)
@@ -214,9 +229,34 @@ class Announcement:
     targets: tuple[TargetLine, ...] = ()
     mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+    actions: tuple[CommandButton, ...] = ()  # buttons, e.g. Retry failed
 
 
-Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+@dataclass(frozen=True)
+class Picture:
+    """A rendered PNG with its alt text (what it shows, in words, for screen readers)."""
+
+    png: bytes = field(repr=False)
+    alt: str
+    filename: str  # e.g. "calendar-2026-07-06.png"
+    title: str
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    """Pictures (a calendar, a chart) with the same data as text: ``lines`` go under the
+    picture; when a picture cannot be shared (no upload permission) the text still arrives.
+    Shared in the channel: a picture is never ephemeral (Slack can't attach files to those)."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+
+
+Reply = (
+    Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement | PictureReply
+)
 
 
 @dataclass(frozen=True)
@@ -254,3 +294,16 @@ class SentFinder(Protocol):
     (message metadata); Discord relies on its nonce, the console de-duplicates by key."""
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...
+
+
+class DirectMessenger(Protocol):
+    """Optional on a ``ChatPort`` (``getattr(port, "send_direct", None)``): a direct message to
+    one user. Slack and Discord implement it; the notifier uses it to tell a requester that a
+    result could not be posted in the channel."""
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef: ...
+
+
+class ChatSendError(Exception):
+    """A chat platform refused a message the bot sent (not in the channel, missing permission,
+    token revoked…). ``str()`` says why in words a person can act on; adapters raise subclasses."""

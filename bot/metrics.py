@@ -20,7 +20,7 @@ APPROVALS = Counter(
 )
 ANNOUNCEMENTS = Counter(
     "socialbot_announcements_total",
-    "Announcements delivered, by result (published, partial, failed, canceled, digest)",
+    "Announcements delivered, by result (published, partial, failed, canceled, digest), or given up after repeated send failures (abandoned)",
     ["result"],
     registry=REGISTRY,
 )

@@ -16,8 +16,9 @@ Routing (text normalised first, see ``commands.normalize``):
     /post …                      → handlers.post
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
-    /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
-                                   approve, reject, post, schedule
+    /social <what> …             → help, accounts, analytics [7d|30d|90d], cancel, edit,
+                                   status, queue, approve, reject, post, schedule,
+                                   calendar [week|month] [next|last|<date>]
 """
 
 from __future__ import annotations
@@ -41,22 +42,24 @@ from bot.chat import (
 )
 from bot.core import Core
 from bot.logs import request_id
+from bot.text import clip_echoes
 from commands import options as opt
 from commands.context import Context
 from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, schedule, status
+from commands.handlers import info, manage, pictures, post, retry, schedule, status
 from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule",
+    "post", "schedule", "retry", "calendar",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "cal": "calendar", "planner": "calendar",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
 _POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
@@ -85,12 +88,20 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await info.help_(ctx, first or None)
     if what == "accounts":
         return await info.accounts(ctx)
+    period = " ".join(x for x in (rest, ids.get(opt.PERIOD, "").strip()) if x)
     if what == "analytics":
-        return await info.analytics(ctx)
+        pid = pid_opt or first or None
+        if pid and not pictures.is_range(pid):
+            return await info.analytics(ctx, pid)  # one post's numbers
+        return await pictures.analytics(ctx, period)  # the workspace's, with the chart
+    if what == "calendar":
+        return await pictures.calendar_(ctx, period)
     if what == "cancel":
-        return await manage.cancel(ctx, pid_opt or first or None)
+        return await manage.cancel(ctx, pid_opt or first or None, after if not pid_opt else rest)
     if what == "edit":
         return await manage.edit(sub_ctx)
+    if what == "retry":
+        return await retry.retry(ctx, pid_opt or first or None)
     if what == "queue":
         return await status.queue(ctx)
     if what == "status":
@@ -137,7 +148,7 @@ async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
             return await info.help_(ctx, rest.split(None, 1)[0] if rest else "post")
         if sub in ("accounts", "analytics", "queue") and not rest:
             return await _social(ctx, sub, rest)
-        if sub in ("cancel", "edit", "status", "approve", "reject"):
+        if sub in ("cancel", "edit", "status", "approve", "reject", "retry"):
             if _POST_ID.match(rest.split(None, 1)[0] if rest else ""):
                 return await _social(ctx, sub, rest)
         return await post.post(ctx)
@@ -218,7 +229,7 @@ async def _run_guarded(
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
             metrics.COMMANDS.labels(name, "duplicate").inc()
             return Outcome(duplicate=True)
-        out = Outcome(await run())
+        out = Outcome(tuple(_clipped(r) for r in await run()))
         outcome = "ok"
         if any(isinstance(r, ErrorReply) and r.reference is not None for r in out.replies):
             outcome = "error"  # a handler that answered with its own apology
@@ -230,13 +241,26 @@ async def _run_guarded(
     except UserError as e:
         log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
         metrics.COMMANDS.labels(name, "user_error").inc()
-        return Outcome((e.reply(),))
+        return Outcome((_clipped(e.reply()),))
     except Exception:
         reference = secrets.token_hex(4)
         details = " ".join(f"{k}={v}" for k, v in context.items())
         log.exception("%s failed (ref %s) %s delivery=%s", kind, reference, details, delivery_id)
         metrics.COMMANDS.labels(name, "error").inc()
         return Outcome((apology(reference),))
+
+
+def _clipped(reply: Reply) -> Reply:
+    """An error quotes the user's text back at most ``ECHO_LIMIT`` characters at a time."""
+    if not isinstance(reply, ErrorReply):
+        return reply
+    return replace(
+        reply,
+        title=clip_echoes(reply.title),
+        problems=tuple(clip_echoes(p) for p in reply.problems),
+        hint=clip_echoes(reply.hint) if reply.hint else reply.hint,
+        field_errors=tuple((n, clip_echoes(m)) for n, m in reply.field_errors),
+    )
 
 
 _METRIC_COMMANDS = frozenset({"post", "schedule", "status", "social"})

@@ -20,7 +20,9 @@ layer reads them alongside (and on top of) the free text. Formats:
     cover     reel cover: a URL, an attachment name or a media id
     cover_offset  reel cover frame offset in milliseconds
     id        a post id (status, cancel, edit)
-    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics
+    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics,
+              calendar
+    period    calendar: "[week|month] [next|last|<date>]"; analytics: "7d" | "30d" | "90d"
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ COVER = "cover"
 COVER_OFFSET = "cover_offset"
 ID = "id"
 WHAT = "what"
+PERIOD = "period"
 
 ALL = (
     TARGETS,
@@ -63,4 +66,5 @@ ALL = (
     COVER_OFFSET,
     ID,
     WHAT,
+    PERIOD,
 )

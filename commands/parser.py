@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.platforms import platform_by_name
+from bot.text import clip
 from commands import options as opt
 from commands.errors import UsageError
 from commands.spec import PostSpec
@@ -93,16 +94,49 @@ def _key(raw: str, sep: str, quoted: bool) -> str | None:
     return None
 
 
-_QUOTED_KEY = re.compile(r'([A-Za-z][\w.\-]*)([:=@])"')
+_QUOTED_KEY = re.compile(r"""([A-Za-z][\w.\-]*)([:=@])["']""")
 _BARE_KEY = re.compile(r"([A-Za-z][\w.\-]*)([:=])(\S*)")
 _LONG = re.compile(r"--([A-Za-z][\w.\-]*)(=?)")
 
 
+def _closing(text: str, i: int) -> int:
+    """Index of the quote that closes the one at ``text[i]``, or -1.
+
+    ``"`` closes at the next ``"``. ``'`` quotes only when it opens a word, and closes at a
+    ``'`` that ends a word (so the apostrophe in ``'It's done'`` stays in the text)."""
+    q = text[i]
+    if q == '"':
+        return text.find('"', i + 1)
+    j = i + 1
+    while (j := text.find("'", j)) >= 0:
+        if j + 1 >= len(text) or text[j + 1].isspace() or text[j + 1] == "|":
+            return j
+        j += 1
+    return -1
+
+
+def unclosed_quote(text: str, i: int) -> UsageError:
+    """The error for a quote opened at ``text[i]`` and never closed: where, and the right form."""
+    q = text[i]
+    shown = text[i : i + 30] + ("…" if len(text) > i + 30 else "")
+    name = "double" if q == '"' else "single"
+    fixed = text.rstrip() + q
+    return UsageError(
+        f"A {name} quote is never closed",
+        problems=[
+            f"The {q} at character {i + 1} ({shown}) has no closing {q}, so I can't tell "
+            "where the text ends. Nothing was sent."
+        ],
+        hint=f'{clip(fixed, 100)}   (close the quote; for an apostrophe, put the text in "…")',
+    )
+
+
 def _quoted(text: str, i: int) -> tuple[str, int]:
-    """The quoted string starting at ``text[i] == '"'``; an unclosed quote runs to the end."""
-    j = text.find('"', i + 1)
+    """The quoted string starting at ``text[i]`` (``"`` or ``'``); an unclosed quote is a
+    ``UsageError`` that says where it opened."""
+    j = _closing(text, i)
     if j < 0:
-        return text[i + 1 :], len(text)
+        raise unclosed_quote(text, i)
     return text[i + 1 : j], j + 1
 
 
@@ -125,7 +159,7 @@ def tokenize(text: str) -> list[Tok]:
             toks.append(Tok("pipe", "|", i, i + 1))
             i += 1
             continue
-        if c == '"':
+        if c == '"' or (c == "'" and (i == 0 or text[i - 1].isspace() or text[i - 1] == "|")):
             value, j = _quoted(text, i)
             toks.append(Tok("quoted", value, i, j))
             i = j
@@ -141,7 +175,7 @@ def tokenize(text: str) -> list[Tok]:
                 )
             j = m.end()
             if m.group(2):  # --key=value
-                quoted = j < n and text[j] == '"'
+                quoted = j < n and text[j] in "\"'"
                 if quoted:
                     value, j = _quoted(text, j)
                 else:
@@ -321,7 +355,12 @@ def parse(
 ) -> PostSpec:
     """Normalised text → ``PostSpec`` (``command`` "post", "schedule" or "edit")."""
     spec = PostSpec()
-    toks = tokenize(text)
+    try:
+        toks = tokenize(text)
+    except UsageError as e:
+        if e.hint and e.title.endswith("quote is never closed"):
+            e.hint = ("/social edit " if command == "edit" else f"/{command} ") + e.hint
+        raise
     free: list[Tok] = []
     i = 0
     while i < len(toks):

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 import sqlite_utils
 
@@ -29,15 +29,16 @@ from bot.api.models import (
 )
 from bot.chat import Confirmation, Field, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.text import clip
 from commands import media as media_mod
 from commands.apierrors import api_errors, translate
 from commands.context import Context
 from commands.errors import TimeError, UsageError, ValidationFailed
-from commands.render import preview, schedules_text, targets_text, when_text
+from commands.render import caption_fields, preview, schedules_text, targets_text, when_text
 from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
 from commands.times import HINT as TIME_HINT
-from commands.times import format_when, parse_when
+from commands.times import format_when, parse_when, written_zone
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {
@@ -106,6 +107,7 @@ class Timing:
     scheduled_at: datetime | None
     schedules: dict[Platform, datetime]
     draft: bool
+    named: tzinfo | None = None  # the zone the user wrote ("9am Europe/Berlin"), if any
 
     def times(self) -> list[datetime]:
         return ([self.scheduled_at] if self.scheduled_at else []) + list(self.schedules.values())
@@ -133,7 +135,7 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    return Timing(False, main, schedules, False)
+    return Timing(False, main, schedules, False, written_zone(spec.when))
 
 
 def _when(text: str, ctx: Context, what: str) -> datetime:
@@ -153,7 +155,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     if spec.extra_words:
         raise UsageError(
             "I didn't understand part of that",
-            problems=[f"Not understood: {' '.join(spec.extra_words)}"],
+            problems=[f"Not understood: {clip(' '.join(spec.extra_words))}"],
             hint=(
                 '/schedule ig,x "caption" tomorrow 9am'
                 if schedule
@@ -310,7 +312,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         last_due_at=max(times) if times else None,
         status=status,
         summary=summary,
-        accounts=tracking.account_labels(targets),
+        accounts=tracking.account_labels(targets, captions, caption),
     )
 
     def write(sdb: sqlite_utils.Database) -> None:
@@ -318,7 +320,8 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
         journal.note_post(sdb, inv.delivery_id, post.post_id)
 
     await ctx.core.db.transaction(write)
-    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
+    shown = caption_fields(caption, captions)
+    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources, shown),)
 
 
 async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
@@ -338,6 +341,8 @@ def _when_human(ctx: Context, when: Timing) -> str:
     if when.draft:
         return "draft (not scheduled)"
     base = "now" if when.publish_now else when_text(when.scheduled_at, ctx.tz)
+    if when.scheduled_at is not None and when.named is not None:
+        base = format_when(when.scheduled_at, ctx.tz, when.named)
     if when.scheduled_at is None and not when.publish_now and when.schedules:
         base = "per platform"
     if when.schedules:
@@ -353,6 +358,7 @@ def _confirmation(
     when_human: str,
     pt: PostType,
     sources: list[media_mod.Source],
+    captions: list[Field],
 ) -> Confirmation:
     if when.draft:
         title = f"Saved as a draft for {len(targets)} account{'s' if len(targets) != 1 else ''}"
@@ -362,7 +368,7 @@ def _confirmation(
         text = "I'll announce the result here."
     else:
         first = when.scheduled_at or min(when.schedules.values())
-        title = f"Scheduled for {format_when(first, ctx.tz)}"
+        title = f"Scheduled for {format_when(first, ctx.tz, when.named)}"
         text = "I'll announce the result here when it goes out."
     fields = [
         Field("Post", post_id),
@@ -372,4 +378,5 @@ def _confirmation(
     ]
     if sources:
         fields.append(Field("Media", ", ".join(s.info.name for s in sources)))
+    fields += captions  # per-platform captions that differ from the default
     return Confirmation(title=title, fields=tuple(fields), text=text)

@@ -14,10 +14,12 @@ from typing import Any
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -58,22 +60,25 @@ def _fields(fields: tuple[Field, ...]) -> list[str]:
     return out
 
 
-def _target(t: TargetLine) -> str:
+def _target(t: TargetLine) -> list[str]:
     line = f"  • {t.platform} {t.account} — {t.status}"
     if t.scheduled_at is not None:
         line += f" ({_when(t.scheduled_at)})"
     if t.permalink:
         line += f"  {t.permalink}"
-    if t.error:
-        line += f"\n      {plain(t.error)}"
-    return line
+    return [line, f"      {plain(t.error)}"] if t.error else [line]
+
+
+def _actions(actions: tuple[CommandButton, ...]) -> list[str]:
+    """Buttons: the console has none, so each shows the command that does the same."""
+    return [f"  [{a.label}]  = /{a.command} {a.text}" for a in actions]
 
 
 def confirmation(r: Confirmation) -> list[str]:
     out = [f"{TONE_MARK.get(r.tone, '✔')} {plain(r.title)}"]
     if r.text:
         out += [f"  {line}" for line in plain(r.text).splitlines()]
-    return out + _fields(r.fields)
+    return out + _fields(r.fields) + _actions(r.actions)
 
 
 def error(r: ErrorReply) -> list[str]:
@@ -87,12 +92,13 @@ def error(r: ErrorReply) -> list[str]:
 
 
 def status(r: StatusCard) -> list[str]:
-    out = [f"📋 {plain(r.title)} — {r.status}  [{r.post_id}]"]
+    head = plain(r.title) if r.post_id in r.title else f"{plain(r.title)}  [{r.post_id}]"
+    out = [f"📋 {head} — {r.status}"]
     if r.caption:
         out.append(f"  “{plain(r.caption)}”")
     if r.scheduled_at is not None:
-        out.append(f"  when: {_when(r.scheduled_at)}")
-    out += [_target(t) for t in r.targets]
+        out.append(f"  When: {_when(r.scheduled_at)}")
+    out += [line for t in r.targets for line in _target(t)]
     out += _fields(r.fields)
     if r.history:
         out.append("  approvals:")
@@ -102,7 +108,10 @@ def status(r: StatusCard) -> list[str]:
 
 def listing(r: ListReply) -> list[str]:
     out = [f"☰ {plain(r.title)}"]
-    out += [f"  {i}. {plain(item)}" for i, item in enumerate(r.items, 1)] or ["  (nothing)"]
+    if r.plain:
+        out += [f"  {plain(item)}" for item in r.items] or ["  (nothing)"]
+    else:
+        out += [f"  {i}. {plain(item)}" for i, item in enumerate(r.items, 1)] or ["  (nothing)"]
     if r.footer:
         out.append(f"  {plain(r.footer)}")
     return out
@@ -130,8 +139,17 @@ def announcement(r: Announcement) -> list[str]:
     out = [f"{mark} {plain(r.title)}{post}"]
     if r.mentions:
         out.append("  " + " ".join("@" + m for m in r.mentions))
-    out += [_target(t) for t in r.targets]
+    out += [line for t in r.targets for line in _target(t)]
     out += [f"  {plain(line)}" for line in r.lines]
+    return out + _actions(r.actions)
+
+
+def picture(r: PictureReply) -> list[str]:
+    """The words of a picture reply; the port writes the PNG and adds its path."""
+    out = [f"🖼  {plain(r.title)}"]
+    out += [f"  • {plain(x)}" for x in r.lines]
+    if r.footer:
+        out.append(f"  {plain(r.footer)}")
     return out
 
 
@@ -142,6 +160,7 @@ _RENDERERS: dict[type[Any], Callable[[Any], list[str]]] = {
     ListReply: listing,
     ApprovalCard: approval_card,
     Announcement: announcement,
+    PictureReply: picture,
 }
 
 

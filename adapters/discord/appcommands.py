@@ -1,4 +1,5 @@
-"""The app commands: /post, /schedule, /status, /social <help|accounts|queue|cancel|edit|analytics>.
+"""The app commands: /post, /schedule, /status,
+/social <help|accounts|queue|cancel|edit|analytics|calendar>.
 
 Each callback only collects its typed options under the canonical names of
 ``commands/options.py`` (targets, caption, captions, type, when, times, draft, media, thread,
@@ -229,7 +230,9 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         await runner.run_command(interaction, "status", collect(id=id), (), ephemeral=False)
 
     social = app_commands.Group(
-        name="social", description="Accounts, queue, cancel, edit, analytics, help", guild_only=True
+        name="social",
+        description="Accounts, queue, cancel, edit, analytics, calendar, help",
+        guild_only=True,
     )
 
     @social.command(name="help", description="What the bot can do")
@@ -246,7 +249,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
     async def queue(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "social", collect(what="queue"), (), ephemeral=True)
 
-    @social.command(name="cancel", description="Cancel a scheduled post")
+    @social.command(name="cancel", description="Cancel a scheduled post (a live one asks first)")
     @app_commands.describe(id="The post id")
     async def cancel(interaction: discord.Interaction[Any], id: str) -> None:
         await runner.run_command(
@@ -280,11 +283,23 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         )
         await runner.run_command(interaction, "social", opts, (), ephemeral=False)
 
-    @social.command(name="analytics", description="How a post (or the recent ones) performed")
-    @app_commands.describe(id="The post id (optional)")
-    async def analytics(interaction: discord.Interaction[Any], id: str | None = None) -> None:
+    @social.command(name="analytics", description="Post counts and engagement, with a chart")
+    @app_commands.describe(period="How many days the chart covers")
+    @app_commands.choices(
+        period=[app_commands.Choice(name=p, value=p) for p in ("7d", "30d", "90d")]
+    )
+    async def analytics(interaction: discord.Interaction[Any], period: str | None = None) -> None:
         await runner.run_command(
-            interaction, "social", collect(what="analytics", id=id), (), ephemeral=True
+            interaction, "social", collect(what="analytics", period=period), (), ephemeral=True
+        )
+
+    @social.command(name="calendar", description="The posts of a week or month, as a picture")
+    @app_commands.describe(
+        period="week or month, then next, last or a date: “month next”, “week 2026-07-14”"
+    )
+    async def calendar(interaction: discord.Interaction[Any], period: str | None = None) -> None:
+        await runner.run_command(
+            interaction, "social", collect(what="calendar", period=period), (), ephemeral=False
         )
 
     commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [

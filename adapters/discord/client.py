@@ -39,7 +39,7 @@ from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, RunButton
 from bot.chat import (
     ButtonEvent,
     Destination,
@@ -98,6 +98,9 @@ def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
     )
 
 
+BRIEF_SECONDS = 60.0
+
+
 def intents() -> discord.Intents:
     i = discord.Intents.none()
     i.guilds = True  # guild/channel/role cache, interaction.channel
@@ -131,6 +134,7 @@ class SocialDiscordClient(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         install(self.tree, self)
         self.port = DiscordPort(self)
+        self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -141,6 +145,7 @@ class SocialDiscordClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
+        self.add_dynamic_items(RunButton)  # command buttons (Confirm delete, Retry failed)
         app_id = self.application_id
         if app_id is None:
             log.error("discord: no application id after login; commands not synced")
@@ -300,6 +305,26 @@ class SocialDiscordClient(discord.Client):
             log.warning("discord: autocomplete failed", exc_info=True)
             return []
 
+    async def on_run_button(
+        self, interaction: discord.Interaction[Any], command: str, text: str
+    ) -> None:
+        """A command button (Confirm delete, Retry failed): the command, run as the presser."""
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=True)
+        inv = Invocation(
+            command=command,
+            text=text,
+            user=user_of(interaction.user),
+            platform=PLATFORM,
+            channel=str(interaction.channel_id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            thread=str(interaction.message.id) if interaction.message else None,
+        )
+        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command} button")
+        await self._answer(responder, outcome)
+
     # ------------------------------------------------------------------ approvals
 
     async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
@@ -338,8 +363,20 @@ class SocialDiscordClient(discord.Client):
         outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
-                # No interaction to whisper through: a reaction is answered by the card itself.
-                log.info("discord: reply to reaction by %s not shown (ephemeral)", event.user.id)
+                # No interaction to whisper through. A refusal (why the reaction changed
+                # nothing; the core says it once per person per card) becomes a short note
+                # under the card that deletes itself; a success shows on the card itself.
+                if not isinstance(reply, ErrorReply):
+                    continue
+                try:
+                    await self.port.send_brief(
+                        _dest(event.message.channel, event.message.message_id, event.team),
+                        event.user.id,
+                        reply,
+                        delete_after=self.brief_seconds,
+                    )
+                except Exception:
+                    log.warning("discord: could not answer a reaction", exc_info=True)
                 continue
             try:
                 await self.port.send(
@@ -441,5 +478,5 @@ async def close_discord(client: SocialDiscordClient) -> None:
             await asyncio.wait_for(task, 10)
         except (asyncio.CancelledError, TimeoutError):
             pass
-        except Exception:
-            log.warning("discord: client task ended with an error", exc_info=True)
+        except Exception as e:  # already reported (start_discord raised it, or it was logged)
+            log.info("discord: client task ended with %s: %s", type(e).__name__, e)

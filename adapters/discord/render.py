@@ -7,7 +7,8 @@ clipped with "…", fields beyond the limits are folded into a last "…and N mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import discord
@@ -15,10 +16,12 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -79,6 +82,25 @@ class Rendered:
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
     mentions: tuple[str, ...] = ()  # user ids the content may ping
+    actions: tuple[CommandButton, ...] = ()  # command buttons (Confirm delete, Retry failed)
+    # PNG attachments: (file name, bytes, alt text); an embed shows each (attachment://name)
+    files: tuple[tuple[str, bytes, str], ...] = ()
+
+    def attachments(self) -> list[discord.File]:
+        """Fresh ``discord.File`` objects (a File is consumed by one send)."""
+        return [
+            discord.File(io.BytesIO(png), filename=name, description=clip(alt, 1024))
+            for name, png, alt in self.files
+        ]
+
+    def without_files(self, why: str) -> Rendered:
+        """The words only, saying why the picture is missing (its upload was refused)."""
+        note = f"⚠️ I couldn't attach the picture ({why}); the list has the same data."
+        embeds = [e.copy() for e in self.embeds]
+        for e in embeds:
+            e.set_image(url=None)
+        content = f"{self.content}\n{note}" if self.content else note
+        return replace(self, embeds=tuple(embeds), content=content, files=())
 
 
 def clip(text: str, limit: int) -> str:
@@ -154,7 +176,7 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, actions=r.actions)
 
 
 def render_error(r: ErrorReply) -> Rendered:
@@ -171,7 +193,8 @@ def render_status(r: StatusCard) -> Rendered:
     icon = STATUS_ICONS.get(r.status, "•")
     b = _Builder(r.title, STATE_COLOURS.get(r.status, COLOURS[Tone.INFO]), r.caption)
     b.field("Status", f"{icon} {r.status}", inline=True)
-    b.field("Post", f"`{r.post_id}`", inline=True)
+    if r.post_id not in r.title:
+        b.field("Post", f"`{r.post_id}`", inline=True)
     if r.scheduled_at is not None:
         b.field("When", _ts(r.scheduled_at), inline=True)
     for t in r.targets:
@@ -188,7 +211,7 @@ def render_list(r: ListReply) -> Rendered:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(items):
-        line = f"• {item}"
+        line = item if r.plain else f"• {item}"
         if used + len(line) + 1 > DESCRIPTION_MAX - 40:
             lines.append(f"…and {len(items) - i} more")
             break
@@ -236,7 +259,31 @@ def render_announcement(r: Announcement) -> Rendered:
     if r.post_id:
         b.footer(f"Post {r.post_id}")
     content = " ".join(f"<@{u}>" for u in r.mentions) or None
-    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions)
+    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions, actions=r.actions)
+
+
+def render_picture(r: PictureReply) -> Rendered:
+    """One embed per picture showing it (``attachment://<file name>``); the first carries the
+    title and the same data as lines."""
+    lines: list[str] = []
+    used = 0
+    for i, line in enumerate(r.lines):
+        if used + len(line) + 3 > DESCRIPTION_MAX - 40:
+            lines.append(f"…and {len(r.lines) - i} more")
+            break
+        lines.append(f"• {line}")
+        used += len(line) + 3
+    first = _Builder(r.title, COLOURS[Tone.INFO], "\n".join(lines) or None)
+    if r.footer:
+        first.footer(r.footer)
+    embeds = [first.build()]
+    for i, pic in enumerate(r.pictures):
+        embed = embeds[0] if i == 0 else _Builder(pic.title, COLOURS[Tone.INFO]).build()
+        embed.set_image(url=f"attachment://{pic.filename}")
+        if i:
+            embeds.append(embed)
+    files = tuple((p.filename, p.png, p.alt) for p in r.pictures)
+    return Rendered(embeds=tuple(embeds), files=files)
 
 
 def render(reply: Reply) -> Rendered:
@@ -253,6 +300,8 @@ def render(reply: Reply) -> Rendered:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Discord renderer for {type(reply).__name__}")
 
 

@@ -15,6 +15,9 @@ its work as a tracked background task:
     /status, /social          ack → dispatch → public replies in the channel, others ephemeral
     reaction_added/removed    (acked by Bolt) → dispatch_reaction; delivery id = event_id
     Approve / Reject buttons  ack → dispatch_button
+    app_uninstalled,          (acked by Bolt) → an error log line: the bot token no longer works
+    tokens_revoked
+    any other event / action  acked and ignored (Bolt would answer 404 and Slack resend it)
 
 Crash safety (``bot.journal``): right after the ack every command, form submission, reaction
 and button press is recorded in the journal (pending); dispatch marks it done. ``resume()``
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
@@ -53,14 +57,16 @@ from adapters.slack.directory import Directory, TtlCache
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
 from adapters.slack.port import SlackPort
-from adapters.slack.render import is_ephemeral, render, working_message
+from adapters.slack.render import is_ephemeral, picture_error, render, working_message
 from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
+    ACTION_RUN,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
+    command_button,
     reaction_event,
     view_delivery_id,
 )
@@ -71,6 +77,7 @@ from bot.chat import (
     Invocation,
     MessageRef,
     Outcome,
+    PictureReply,
     ReactionAction,
     ReactionEvent,
     Reply,
@@ -85,6 +92,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SLACK_API = "https://slack.com/api/"
 CHOICES_TTL = 300.0
 DEFAULT_CONCURRENCY = 8
+ANY = re.compile("")  # matches every event type / action id
 # Commands whose request gets an in-channel message (the thread its announcements go under).
 THREADED = frozenset({"post", "schedule"})
 
@@ -206,6 +214,18 @@ class BotIdentity:
         return authorize
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 @dataclass
 class _Origin:
     """Where a request came from and how to answer its invoker."""
@@ -270,12 +290,14 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
             client=bolt_client,
             authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         self._register()
         core.ports[PLATFORM] = self.port
@@ -301,8 +323,24 @@ class SlackAdapter:
         async def on_button(ack: AsyncAck, body: dict[str, Any]) -> None:
             await self._on_button(ack, body)
 
+        async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()  # a command button (Confirm delete, Retry failed): run it as the presser
+            cmd = command_button(body)
+            if cmd is not None:
+                origin = _Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
+                self.spawn(self._accept_command(cmd, origin), name="slack button", urgent=True)
+
         async def on_error(error: Exception, body: dict[str, Any]) -> None:
             await self._on_error(error, body)
+
+        async def on_access_lost(body: dict[str, Any]) -> None:
+            _log_access_lost(body)
+
+        async def on_other_event() -> None:
+            pass  # an event we don't act on (e.g. a subscription added later): acked by Bolt
+
+        async def on_other_action(ack: AsyncAck) -> None:
+            await ack()  # link buttons and other elements send block_actions too
 
         for slash in COMMANDS:
             self.app.command(slash)(on_command)
@@ -310,8 +348,15 @@ class SlackAdapter:
         self.app.view_closed(modal.CALLBACK_ID)(on_closed)
         self.app.event("reaction_added")(on_reaction)
         self.app.event("reaction_removed")(on_reaction)
+        self.app.event("app_uninstalled")(on_access_lost)
+        self.app.event("tokens_revoked")(on_access_lost)
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
+        self.app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
+        # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
+        # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
+        self.app.event(ANY)(on_other_event)
+        self.app.block_action(ANY)(on_other_action)
         self.app.error(on_error)
 
     async def start(self) -> None:
@@ -597,7 +642,8 @@ class SlackAdapter:
             log.info("views.update of the compose form skipped: %s", error_code(e))
 
     async def _on_compose_submit(self, ack: AsyncAck, body: dict[str, Any]) -> None:
-        view = body.get("view") or {}
+        view = body.get("view")
+        view = view if isinstance(view, Mapping) else {}
         sub = modal.read_submission(view, max_bytes=self.files.max_bytes)
         if not sub.errors:
             sub.errors = modal.block_errors(quick_check(sub.options), view)
@@ -605,7 +651,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors=sub.errors)
             return
         await ack()
-        user = body.get("user") or {}
+        user = body.get("user")
+        user = user if isinstance(user, Mapping) else {}
         self.spawn(self._accept_compose(sub, body, user), name="slack compose accept", urgent=True)
 
     async def _accept_compose(
@@ -721,7 +768,16 @@ class SlackAdapter:
         used_working = False
         for reply in () if outcome.duplicate else outcome.replies:
             try:
-                if is_ephemeral(reply):
+                if isinstance(reply, PictureReply):
+                    replace = working if working is not None and not used_working else None
+                    in_thread = root.message_id if root is not None else thread
+                    _, problem = await self.port.post_picture(
+                        origin.channel, reply, thread=in_thread, replace=replace
+                    )
+                    used_working = used_working or replace is not None
+                    if problem is not None:
+                        await self._tell(origin, picture_error(problem))
+                elif is_ephemeral(reply):
                     await self._tell(origin, reply, thread=thread)
                 elif working is not None and not used_working:
                     await self.port.update(working, reply)
@@ -761,6 +817,19 @@ class SlackAdapter:
             log.error("slack %s failed: %s", kind, error_code(error))
         else:
             log.error("slack %s failed", kind, exc_info=error)
+
+
+def _log_access_lost(body: Mapping[str, Any]) -> None:
+    """``app_uninstalled`` / ``tokens_revoked``: acked (so Slack stops resending) and logged; the
+    bot token stops working, which only the operator can fix."""
+    event = body.get("event")
+    kind = event.get("type") if isinstance(event, Mapping) else None
+    log.error(
+        "slack: %s for team %s: the bot token no longer works; reinstall the app and set "
+        "SLACK_BOT_TOKEN again",
+        kind,
+        body.get("team_id") or body.get("enterprise_id") or "?",
+    )
 
 
 def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:

@@ -8,20 +8,23 @@ User-supplied text is escaped (``&``, ``<``, ``>``) except Slack mentions (``<@U
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT
+from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT, ACTION_RUN
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -180,7 +183,24 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
     if r.text:
         blocks.append(section(esc(r.text)))
     blocks += fields_blocks(r.fields)
+    blocks += command_buttons(r.actions)
     return finish(f"{r.title}" + (f" — {r.text}" if r.text else ""), blocks)
+
+
+def command_buttons(actions: Sequence[CommandButton]) -> list[Block]:
+    """Buttons that run a command as the presser (``ACTION_RUN``): one actions block."""
+    if not actions:
+        return []
+    elements = [
+        _button(
+            a.label,
+            f"{ACTION_RUN}_{i}",
+            json.dumps({"c": a.command, "t": a.text}, ensure_ascii=False),
+            "danger" if a.style == "danger" else "primary",
+        )
+        for i, a in enumerate(actions[:5])
+    ]
+    return [{"type": "actions", "block_id": "socialbot_commands", "elements": elements}]
 
 
 def render_error(r: ErrorReply) -> SlackMessage:
@@ -209,7 +229,10 @@ def _target_line(t: TargetLine) -> str:
 
 def render_status(r: StatusCard) -> SlackMessage:
     icon = _RESULT_ICON.get(r.status, ":spiral_note_pad:")
-    blocks = [header(f"{r.title}"), section(f"{icon} *{esc(r.status)}* · post `{esc(r.post_id)}`")]
+    state = f"{icon} *{esc(r.status)}*"
+    if r.post_id not in r.title:
+        state += f" · post `{esc(r.post_id)}`"
+    blocks = [header(f"{r.title}"), section(state)]
     if r.caption:
         blocks.append(section("> " + esc(r.caption).replace("\n", "\n> ")))
     if r.scheduled_at is not None:
@@ -218,12 +241,14 @@ def render_status(r: StatusCard) -> SlackMessage:
     blocks += fields_blocks(r.fields)
     if r.history:
         blocks += [context(esc(h)) for h in r.history[:20]]
-    return finish(f"{r.title}: {r.status} ({r.post_id})", blocks)
+    return finish(f"{r.title}: {r.status}", blocks)
 
 
 def render_list(r: ListReply) -> SlackMessage:
     blocks = [section(f"*{esc(r.title)}*")]
-    blocks += lines_blocks(esc(i) for i in r.items) if r.items else [context("_(nothing)_")]
+    bullet = "" if r.plain else "•"
+    items = lines_blocks((esc(i) for i in r.items), bullet=bullet)
+    blocks += items if r.items else [context("_(nothing)_")]
     if r.footer:
         blocks.append(context(esc(r.footer)))
     return finish(r.title, blocks)
@@ -289,8 +314,32 @@ def render_announcement(r: Announcement) -> SlackMessage:
     blocks += lines_blocks([esc(x) for x in r.lines], bullet="")
     if r.post_id:
         blocks.append(context(f"Post `{esc(r.post_id)}`"))
+    blocks += command_buttons(r.actions)
     mentions = " ".join(f"<@{u}>" for u in r.mentions)
     return finish(f"{r.title} {mentions}".strip(), blocks)
+
+
+def render_picture(r: PictureReply) -> SlackMessage:
+    """The words of a picture reply (the PNGs are uploaded next to it, see ``SlackPort``)."""
+    blocks = [section(f":bar_chart: *{esc(r.title)}*")]
+    blocks += lines_blocks(esc(x) for x in r.lines)
+    if r.footer:
+        blocks.append(context(esc(r.footer)))
+    return finish(r.title, blocks)
+
+
+def picture_problem(human: str) -> SlackMessage:
+    """The picture could not be attached: why, and that the words above are the same data."""
+    text = f":warning: I couldn't attach the picture: {human} The list above has the same data."
+    return finish(text, [section(esc(text))])
+
+
+def picture_error(problem: str) -> ErrorReply:
+    """For the person who asked: the picture did not make it, the words did."""
+    return ErrorReply(
+        title="I couldn't attach the picture",
+        problems=(problem, "The text answer in the channel has the same data."),
+    )
 
 
 def render(reply: Reply) -> SlackMessage:
@@ -307,6 +356,8 @@ def render(reply: Reply) -> SlackMessage:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Slack renderer for {type(reply).__name__}")
 
 
@@ -319,6 +370,6 @@ def is_ephemeral(reply: Reply) -> bool:
 
 def working_message(user_id: str, command: str, text: str) -> SlackMessage:
     """The in-channel message that stands for a request while it is worked on (thread root)."""
-    shown = f"`/{command}` " + (f"{esc(clip(text, 500))}" if text else "(compose form)")
+    shown = f"`/{command}` " + (f"{esc(clip(text, 100))}" if text else "(compose form)")
     body = f":hourglass_flowing_sand: <@{user_id}> asked: {shown}\nWorking on it…"
     return finish(f"Working on /{command} for <@{user_id}>…", [section(body)])

@@ -15,6 +15,7 @@ Delivery ids (what ``dispatch`` de-duplicates on; Slack retries carry the same i
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,10 @@ COMMANDS: Mapping[str, str] = {
 ACTION_APPROVE = "socialbot_approve"
 ACTION_REJECT = "socialbot_reject"
 ACTION_DECISIONS: Mapping[str, str] = {ACTION_APPROVE: APPROVE, ACTION_REJECT: REJECT}
+# A button that runs a command as the presser (Confirm delete, Retry failed): action_id
+# "socialbot_run_<n>", value JSON {"c": command, "t": text}. Only these commands may be run.
+ACTION_RUN = "socialbot_run"
+RUN_COMMANDS = frozenset({"social"})
 
 
 def normalise_emoji(name: str) -> str:
@@ -166,6 +171,47 @@ def button_event(body: Mapping[str, Any]) -> ButtonEvent | None:
         message=MessageRef(platform=PLATFORM, channel=channel, message_id=ts),
         delivery_id=f"slack:act:{_digest(team, uid, channel, ts, action.get('action_ts'))}",
         team=team,
+    )
+
+
+def _obj(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def command_button(body: Mapping[str, Any]) -> SlashCommand | None:
+    """A command button (``ACTION_RUN``) pressed → the command it runs, as the presser."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    action = actions[0]
+    if not str(action.get("action_id", "")).startswith(ACTION_RUN):
+        return None
+    try:
+        value = json.loads(str(action.get("value") or ""))
+    except ValueError:
+        return None
+    if not isinstance(value, Mapping) or value.get("c") not in RUN_COMMANDS:
+        return None
+    user, container, chan, team_obj = (
+        _obj(body, k) for k in ("user", "container", "channel", "team")
+    )
+    uid = _s(user, "id")
+    channel = _s(container, "channel_id") or _s(chan, "id")
+    if not (uid and channel):
+        return None
+    team = _s(team_obj, "id")
+    command, text = str(value["c"]), str(value.get("t") or "")
+    return SlashCommand(
+        command=command,
+        slash=f"/{command}",
+        text=text,
+        user_id=uid,
+        user_name=_s(user, "username") or _s(user, "name"),
+        channel=channel,
+        team=team,
+        trigger_id=None,
+        delivery_id=f"slack:run:{_digest(team, uid, channel, action.get('action_ts'), text)}",
     )
 
 

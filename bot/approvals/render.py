@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from bot.api.models import Platform
@@ -93,16 +94,24 @@ def build_preview(request: PostRequest) -> store.Preview:
 
 
 def edited_preview(
-    p: store.Preview, who: str, *, when: str | None, summary: str | None
+    p: store.Preview,
+    who: str,
+    *,
+    when: str | None,
+    summary: str | None,
+    own_times: Mapping[str, datetime] | None = None,
 ) -> store.Preview:
-    """The card's text after an edit: the new caption and/or time on every platform line."""
+    """The card's text after an edit: the new caption and/or time on every platform line; a
+    platform with its own time (``own_times``, by platform value) shows that one."""
+    own = {_label(Platform(k)): utc_text(t) for k, t in (own_times or {}).items()}
     previews = []
     for name, value in p.previews:
         lines = value.split("\n")
         if summary is not None and lines:
             lines[0] = _clip(summary) or "(no caption)"
-        if when is not None:
-            lines = [f"🕒 {when}" if line.startswith("🕒 ") else line for line in lines]
+        at = own.get(name.split(" (", 1)[0], when)
+        if at is not None:
+            lines = [f"🕒 {at}" if line.startswith("🕒 ") else line for line in lines]
         previews.append((name, "\n".join(lines)))
     return store.Preview(
         title=f"{who} asks to publish: {_clip(summary)[:80]}" if summary is not None else p.title,

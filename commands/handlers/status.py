@@ -13,7 +13,7 @@ from bot.api.models import Account, Post, PostStatus, StatusInfo
 from bot.chat import Field, ListReply, Reply, StatusCard
 from commands.apierrors import api_errors, not_found
 from commands.context import Context
-from commands.render import preview, status_word, target_line, when_text
+from commands.render import caption_fields, preview, status_word, target_line, when_text
 from commands.targets import platform_label
 from commands.times import format_when
 
@@ -54,22 +54,23 @@ def card(
 ) -> StatusCard:
     by_account = {t.account_id: t for t in post.targets}
     lines = []
+    status = info.status or post.status
+    when = post.scheduled_at or info.scheduled_at
     for t in info.targets or post.targets:
         base = by_account.get(t.account_id)
         if t.scheduled_at is None and base is not None and base.scheduled_at is not None:
             t = replace(t, scheduled_at=base.scheduled_at)
+        if t.scheduled_at == when:  # the card's one time line says it
+            t = replace(t, scheduled_at=None)
         lines.append(target_line(t, accounts))
-    status = info.status or post.status
-    when = post.scheduled_at or info.scheduled_at
     fields = [Field("Type", str(post.post_type or "—"))]
-    if when is not None:
-        fields.append(Field("When", format_when(when, ctx.tz)))
+    fields += caption_fields(post.content, post.platform_content)
     if row is not None:
         fields.append(Field("Asked by", row.requester_name or f"<@{row.requester}>"))
     return StatusCard(
         post_id=post.post_id or info.post_id,
         status=status_word(status),
-        title=f"Post {post.post_id or info.post_id} — {status_word(status)}",
+        title=f"Post {post.post_id or info.post_id}",
         caption=preview(post.content, 300) if post.content else None,
         scheduled_at=when,
         targets=tuple(lines),

@@ -215,8 +215,8 @@ async def test_every_platform_problem_in_one_reply(chat: Chat) -> None:
     e = chat.error(await chat.post('x,threads,ig,yt "' + "a" * 600 + '"'))
     assert e.title == "This post doesn't fit every target"
     text = "\n".join(e.problems)
-    assert "X @acme_x: the caption is 600 characters; the limit is 280" in text
-    assert "Threads @acme: the caption is 600 characters; the limit is 500" in text
+    assert "X @acme_x: the caption is 600 characters as X counts them (limit 280)" in text
+    assert "Threads @acme: the caption is 600 characters (limit 500)" in text
     assert "Instagram @acme: Instagram needs media" in text
     assert "YouTube @AcmeInc: YouTube needs media — attach a video" in text
     assert chat.api_calls("POST", "/v1/") == []  # nothing uploaded, nothing created
@@ -260,7 +260,7 @@ async def test_validation_problems_carry_the_field_for_forms(chat: Chat) -> None
         )
     )
     fields = dict((name, msg) for name, msg in e.field_errors)
-    assert "the limit is 280" in fields["caption"]
+    assert "(limit 280)" in fields["caption"]
     assert "Instagram needs media" in fields["media"]
     assert "YouTube" in fields["privacy"]
 

@@ -95,8 +95,8 @@ def test_status_card_with_targets_and_history() -> None:
             )
         )
     )
-    assert "📋 Launch day — partial  [pst_1]" in out
-    assert "when: Wed 01 Jul 09:00 UTC" in out
+    assert "📋 Launch day  [pst_1] — partial" in out
+    assert "When: Wed 01 Jul 09:00 UTC" in out
     assert "• X @acme_x — published  https://x.com/acme_x/1" in out
     assert "• Instagram @acme — failed\n      token expired" in out
     assert "approvals:\n    2026-07-01 08:00 UTC · @bob approved · post v1" in out
@@ -110,6 +110,12 @@ def test_list_reply_numbers_items() -> None:
         "  2 posts",
     ]
     assert render.render(ListReply("Queue", ())) == ["☰ Queue", "  (nothing)"]
+    # help text: examples are plain lines, not numbered
+    assert render.render(ListReply("Help", ("/post x", "/post y"), plain=True)) == [
+        "☰ Help",
+        "  /post x",
+        "  /post y",
+    ]
 
 
 def test_approval_card_pending_and_approved() -> None:

@@ -182,6 +182,7 @@ class Msg:
     loading: bool = False
     deleted: bool = False
     edits: int = 0
+    files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
 
     @property
     def ephemeral(self) -> bool:
@@ -204,7 +205,17 @@ class Msg:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": f"{self.id}{i}",
+                    "filename": f["filename"],
+                    "size": len(f["bytes"]),
+                    "url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "proxy_url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "description": f.get("description"),
+                }
+                for i, f in enumerate(self.files)
+            ],
             "embeds": self.embeds,
             "pinned": False,
             "type": 19 if self.reference else 0,
@@ -231,15 +242,21 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
+        self.refuse_files = 0  # this many messages with attachments are refused (413)
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
         self._token_iid: dict[str, str] = {}
         self._token_channel: dict[str, str] = {}
         self._ws: web.WebSocketResponse | None = None
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
         self._seq = 0
         self.connections = 0
         self.resumes = 0
+        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
+        self.ready_payload: dict[str, Any] | None = None
+        self.guild_create_payload: dict[str, Any] | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -304,7 +321,30 @@ class FakeDiscord:
     async def rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body: Any = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/") and self.refuse_files > 0:
+            self.refuse_files -= 1
+            await request.read()
+            self.rest_calls.append((request.method, "/" + request.match_info["path"], {}, None))
+            return error(413, 40005, "Request entity too large")
+        if request.content_type.startswith("multipart/"):
+            # a message with attachments: payload_json + files[n] parts (bytes recorded)
+            form = await request.post()
+            body = json.loads(str(form["payload_json"]))
+            meta = {str(a.get("id")): a for a in body.get("attachments") or []}
+            files = []
+            for name, part in form.items():
+                if name.startswith("files[") and hasattr(part, "file"):
+                    index = name[len("files[") : -1]
+                    files.append(
+                        {
+                            "filename": part.filename,
+                            "bytes": part.file.read(),
+                            "content_type": part.content_type,
+                            "description": meta.get(index, {}).get("description"),
+                        }
+                    )
+            body["__files__"] = files
+        elif request.can_read_body:
             raw = await request.read()
             try:
                 body = json.loads(raw)
@@ -320,6 +360,12 @@ class FakeDiscord:
 
         if m == "GET" and path == "/users/@me":
             return jresp(BOT_USER)
+        if m == "POST" and path == "/users/@me/channels":  # open a DM channel
+            user = str(body.get("recipient_id"))
+            if user in self.no_dms:
+                return error(403, 50007, "Cannot send messages to this user")
+            dm = self.dm_channels.setdefault(user, snowflake())
+            return jresp({"id": dm, "type": 1, "recipients": [USERS.get(user, human(user, "x"))]})
         if m == "GET" and path == "/oauth2/applications/@me":
             return jresp(
                 {
@@ -360,6 +406,7 @@ class FakeDiscord:
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
+            files=list(body.get("__files__") or []),
             **kw,
         )
         self.messages[msg.id] = msg
@@ -372,6 +419,8 @@ class FakeDiscord:
             msg.embeds = body["embeds"] or []
         if "components" in body:
             msg.components = body["components"] or []
+        if "__files__" in body:
+            msg.files = list(body["__files__"])
         msg.loading = False
         msg.edits += 1
 
@@ -459,6 +508,9 @@ class FakeDiscord:
                 return jresp(msg.payload())
             if m == "GET" and len(parts) == 4:
                 return jresp(msg.payload())
+            if m == "DELETE" and len(parts) == 4:
+                msg.deleted = True
+                return web.Response(status=204)
         return error(404, 0, "fake: unhandled channel call")
 
     # ------------------------------------------------------------------ CDN
@@ -505,7 +557,8 @@ class FakeDiscord:
                 self.identify = payload["d"]
                 await self.dispatch(
                     "READY",
-                    {
+                    self.ready_payload
+                    or {
                         "v": 10,
                         "user": BOT_USER,
                         "session_id": f"sess-{self.connections}",
@@ -515,7 +568,7 @@ class FakeDiscord:
                         "shard": [0, 1],
                     },
                 )
-                await self.dispatch("GUILD_CREATE", guild_payload())
+                await self.dispatch("GUILD_CREATE", self.guild_create_payload or guild_payload())
         return ws
 
     # ------------------------------------------------------------------ events to inject
@@ -647,6 +700,15 @@ class FakeDiscord:
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)
+
+    async def interaction(self, data: dict[str, Any]) -> str:
+        """INTERACTION_CREATE with ``data`` as given, its token made answerable here."""
+        iid = str(data["id"])
+        token = f"itoken-{iid}"
+        self._token_channel[token] = str(data.get("channel_id") or CHANNEL_ID)
+        self._token_iid[token] = iid
+        await self.dispatch("INTERACTION_CREATE", {**data, "token": token})
+        return iid
 
     def _spec(self, name: str, sub: str | None) -> dict[str, int]:
         """Option types from the last synced commands (so booleans go as booleans)."""

@@ -11,6 +11,7 @@ from bot.chat import (
     REJECT,
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     Destination,
     Field,
@@ -179,6 +180,7 @@ async def test_announcement_replies_to_the_request_with_a_nonce(
             TargetLine("X", "@brand", "failed", error="media too large"),
         ),
         mentions=(ALICE_ID,),
+        actions=(CommandButton("Retry failed", "social", "retry p1"),),
     )
     dest = Destination("discord", CHANNEL_ID, thread=request.message_id, team=GUILD_ID)
     a = await port.send(dest, ann, key="announce:p1:partial")
@@ -187,6 +189,12 @@ async def test_announcement_replies_to_the_request_with_a_nonce(
     msgs = [m for m in fake.channel_messages() if m.title == "Published"]
     assert len(msgs) == 1
     msg = msgs[0]
+    # the Retry failed button runs /social retry p1 as whoever presses it
+    [button] = [c for row in msg.components for c in row["components"]]
+    assert (button["label"], button["custom_id"]) == (
+        "Retry failed",
+        "socialbot:run:social:retry p1",
+    )
     assert msg.reference is not None and msg.reference["message_id"] == request.message_id
     assert msg.reference["fail_if_not_exists"] is False
     post = next(

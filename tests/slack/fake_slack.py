@@ -1,6 +1,11 @@
 """A fake Slack on 127.0.0.1:0 (aiohttp): the Web API under /api/{method}, files under
 /files/…, response_url sinks under /respond/…, and a Socket Mode websocket at /link.
 
+File uploads follow Slack's current flow (``files_upload_v2``): files.getUploadURLExternal
+hands out an upload URL under /upload/{file_id}, the bytes are POSTed there (recorded in
+``uploads``; ``refuse_uploads`` answers 500 instead), and files.completeUploadExternal shares
+them into a channel/thread (``shared``). Only completed uploads count as shared.
+
 It records every call (``calls``), keeps the messages the bot posted (``messages``) so
 ``chat.update`` / ``chat.delete`` act on them, and fails on demand (``fail``).
 """
@@ -50,6 +55,11 @@ class FakeSlack:
         self.groups: dict[str, list[str]] = {}
         self.files: dict[str, bytes] = {}
         self.file_requests: list[Mapping[str, str]] = []
+        self.upload_tickets: dict[str, dict[str, Any]] = {}  # file id → getUploadURLExternal
+        self.uploads: dict[str, bytes] = {}  # file id → the bytes POSTed to its upload URL
+        self.shared: list[dict[str, Any]] = []  # completed: id, filename, alt_txt, bytes, …
+        self.refuse_uploads = 0  # this many upload POSTs are answered 500
+        self._fids = itertools.count(1)
         self.acks: list[dict[str, Any]] = []  # Socket Mode acks
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.failures: dict[str, list[Failure]] = {}
@@ -66,6 +76,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/files/{fid}/{name}", self._file)
+        app.router.add_post("/upload/{fid}", self._upload)
         app.router.add_post("/respond/{tail:.*}", self._respond)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -177,6 +188,8 @@ class FakeSlack:
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "reactions.add":
             return {"ok": True}
+        if method in ("conversations.history", "conversations.replies"):
+            return {"ok": True, "messages": self._history(method, p), "has_more": False}
         if method == "users.info":
             tz = self.tz.get(p.get("user", ""))
             return {"ok": True, "user": {"id": p.get("user"), "name": "someone", "tz": tz}}
@@ -189,9 +202,54 @@ class FakeSlack:
             view = p["view"] if isinstance(p["view"], dict) else json.loads(p["view"])
             self.views[vid] = view
             return {"ok": True, "view": {**view, "id": vid, "hash": f"h{next(self._views)}"}}
+        if method == "files.getUploadURLExternal":
+            if not p.get("filename") or not str(p.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            fid = f"F{next(self._fids):05d}"
+            self.upload_tickets[fid] = dict(p)
+            return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}
+        if method == "files.completeUploadExternal":
+            files = p.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            out = []
+            for f in files:
+                fid = f.get("id", "")
+                ticket = self.upload_tickets.get(fid)
+                if ticket is None or fid not in self.uploads:
+                    return {"ok": False, "error": "file_not_found"}
+                out.append({"id": fid, "title": f.get("title"), "name": ticket["filename"]})
+            for f, o in zip(files, out, strict=True):
+                ticket = self.upload_tickets[o["id"]]
+                self.shared.append(
+                    {
+                        "id": o["id"],
+                        "filename": ticket["filename"],
+                        "alt_txt": ticket.get("alt_txt"),
+                        "title": f.get("title"),
+                        "channel": p.get("channel_id"),
+                        "thread_ts": p.get("thread_ts"),
+                        "initial_comment": p.get("initial_comment"),
+                        "bytes": self.uploads[o["id"]],
+                    }
+                )
+            return {"ok": True, "files": out}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, method: str, p: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for (channel, ts), m in sorted(self.messages.items(), key=lambda kv: kv[0][1]):
+            if channel != p.get("channel"):
+                continue
+            if method == "conversations.replies" and p.get("ts") not in (ts, m.get("thread_ts")):
+                continue
+            meta = m.get("metadata")
+            out.append(
+                {"ts": ts, "text": m.get("text"), "thread_ts": m.get("thread_ts"),
+                 "metadata": json.loads(meta) if isinstance(meta, str) else meta}
+            )  # fmt: skip
+        return out
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.file_requests.append(dict(request.headers))
@@ -207,6 +265,19 @@ class FakeSlack:
             await resp.write(data[i : i + 16384])
         await resp.write_eof()
         return resp
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        fid = request.match_info["fid"]
+        if fid not in self.upload_tickets:
+            return web.Response(status=404, text="unknown upload")
+        if self.refuse_uploads > 0:
+            self.refuse_uploads -= 1
+            return web.Response(status=500, text="upload failed")
+        data = await request.read()
+        if len(data) != int(self.upload_tickets[fid]["length"]):
+            return web.Response(status=400, text="length mismatch")
+        self.uploads[fid] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["tail"], await request.json()))

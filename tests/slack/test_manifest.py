@@ -16,7 +16,7 @@ def test_commands_scopes_and_events_listed() -> None:
     scopes = set(re.findall(r"^\s+- ([a-z]+:[a-z]+|commands)\b", MANIFEST, re.M))
     # chat.* / reactions.* / files / users.info / usergroups.users.list / commands
     assert {"commands", "chat:write", "reactions:read", "reactions:write", "files:read",
-            "users:read", "usergroups:read"} <= scopes  # fmt: skip
+            "files:write", "users:read", "usergroups:read"} <= scopes  # fmt: skip
     events = re.findall(r"^\s+- (reaction_\w+)$", MANIFEST, re.M)
     assert events == ["reaction_added", "reaction_removed"]
     assert re.search(r"interactivity:\n\s+is_enabled: true", MANIFEST)
