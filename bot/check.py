@@ -263,6 +263,18 @@ def policy_lines(settings: Settings) -> list[str]:
     return out
 
 
+def media_line(settings: Settings) -> str:
+    """Which links the bot will download (``[media]``), for the operator to read."""
+    m = settings.media
+    ports = "any port" if m.ports is None else "ports " + ", ".join(map(str, sorted(m.ports)))
+    hosts = (
+        "private hosts ALLOWED (only for a local sandbox)"
+        if m.allow_private
+        else "public hosts only (every name resolved and checked)"
+    )
+    return f"media   links: http(s) · {hosts} · {ports} · at most 5 redirects, each checked"
+
+
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     results = asyncio.run(run_checks(settings))
@@ -270,6 +282,7 @@ def run_check(args: argparse.Namespace) -> int:
         print(f"{'ok  ' if r.ok else 'FAIL'}  {r.name}: {r.detail}")
     for line in policy_lines(settings):
         print(line)
+    print(media_line(settings))
     failed = sum(not r.ok for r in results)
     print(f"{len(results) - failed} passed, {failed} failed", file=sys.stderr)
     return 1 if failed else 0

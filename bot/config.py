@@ -9,6 +9,8 @@ Environment (all optional; the demo needs none):
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
     SOCIALBOT_HEALTH_PORT, SOCIALBOT_METRICS_PORT   where /healthz and /metrics are served
+    SOCIALBOT_ALLOW_PRIVATE_MEDIA   1/0: fetch media links that resolve inside a private network
+                                    (default 0; overrides ``[media] allow_private``)
 
 TOML (see README "Configuration")::
 
@@ -25,6 +27,7 @@ TOML (see README "Configuration")::
     default_targets = ["instagram", "x"]
     timezone = "Europe/Berlin"
     aliases = { brand = ["instagram", "facebook"] }
+    slots = ["mon-fri 09:00", "sat 11:00"]   # posting slots, in the channel's zone (bot.slots)
 
     [channels.approval]
     required = true
@@ -34,7 +37,11 @@ TOML (see README "Configuration")::
     channel = "C0999"               # approval channel (default: the same channel)
     expires_after = "48h"
 
-plus ``[notifier]``, ``[retention]`` and ``[readiness]`` (README "Configuration"). The file is
+    [media]                         # links the bot downloads (media:https://…, cover:…)
+    allow_private = false           # true only for a local sandbox: fetch loopback/private hosts
+    ports = [80, 443]               # ports a link may name, or "any"
+
+plus ``[notifier]``, ``[retention]``, ``[readiness]`` and ``[media]`` (README "Configuration"). The file is
 checked against a schema (``bot.configfile``: unknown keys and tables, wrong types, ranges,
 unknown workspaces, scope-less or duplicate bindings are refused, never ignored).
 
@@ -54,8 +61,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.configfile import ApprovalTable, ConfigFile, WorkspaceTable, check_file
+from bot.configfile import ApprovalTable, ConfigFile, MediaTable, WorkspaceTable, check_file
 from bot.secret import Secret
+from bot.slots import Slot, parse_slots
 
 DEFAULT_API_URL = "https://social-api.instantdm.com"
 DEFAULT_WORKSPACE = "default"
@@ -99,6 +107,19 @@ class ApprovalPolicy:
 
 
 @dataclass(frozen=True)
+class MediaRules:
+    """Which links the bot may download (see bot/netguard.py)."""
+
+    allow_private: bool = False  # hosts that resolve to loopback/private/link-local addresses
+    ports: frozenset[int] | None = frozenset({80, 443})  # None: any port
+
+    @classmethod
+    def local(cls) -> MediaRules:
+        """A sandbox on this machine (the demo, the tests): loopback hosts on any port."""
+        return cls(allow_private=True, ports=None)
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     """What one chat channel sees: its workspace and its defaults."""
 
@@ -107,6 +128,7 @@ class ChannelConfig:
     timezone: str | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    slots: tuple[Slot, ...] = ()  # posting slots, read in ``timezone`` (UTC when unset)
 
 
 @dataclass(frozen=True)
@@ -181,6 +203,7 @@ class Settings:
     readiness: Readiness = field(default_factory=Readiness)
     health_port: int | None = None  # SOCIALBOT_HEALTH_PORT
     metrics_port: int | None = None  # SOCIALBOT_METRICS_PORT
+    media: MediaRules = field(default_factory=MediaRules)
 
     def channel_config(self, platform: str, team: str | None, channel: str) -> ChannelConfig:
         best: tuple[int, ChannelConfig] = (0, ChannelConfig())
@@ -222,6 +245,23 @@ def _url(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     if v is not None and not re.match(r"^(https?|wss?)://[^\s/]+", v):
         raise ConfigError(f"{name}: expected an http(s):// or ws(s):// URL")
     return v.rstrip("/") if v else v
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _media(table: MediaTable, env: Mapping[str, str]) -> MediaRules:
+    """``[media]``, with ``SOCIALBOT_ALLOW_PRIVATE_MEDIA`` (when set) deciding allow_private."""
+    allow = table.allow_private
+    flag = env.get("SOCIALBOT_ALLOW_PRIVATE_MEDIA", "").strip().lower()
+    if flag in _TRUE:
+        allow = True
+    elif flag in _FALSE:
+        allow = False
+    elif flag:
+        raise ConfigError("SOCIALBOT_ALLOW_PRIVATE_MEDIA: expected 1 or 0")
+    return MediaRules(allow_private=allow, ports=table.ports)
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:
@@ -279,6 +319,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     urls = {n: attempt(_url, env, n) for n in ("SLACK_API_URL", "DISCORD_API_URL")}
     urls["DISCORD_GATEWAY_URL"] = attempt(_url, env, "DISCORD_GATEWAY_URL")
     ports = {n: attempt(_port, env, n) for n in ("SOCIALBOT_HEALTH_PORT", "SOCIALBOT_METRICS_PORT")}
+    media = attempt(_media, cfg.media if cfg is not None else MediaTable(), env)
     if problems or cfg is None:
         raise ConfigError(*problems)
 
@@ -307,6 +348,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 timezone=c.timezone,
                 aliases={k.lower(): tuple(v) for k, v in c.aliases.items()},
                 approval=_policy(c.approval),
+                slots=parse_slots(c.slots),
             ),
         )
         for c in cfg.channels
@@ -345,6 +387,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         health_port=ports["SOCIALBOT_HEALTH_PORT"],
         metrics_port=ports["SOCIALBOT_METRICS_PORT"],
+        media=media,
     )
 
 

@@ -37,6 +37,8 @@ from pydantic import (
     model_validator,
 )
 
+from bot.slots import EXAMPLE as SLOTS_EXAMPLE
+from bot.slots import SlotError, parse_slot
 from bot.tomllines import TomlLines, dotted
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
@@ -83,7 +85,31 @@ def _zone(value: Any) -> str:
     return value
 
 
+def _ports(value: Any) -> frozenset[int] | None:
+    """``[80, 443]`` (port numbers) or ``"any"`` (None)."""
+    if value == "any":
+        return None
+    if isinstance(value, list) and all(
+        isinstance(p, int) and not isinstance(p, bool) and 0 < p < 65536 for p in value
+    ):
+        return frozenset(value)
+    raise ValueError('expected a list of port numbers like [80, 443], or "any"')
+
+
+def _slots(value: Any) -> list[str]:
+    """Posting slots: ``["mon-fri 09:00", "sat 11:00"]`` (``bot.slots`` grammar)."""
+    entries = _ids(value)
+    for e in entries:
+        try:
+            parse_slot(e)
+        except SlotError as err:
+            raise ValueError(f"{err} — e.g. slots = {SLOTS_EXAMPLE}") from None
+    return entries
+
+
 Duration = Annotated[timedelta, BeforeValidator(duration)]
+Ports = Annotated[frozenset[int] | None, BeforeValidator(_ports)]
+Slots = Annotated[list[str], BeforeValidator(_slots)]
 Ids = Annotated[list[str], BeforeValidator(_ids)]
 Id = Annotated[str, BeforeValidator(_id)]
 Zone = Annotated[str, BeforeValidator(_zone)]
@@ -140,6 +166,7 @@ class ChannelTable(_Table):
     timezone: Zone | None = None
     aliases: dict[str, Ids] = Field(default_factory=dict)
     approval: ApprovalTable | None = None
+    slots: Slots = Field(default_factory=list)  # posting slots, in ``timezone``
 
     @field_validator("workspace")
     @classmethod
@@ -225,6 +252,13 @@ class ReportTable(_Table):
         return value
 
 
+class MediaTable(_Table):
+    """Links the bot downloads (``media:``, ``cover:``): see bot/netguard.py."""
+
+    allow_private: bool = False  # hosts inside a private network: a local sandbox only
+    ports: Ports = frozenset({80, 443})  # "any" → None
+
+
 class ConfigFile(_Table):
     workspaces: dict[str, WorkspaceTable] = Field(default_factory=dict)
     channels: list[ChannelTable] = Field(default_factory=list)
@@ -232,6 +266,7 @@ class ConfigFile(_Table):
     retention: RetentionTable = RetentionTable()
     readiness: ReadinessTable = ReadinessTable()
     reports: list[ReportTable] = Field(default_factory=list)  # issue 16
+    media: MediaTable = MediaTable()
 
 
 # ---------------------------------------------------------------- checking

@@ -14,7 +14,7 @@ COMMANDS = Counter(
 )
 APPROVALS = Counter(
     "socialbot_approvals_total",
-    "Approval decisions, by decision (approved, rejected, expired)",
+    "Approval decisions, by decision (approved, rejected, expired, changes_requested)",
     ["decision"],
     registry=REGISTRY,
 )

@@ -1,8 +1,11 @@
 """The one dispatch entry point.
 
     dispatch(core, invocation)        a slash command → Outcome (replies for the invoker)
-    dispatch_reaction(core, event)    ✅ / ❌ on an approval card → Outcome
-    dispatch_button(core, event)      Approve / Reject button on a card → Outcome
+    dispatch_reaction(core, event)    ✅ / ❌ / ✏️ on an approval card → Outcome
+    dispatch_reply(core, event)       a reply in an approval card's thread (the reason for ✏️)
+    dispatch_button(core, event)      Approve / Reject button on a card → Outcome; "Post as a
+                                      thread" on a too-long caption's reply → the kept request
+                                      re-run with ``split`` (commands.threadoffer)
 
 A user error becomes an ``ErrorReply``; any other exception is logged with context and a
 reference id, and the user gets a short apology carrying that id. The same ``delivery_id``
@@ -17,8 +20,10 @@ Routing (text normalised first, see ``commands.normalize``):
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
     /social <what> …             → help, accounts, analytics [7d|30d|90d], cancel, edit,
-                                   status, queue, approve, reject, post, schedule,
+                                   status, queue, approve, reject, changes, post, schedule,
                                    calendar [week|month] [next|last|<date>]
+    /social queue                → the channel's posting slots (commands.slotting) when it has
+                                   some, else the same as /status queue
 """
 
 from __future__ import annotations
@@ -33,17 +38,20 @@ import sqlite_utils
 
 from bot import approvals, journal, metrics
 from bot.chat import (
+    SPLIT,
     ButtonEvent,
     ErrorReply,
     Invocation,
     Outcome,
     ReactionEvent,
     Reply,
+    ReplyEvent,
 )
 from bot.core import Core
 from bot.logs import request_id
 from bot.text import clip_echoes
 from commands import options as opt
+from commands import slotting, threadoffer
 from commands.context import Context
 from commands.errors import UsageError, UserError
 from commands.handlers import info, manage, pictures, post, retry, schedule, status
@@ -53,12 +61,13 @@ log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule", "retry", "calendar",
+    "changes", "post", "schedule", "retry", "calendar",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "change": "changes", "request-changes": "changes", "revise": "changes",
     "cal": "calendar", "planner": "calendar",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
@@ -102,8 +111,8 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await manage.edit(sub_ctx)
     if what == "retry":
         return await retry.retry(ctx, pid_opt or first or None)
-    if what == "queue":
-        return await status.queue(ctx)
+    if what == "queue":  # the channel's posting slots if it has some, else what is scheduled
+        return await (slotting.queue(ctx) if ctx.config.slots else status.queue(ctx))
     if what == "status":
         sub = _sub(first) if first else None
         if sub == "queue":
@@ -112,8 +121,11 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
             return await info.help_(ctx, "status")
         pid = pid_opt or first or None
         return await (status.one(ctx, pid) if pid else status.recent(ctx))
+    reason = ids.get(opt.REASON, "").strip() or (rest if pid_opt else after) or None
     if what in ("approve", "reject"):
-        return await manage.decide(ctx, what, pid_opt or first or None, after or None)
+        return await manage.decide(ctx, what, pid_opt or first or None, reason)
+    if what == "changes":
+        return await manage.changes(ctx, pid_opt or first or None, reason)
     if what == "post":
         return await post.post(sub_ctx)
     if what == "schedule":
@@ -317,6 +329,28 @@ async def dispatch_reaction(core: Core, event: ReactionEvent, *, resumed: bool =
     )
 
 
+async def dispatch_reply(core: Core, event: ReplyEvent, *, resumed: bool = False) -> Outcome:
+    """Every thread reply in the channels the bot is in arrives here: only the reason an
+    approver owes after ✏️ is recorded (and claimed as a delivery); the rest is ignored."""
+    if not await approvals.awaits_reason(core, event):
+        return Outcome()
+    context: dict[str, object] = {
+        "platform": event.message.platform,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+        "user": event.user.id,
+        "text_chars": len(event.text),
+    }
+
+    async def run() -> tuple[Reply, ...]:
+        outcome = await approvals.on_reply(core, event)
+        return outcome.replies
+
+    return await _guarded(
+        core, "reply", event.message.platform, event.delivery_id, context, run, resumed
+    )
+
+
 async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = False) -> Outcome:
     context: dict[str, object] = {
         "platform": event.message.platform,
@@ -327,6 +361,8 @@ async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = Fal
     }
 
     async def run() -> tuple[Reply, ...]:
+        if event.decision == SPLIT:  # "Post as a thread of 3" on a too-long caption's reply
+            return await route(core, await threadoffer.claim(core, event))
         outcome = await approvals.on_button(core, event)
         return outcome.replies
 

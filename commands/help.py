@@ -17,6 +17,7 @@ POST = (
     '  /post pin "Weeknight pasta 🍝" media:https://example.com/pasta.jpg link:https://example.com/recipe',
     '  /post yt "Launch video" media:https://example.com/launch.mp4 privacy:unlisted',
     '  /post x "Work in progress" draft   (saved, not published)',
+    '  /post x,fb "A caption longer than 280 characters…" split   (a numbered thread on X)',
     "Targets: ig, x, li, fb, tt, th, pin, yt (or instagram, twitter, linkedin…), @handle, ig/@handle, "
     "an alias, or all. None named → the channel's defaults. /social accounts lists them.",
     "Attach files to the message (or media:URL, repeatable) — images, videos, PDFs.",
@@ -31,6 +32,7 @@ SCHEDULE = (
     '  /schedule ig,x "Cross-post" at:"2026-07-01 09:00" x@"2026-07-01 12:00"   (X at its own time)',
     '  /schedule li "Q3 update" "9am Europe/Berlin"',
     '  /schedule x "Idea" draft   (saved as a draft, no time)',
+    '  /schedule x "Tip of the week" next   (the channel\'s next free posting slot)',
     "Times: tomorrow 9am · in 2 hours · next monday 14:30 · friday (09:00) · noon · "
     "2026-07-01 09:00 · 9am Europe/Berlin · 9am UTC · 9am CET. They are read in your time zone "
     "(or the channel's, else UTC); the reply shows your time and UTC.",
@@ -49,8 +51,10 @@ SOCIAL = (
     "/social accounts — the connected accounts and the short names to type",
     "/social cancel <post id> — cancel a scheduled post or draft; a published one asks first",
     '/social edit <post id> caption:"…" when:"…" — change a post (see /social help manage)',
-    "/social status <post id> · /social queue — same as /status",
+    "/social status <post id> · /social queue — same as /status (with posting slots: the "
+    "coming week's slots, filled and free)",
     "/social approve <post id> · /social reject <post id> [reason] — decide an approval",
+    "/social changes <post id> <what to change> — send a waiting post back (or react ✏️)",
     "/social retry <post id> — post again to the targets that failed (same content and media)",
     "/social analytics [7d|30d|90d] — the workspace's totals, with a trend chart; "
     "/social analytics <post id> — a post's numbers",
@@ -89,6 +93,7 @@ OPTIONS = (
     "privacy:public|unlisted|private — YouTube",
     'when:"…" / at:"…" — time (schedules it); x@"…" / at.x:"…" — time for one platform',
     "draft — save without publishing",
+    "split — a caption too long for X / Threads goes out there as a numbered thread",
 )
 
 CALENDAR = (

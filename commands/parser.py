@@ -6,7 +6,7 @@ The grammar is forgiving on purpose; see ``commands/help.py`` for the forms user
     /post to ig,x: caption text …             everything after the colon is the caption
     /post ig caption text …                   leading words that name targets, then the caption
     options: key:value  key:"a value"  --key value  --key=value  ig:"per-platform caption"
-             x@"tomorrow 12:00" (per-platform time)  thread:"one" | "two"  draft
+             x@"tomorrow 12:00" (per-platform time)  thread:"one" | "two"  draft  split
 
 Text is normalised first (``commands.normalize``). Values with spaces need quotes, except for
 ``caption``, ``when``, ``thread``, ``title`` and ``description``, which take the following words.
@@ -35,6 +35,7 @@ for _canon, _aliases in {
     opt.WHEN: ("when", "at", "time", "schedule", "date"),
     opt.TIMES: ("times",),
     opt.DRAFT: ("draft",),
+    opt.SPLIT: ("split", "as-thread", "auto-thread"),
     opt.MEDIA: ("media", "image", "images", "img", "photo", "video", "file", "pic", "url"),
     opt.THREAD: ("thread", "segments"),
     opt.LINK: ("link", "destination", "dest", "pin-link", "pinlink"),
@@ -216,8 +217,17 @@ def _span(text: str, toks: Sequence[Tok]) -> str:
     return text[toks[0].start : toks[-1].end].strip()
 
 
+# bare words that switch something on: "draft", "split" (post a too-long caption as a thread)
+_FLAGS = {"draft": "draft", "split": "split"}
+
+
 def _is_draft(t: Tok) -> bool:
-    return t.kind == "word" and t.text.lower() == "draft"
+    """A flag word (``draft`` or ``split``); named for the first of them."""
+    return t.kind == "word" and t.text.lower() in _FLAGS
+
+
+def _set_flag(spec: PostSpec, t: Tok) -> None:
+    setattr(spec, _FLAGS[t.text.lower()], True)
 
 
 def _is_url(word: str) -> bool:
@@ -278,6 +288,8 @@ def _apply(spec: PostSpec, key: str, value: str) -> None:
         spec.targets.extend(p for p in re.split(r"[\s,]+", value) if p)
     elif key == opt.DRAFT:
         spec.draft = parse_bool(value, opt.DRAFT)
+    elif key == opt.SPLIT:
+        spec.split = parse_bool(value, opt.SPLIT)
     elif key == opt.MEDIA:
         spec.media.extend(split_media(value))
     elif key == opt.THREAD:
@@ -380,7 +392,7 @@ def parse(
             spec.thread.extend(segs)
             continue
         value = t.text
-        if t.key == opt.DRAFT and not t.attached:
+        if t.key in (opt.DRAFT, opt.SPLIT) and not t.attached:
             if i < len(toks) and toks[i].kind == "word" and toks[i].text.lower() in _TRUE | _FALSE:
                 value = toks[i].text
                 i += 1
@@ -448,7 +460,7 @@ def _interpret_free(
             continue
         if has_quote:  # before a quoted caption every word is a target, a URL, draft or a time
             if _is_draft(t):
-                spec.draft = True
+                _set_flag(spec, t)
             elif _is_url(w):
                 spec.media.append(w)
             elif command == "schedule":
@@ -529,7 +541,7 @@ def _trailing(
             continue
         w = t.text
         if _is_draft(t):
-            spec.draft = True
+            _set_flag(spec, t)
         elif w.lower() in ("to", *_CONNECTORS):
             continue
         elif _targetish(w, is_target):

@@ -39,12 +39,14 @@ from bot.config import (
     ApprovalPolicy,
     ChannelBinding,
     ChannelConfig,
+    MediaRules,
     Settings,
     Workspace,
 )
 from bot.core import Clients, Core
 from bot.logs import setup_logging
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
@@ -55,12 +57,17 @@ BOARD = ("alice", "bob", "carol")
 # demo user → time zone (what Slack / Discord would tell the bot)
 USERS = {"alice": "UTC", "bob": "Europe/Berlin", "carol": "America/New_York"}
 DEFAULT_TARGETS = ("x", "facebook")
+SLOTS = ["mon-fri 09:00", "mon-fri 13:30", "sat 11:00"]  # #general's posting slots (UTC)
 PICTURES_DIR = os.path.join(tempfile.gettempdir(), "socialbot-pictures")
 
 
 def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
     workspace = Workspace(DEFAULT_WORKSPACE, DEFAULT_KEY_ENV, key=Secret(SANDBOX_DEMO_KEY))
-    general = ChannelConfig(default_targets=DEFAULT_TARGETS, timezone="UTC")
+    general = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        slots=parse_slots(SLOTS),  # /schedule x "…" next · /social queue
+    )
     launches = ChannelConfig(
         default_targets=DEFAULT_TARGETS,
         timezone="UTC",
@@ -93,6 +100,7 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
             ChannelBinding(PLATFORM, None, "board", board),
         ),
         poll_interval=poll_interval,
+        media=MediaRules.local(),  # the demo is all on this machine: its media links too
     )
 
 

@@ -12,13 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.chat import (
+    CHANGES,
+    SPLIT,
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
     PictureReply,
     Reply,
     StatusCard,
@@ -60,6 +64,27 @@ def _fields(fields: tuple[Field, ...]) -> list[str]:
     return out
 
 
+_KIND = {"image": "🖼  image", "video": "🎬 video", "document": "📄 PDF"}
+
+
+def size_text(n: int | None) -> str:
+    if n is None:
+        return "size unknown"
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
+
+
+def _media(m: MediaPreview) -> str:
+    """One line per media item: its kind and size (and its public link, if it has one)."""
+    kind = _KIND.get(m.kind, f"📎 {m.kind}")
+    cover = f" (cover of {m.cover_for})" if m.cover_for else ""
+    link = f"  <{m.url}>" if m.url else ""
+    return f"  {kind} {m.name}{cover} · {size_text(m.size)}{link}"
+
+
 def _target(t: TargetLine) -> list[str]:
     line = f"  • {t.platform} {t.account} — {t.status}"
     if t.scheduled_at is not None:
@@ -78,7 +103,7 @@ def confirmation(r: Confirmation) -> list[str]:
     out = [f"{TONE_MARK.get(r.tone, '✔')} {plain(r.title)}"]
     if r.text:
         out += [f"  {line}" for line in plain(r.text).splitlines()]
-    return out + _fields(r.fields) + _actions(r.actions)
+    return out + _fields(r.fields) + _buttons(r.buttons) + _actions(r.actions)
 
 
 def error(r: ErrorReply) -> list[str]:
@@ -88,7 +113,13 @@ def error(r: ErrorReply) -> list[str]:
         out.append(f"  try: {plain(r.hint)}")
     if r.reference:
         out.append(f"  (reference {r.reference})")
-    return out
+    return out + _buttons(r.buttons)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[str]:
+    """Slack and Discord show these as buttons; here, what typing does the same."""
+    typed = {SPLIT: "send it again with `split`", CHANGES: "/social changes <post id> <reason>"}
+    return [f"  [{b.label}] — {typed.get(b.decision, b.decision)}" for b in buttons]
 
 
 def status(r: StatusCard) -> list[str]:
@@ -121,7 +152,13 @@ def approval_card(r: ApprovalCard) -> list[str]:
     state = CARD_STATE.get(r.state, r.state)
     out = [f"🗳  APPROVAL — {plain(r.title)}", f"  state: {state}  [{r.card_id}]"]
     out.append(f"  asked by @{r.requester.name or r.requester.id} · when: {plain(r.when)}")
+    if r.caption:
+        out += [
+            f"  “{line}”" if i == 0 else f"   {line}"
+            for i, line in enumerate(plain(r.caption).splitlines())
+        ]
     out += _fields(r.previews)
+    out += [_media(m) for m in r.media]
     approvals = ", ".join("@" + a for a in r.approvals) or "none yet"
     out.append(f"  approvals: {len(r.approvals)}/{r.needed} ({approvals})")
     if r.decided_by and r.state != "pending":

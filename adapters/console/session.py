@@ -50,6 +50,8 @@ Type a command as you would in Slack, for example:
   /post ig "Orange 🍊" media:$samples/photo.png      (sample media the sandbox serves:
   /post li "Our deck" media:$samples/deck.pdf        photo.png, cover.png, clip.mp4, deck.pdf)
   /schedule x "Launch day 🚀" tomorrow 9am
+  /schedule x "Tips 💡" next      (#general's next free posting slot; /social queue shows them)
+  /post x "<a caption over 280 characters>" split      (posted as a numbered thread on X)
   /status            /status <post id>  (or /status $last: the id shown last)
   /social help
   /social calendar   (this week as a picture: saved as a PNG, its path printed;
@@ -60,7 +62,8 @@ Console switches:
   :channel <name>        #general: no approval · #launches: one approval (alice or bob)
                          #board: two approvals (alice, bob, carol)
   :attach PATH           attach a local file to your next /post or /schedule
-  :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
+  :react <card> ✅|❌|✏️   react on approval card <card> (:unreact <card> ✅ withdraws;
+                         ✏️ asks for changes: then /social changes <post id> <reason>)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
 

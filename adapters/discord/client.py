@@ -39,7 +39,7 @@ from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
-from adapters.discord.views import ApprovalView, RunButton
+from adapters.discord.views import ApprovalView, OfferButton, RunButton
 from bot.chat import (
     ButtonEvent,
     Destination,
@@ -146,6 +146,7 @@ class SocialDiscordClient(discord.Client):
     async def setup_hook(self) -> None:
         self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
         self.add_dynamic_items(RunButton)  # command buttons (Confirm delete, Retry failed)
+        self.add_dynamic_items(OfferButton)  # "Post as a thread of 3", "Give the reason"
         app_id = self.application_id
         if app_id is None:
             log.error("discord: no application id after login; commands not synced")
@@ -327,21 +328,58 @@ class SocialDiscordClient(discord.Client):
 
     # ------------------------------------------------------------------ approvals
 
-    async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
+    async def on_card_button(
+        self,
+        interaction: discord.Interaction[Any],
+        decision: str,
+        *,
+        reason: str | None = None,
+        value: str = "",
+        card_message: int | None = None,
+    ) -> None:
+        """A card's button, or the reason form it opened (``reason``; the card is
+        ``card_message``, or the post is named by ``value`` for "Give the reason")."""
         responder = Responder(interaction, self.clock)
         CURRENT.set(responder)
         await responder.defer(ephemeral=True)
         message = interaction.message
-        if message is None or interaction.channel_id is None:
+        message_id = card_message or (message.id if message is not None else None)
+        if message_id is None or interaction.channel_id is None:
             return
         event = ButtonEvent(
             decision=decision,
             user=user_of(interaction.user),
-            message=message_ref(interaction.channel_id, message.id),
+            message=message_ref(interaction.channel_id, message_id),
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
+            value=value,
+            reason=reason,
         )
         outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "button")
+        await self._answer(responder, outcome)
+
+    async def on_offer_button(
+        self, interaction: discord.Interaction[Any], decision: str, value: str
+    ) -> None:
+        """An error reply's offer pressed: the kept request runs again, answered like a slash
+        command (its public thinking message is the request's thread)."""
+        responder = Responder(interaction, self.clock, as_command=True)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=False)
+        if interaction.channel_id is None:
+            return
+        event = ButtonEvent(
+            decision=decision,
+            user=user_of(interaction.user),
+            message=message_ref(
+                interaction.channel_id, interaction.message.id if interaction.message else 0
+            ),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            value=value,
+            thread=responder.thread,
+        )
+        outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "offer")
         await self._answer(responder, outcome)
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:

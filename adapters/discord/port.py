@@ -95,7 +95,7 @@ class DiscordPort:
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
             )
-        view = view_for(r.buttons, r.actions)
+        view = view_for(r.buttons, r.actions, r.offers)
         if view is not None:
             kwargs["view"] = view
         try:

@@ -3,11 +3,14 @@
 Discord's embed limits are enforced here (title 256, description 4096, 25 fields, field name
 256, field value 1024, footer 2048, 6000 characters in all the embeds of a message): text is
 clipped with "…", fields beyond the limits are folded into a last "…and N more" field.
+An approval card shows its first image as ``embed.image`` and up to three more as extra embeds
+sharing the card's URL (Discord draws them as one gallery); video and PDF are listed as links.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -16,11 +19,13 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
     PictureReply,
     Reply,
     StatusCard,
@@ -28,6 +33,7 @@ from bot.chat import (
     Tone,
 )
 
+_MENTION = re.compile(r"<@!?(\d+)>")
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
 FIELDS_MAX = 25
@@ -36,6 +42,9 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 TOTAL_MAX = 6000
 CONTENT_MAX = 2000
+MAX_IMAGES = 4  # an approval card's gallery; further images are named ("+N more")
+MAX_MEDIA_LINES = 8  # video / PDF lines in the card's "Media" field (1024 characters)
+MEDIA_ICONS = {"image": "🖼️", "video": "🎬", "document": "📄"}
 
 COLOURS: dict[str, int] = {
     Tone.INFO: 0x5865F2,
@@ -81,6 +90,7 @@ class Rendered:
     content: str | None = None
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
+    offers: tuple[Button, ...] = ()  # what an error reply offers ("Post as a thread of 3")
     mentions: tuple[str, ...] = ()  # user ids the content may ping
     actions: tuple[CommandButton, ...] = ()  # command buttons (Confirm delete, Retry failed)
     # PNG attachments: (file name, bytes, alt text); an embed shows each (attachment://name)
@@ -176,7 +186,18 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, actions=r.actions)
+    # Embed titles don't render mentions: the people a public message names are pinged in its
+    # content ("@alice: @bob asked for changes …").
+    named = tuple(dict.fromkeys(_MENTION.findall(r.title))) if not r.ephemeral else ()
+    content = " ".join(f"<@{u}>" for u in named) or None
+    return Rendered(
+        embeds=(b.build(),),
+        content=content,
+        ephemeral=r.ephemeral,
+        offers=r.buttons,
+        actions=r.actions,
+        mentions=named,
+    )
 
 
 def render_error(r: ErrorReply) -> Rendered:
@@ -186,7 +207,7 @@ def render_error(r: ErrorReply) -> Rendered:
         b.field("Try", r.hint)
     if r.reference:
         b.footer(f"Reference: {r.reference}")
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, offers=r.buttons)
 
 
 def render_status(r: StatusCard) -> Rendered:
@@ -223,11 +244,54 @@ def render_list(r: ListReply) -> Rendered:
     return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f" · {n} {unit}" if unit == "bytes" else f" · {n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f" · {n:.1f} GB"
+
+
+def _shown_url(m: MediaPreview) -> str | None:
+    """A link Discord can show: the public URL, else the attachment's own URL."""
+    return m.url or m.platform_url
+
+
+def _media_line(m: MediaPreview) -> str:
+    url = _shown_url(m)
+    name = f"[{m.name}]({url})" if url else m.name
+    cover = f" (cover of {m.cover_for})" if m.cover_for else ""
+    return f"{MEDIA_ICONS.get(m.kind, '📎')} {name}{cover}{_size(m.size)}"
+
+
+def _gallery(r: ApprovalCard) -> tuple[list[str], list[str]]:
+    """(image URLs shown — at most 4 —, lines for the "Media" field)."""
+    images: list[str] = []
+    lines: list[str] = []
+    more: list[str] = []
+    for m in r.media:
+        url = _shown_url(m)
+        if m.kind == "image" and url and len(images) < MAX_IMAGES:
+            images.append(url)
+            if m.cover_for:
+                lines.append(_media_line(m))
+        elif (m.kind == "image" and url) or len(lines) >= MAX_MEDIA_LINES:
+            more.append(m.name)
+        else:
+            lines.append(_media_line(m))
+    if more:
+        lines.append(f"+{len(more)} more: {', '.join(more)}")
+    return images, lines
+
+
 def render_approval(r: ApprovalCard) -> Rendered:
     pending = r.state == "pending"
     icon = STATUS_ICONS.get(r.state, "•")
     title = f"{icon} Approval {r.state}: {r.title}"
-    b = _Builder(title, STATE_COLOURS.get(r.state, COLOURS[Tone.INFO]), r.note)
+    description = "\n\n".join(x for x in (r.caption, f"*{r.note}*" if r.note else None) if x)
+    b = _Builder(title, STATE_COLOURS.get(r.state, COLOURS[Tone.INFO]), description or None)
     b.field("Requested by", r.requester.mention, inline=True)
     b.field("When", r.when, inline=True)
     b.field("Targets", ", ".join(r.targets) or "—", inline=True)
@@ -237,11 +301,21 @@ def render_approval(r: ApprovalCard) -> Rendered:
         b.field("Decided by", f"<@{r.decided_by}>", inline=True)
     for f in r.previews:
         b.field(f.name, _field_value(f))
+    images, lines = _gallery(r)
+    if lines:
+        b.field("Media", "\n".join(lines))
     if pending:
         b.footer(f"Card {r.card_id} · react ✅ to approve or ❌ to reject")
     else:
         b.footer(f"Card {r.card_id}")
-    return Rendered(embeds=(b.build(),), buttons=pending and r.buttons)
+    card = b.build()
+    embeds = [card]
+    if images:
+        # Embeds sharing the first one's URL show as one gallery (up to four images).
+        card.url = images[0]
+        card.set_image(url=images[0])
+        embeds += [discord.Embed(url=images[0]).set_image(url=u) for u in images[1:]]
+    return Rendered(embeds=tuple(embeds), buttons=pending and r.buttons)
 
 
 _RESULT_COLOURS: dict[str, int] = {

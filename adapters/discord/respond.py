@@ -34,12 +34,16 @@ NO_PERMISSION_CODES = frozenset({50013, 50001})
 
 
 class Responder:
-    def __init__(self, interaction: discord.Interaction[Any], clock: Clock) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], clock: Clock, *, as_command: bool = False
+    ) -> None:
+        """``as_command``: a button that runs a request (an offer) is answered like a slash
+        command — a public "thinking" message that becomes the request's thread."""
         self.interaction = interaction
         self.clock = clock
         self.started = clock.monotonic()
         self.dead = False  # the token can no longer be used
-        self.component = interaction.type == discord.InteractionType.component
+        self.component = interaction.type == discord.InteractionType.component and not as_command
         self.deferred_ephemeral: bool | None = None
         self.thread: str | None = None  # message id that represents the request
         self._placeholder: discord.Message | discord.PartialMessage | None = None
@@ -158,7 +162,7 @@ class Responder:
         kwargs: dict[str, Any] = {"embeds": list(r.embeds), "allowed_mentions": _mentions(r)}
         if r.content is not None:
             kwargs["content"] = r.content
-        view = view_for(r.buttons, r.actions)
+        view = view_for(r.buttons, r.actions, r.offers)
         if view is not None:
             kwargs["view"] = view
         if r.files:

@@ -37,7 +37,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
@@ -52,7 +52,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import modal
+from adapters.slack import changes, modal
 from adapters.slack.directory import Directory, TtlCache
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
 from adapters.slack.files import DEFAULT_MAX_BYTES, FileFetcher
@@ -62,11 +62,13 @@ from adapters.slack.translate import (
     ACTION_APPROVE,
     ACTION_REJECT,
     ACTION_RUN,
+    ACTION_SPLIT,
     COMMANDS,
     PLATFORM,
     SlashCommand,
     button_event,
     command_button,
+    offer_event,
     reaction_event,
     view_delivery_id,
 )
@@ -81,6 +83,7 @@ from bot.chat import (
     ReactionAction,
     ReactionEvent,
     Reply,
+    ReplyEvent,
     User,
 )
 from bot.config import ConfigError, Settings
@@ -110,6 +113,10 @@ class Dispatcher(Protocol):
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
     ) -> Outcome: ...
 
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome: ...
+
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
     ) -> list[Choice]: ...
@@ -137,6 +144,11 @@ class CommandLayer:
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
     ) -> Outcome:
         return await self._dispatch.dispatch_button(core, event, resumed=resumed)
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await self._dispatch.dispatch_reply(core, event, resumed=resumed)
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
@@ -353,6 +365,30 @@ class SlackAdapter:
         self.app.action(ACTION_APPROVE)(on_button)
         self.app.action(ACTION_REJECT)(on_button)
         self.app.action(re.compile(f"^{ACTION_RUN}_"))(on_run)
+
+        async def on_offer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await self._on_offer(ack, body, respond)
+
+        self.app.action(ACTION_SPLIT)(on_offer)
+
+        async def on_changes(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await self._on_changes(ack, body)
+
+        async def on_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await ack()
+            event = changes.reason_event(body)
+            if event is not None:
+                self.spawn(self._accept_card_event(event), name="slack changes", urgent=True)
+
+        async def on_message(body: dict[str, Any]) -> None:
+            event = changes.reply_event(body)
+            if event is not None:
+                self.spawn(self._run_reply(event), name="slack thread reply")
+
+        self.app.action(changes.ACTION_CHANGES)(on_changes)
+        self.app.view_submission(changes.REASON_VIEW)(on_reason)
+        self.app.view_closed(changes.REASON_VIEW)(on_closed)
+        self.app.event("message")(on_message)
         # Last: anything else Slack may deliver is acked, not left to be resent (a 404 from
         # Bolt makes Slack retry, and Socket Mode does not ack a 404 at all).
         self.app.event(ANY)(on_other_event)
@@ -735,6 +771,61 @@ class SlackAdapter:
         card = MessageRef(PLATFORM, event.message.channel, event.message.message_id)
         await self._deliver(outcome, origin, None, thread=card.message_id)
 
+    # ------------------------------------------------------------ request changes
+
+    async def _on_changes(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Request changes (on a card) or Give the reason (under the ask): open the form at
+        once — the trigger id lives 3 s."""
+        await ack()
+        found = changes.pressed(body)
+        if found is None:
+            return
+        trigger, post_id, channel, ts = found
+        try:
+            await self.client.views_open(
+                trigger_id=trigger, view=changes.reason_view(post_id, channel, ts)
+            )
+        except SlackApiError as e:
+            err = from_api_error(e, channel)
+            log.warning("views.open (request changes) failed: %s", err.code)
+
+    async def _run_reply(self, event: ReplyEvent) -> None:
+        outcome = await self._dispatch(
+            self.dispatcher.dispatch_reply(self.core, event), event.delivery_id
+        )
+        origin = _Origin(channel=event.message.channel, user=event.user.id)
+        await self._deliver(outcome, origin, None, thread=event.message.message_id)
+
+    # ------------------------------------------------------------ offers
+
+    async def _on_offer(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """ "Post as a thread of 3" on an error reply: the kept request runs again, answered like
+        a command (a working message in the channel becomes the request's thread)."""
+        await ack()
+        event = offer_event(body)
+        if event is None:
+            return
+        origin = _Origin(channel=event.message.channel, user=event.user.id, respond=respond)
+        self.spawn(self._run_offer(event, origin), name="slack offer", urgent=True)
+
+    async def _run_offer(self, event: ButtonEvent, origin: _Origin) -> None:
+        try:
+            working = await self.port.post(
+                origin.channel, working_message(origin.user, "post", "(as a thread)")
+            )
+            call = self.dispatcher.dispatch_button(
+                self.core, replace(event, thread=working.message_id)
+            )
+            outcome = await self._dispatch(call, event.delivery_id)
+            if any(not is_ephemeral(r) for r in outcome.replies) and origin.respond is not None:
+                try:  # the offer is taken: remove it
+                    await origin.respond(delete_original=True)
+                except Exception as e:
+                    log.info("could not remove the offer (%s)", type(e).__name__)
+            await self._deliver(outcome, origin, working)
+        except SlackPortError as e:
+            await self._tell(origin, ErrorReply(title=e.human))
+
     # ------------------------------------------------------------ results
 
     async def _dispatch(self, call: Coroutine[Any, Any, Outcome], delivery_id: str) -> Outcome:
@@ -845,7 +936,7 @@ def _event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:
     if isinstance(event, ReactionEvent):
         out |= {"action": event.action.value, "emoji": event.emoji}
     else:
-        out["decision"] = event.decision
+        out |= {"decision": event.decision, "value": event.value, "reason": event.reason}
     return out
 
 
@@ -867,6 +958,8 @@ def _event_from(kind: str, p: Mapping[str, Any]) -> ReactionEvent | ButtonEvent:
         message=ref,
         delivery_id=str(p["delivery_id"]),
         team=p.get("team"),
+        value=str(p.get("value") or ""),
+        reason=p.get("reason"),  # typed in the Request changes form
     )
 
 

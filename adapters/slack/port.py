@@ -11,6 +11,9 @@ Exactly-once sends: Slack has no idempotency key for bot messages, so a message 
 between the send and its database commit) the sender asks ``find_sent(dest, key)``, which
 looks for that key in the thread (``conversations.replies``) or among the channel's latest
 messages (``conversations.history``), both with ``include_all_metadata``.
+
+An approval card's images are fetched by Slack when the card is posted; if Slack cannot
+(``invalid_blocks``), the card goes out again with the images as links.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
-from adapters.slack.render import SlackMessage, picture_problem, render
+from adapters.slack.render import SlackMessage, picture_problem, render, without_images
 from adapters.slack.translate import PLATFORM
 from bot.chat import ChatPlatform, Destination, MessageRef, Picture, PictureReply, Reply
 from bot.notifier.pacing import ChannelPacer
@@ -59,7 +62,14 @@ class SlackPort:
             return await self.post_ephemeral(
                 dest.channel, dest.ephemeral_to, msg, thread=dest.thread
             )
-        return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+        try:
+            return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+        except SlackPortError as e:
+            plain = without_images(reply) if e.code == "invalid_blocks" else None
+            if plain is None:
+                raise
+            log.info("slack refused a card's images in %s; sent them as links", dest.channel)
+            return await self.post(dest.channel, plain, thread=dest.thread, key=key)
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None:
         """The message sent earlier with ``key`` to ``dest`` (its thread, or the channel's
@@ -97,7 +107,14 @@ class SlackPort:
         return None
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
-        await self.update_message(ref, render(reply))
+        try:
+            await self.update_message(ref, render(reply))
+        except SlackPortError as e:
+            plain = without_images(reply) if e.code == "invalid_blocks" else None
+            if plain is None:
+                raise
+            log.info("slack refused a card's images in %s; updated with links", ref.channel)
+            await self.update_message(ref, plain)
 
     async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
         for name in emojis:

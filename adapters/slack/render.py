@@ -4,6 +4,9 @@
 ≤ 50 blocks, section text ≤ 3000 chars, ≤ 10 fields of ≤ 2000 chars, header ≤ 150 chars,
 button text ≤ 75; the fallback ``text`` (notifications, screen readers) ≤ 3000 chars.
 User-supplied text is escaped (``&``, ``<``, ``>``) except Slack mentions (``<@U1>``, ``<#C1>``).
+An approval card shows up to 4 images as ``image`` blocks — by the public URL the media rules
+checked, or by ``slack_file`` for a file uploaded in the compose form — then "+N more"; video,
+PDF and other media as a line with a link.
 """
 
 from __future__ import annotations
@@ -15,15 +18,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT, ACTION_RUN
+from adapters.slack.translate import (
+    ACTION_APPROVE,
+    ACTION_CHANGES,
+    ACTION_REJECT,
+    ACTION_RUN,
+    action_id,
+)
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
     CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
     PictureReply,
     Reply,
     StatusCard,
@@ -43,6 +54,16 @@ MAX_FALLBACK = 3000
 MAX_BUTTON = 75
 
 APPROVAL_ACTIONS_BLOCK = "socialbot_card_actions"
+MAX_IMAGES = 4  # images shown on an approval card, then "+N more"
+MAX_MEDIA_LINES = 10  # video / PDF lines on a card (then "+N more")
+MAX_ALT = 2000
+MAX_IMAGE_TITLE = 2000
+SLACK_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif"})
+_MEDIA_ICON = {
+    "image": ":frame_with_picture:",
+    "video": ":movie_camera:",
+    "document": ":page_facing_up:",
+}
 
 
 @dataclass(frozen=True)
@@ -183,6 +204,8 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
     if r.text:
         blocks.append(section(esc(r.text)))
     blocks += fields_blocks(r.fields)
+    if r.buttons:
+        blocks.append(_actions(r.buttons))
     blocks += command_buttons(r.actions)
     return finish(f"{r.title}" + (f" — {r.text}" if r.text else ""), blocks)
 
@@ -211,6 +234,8 @@ def render_error(r: ErrorReply) -> SlackMessage:
         blocks.append(context(f":bulb: {esc(r.hint)}"))
     if r.reference:
         blocks.append(context(f"Reference: `{esc(r.reference)}`"))
+    if r.buttons:  # a way out of the error, e.g. "Post as a thread of 3"
+        blocks.append(_actions(r.buttons))
     text = r.title + ("" if not r.problems else ": " + "; ".join(r.problems))
     return finish(text, blocks)
 
@@ -254,7 +279,73 @@ def render_list(r: ListReply) -> SlackMessage:
     return finish(r.title, blocks)
 
 
-def render_approval(r: ApprovalCard) -> SlackMessage:
+def _human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f" · {n} {unit}" if unit == "bytes" else f" · {n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f" · {n:.1f} GB"
+
+
+def _image_source(m: MediaPreview) -> dict[str, Any] | None:
+    """How an image block can show ``m`` (a public URL, or the uploaded Slack file), or None:
+    Slack renders PNG, JPEG and GIF only."""
+    if m.kind != "image" or (m.content_type or "").lower() not in SLACK_IMAGE_TYPES:
+        return None
+    if m.slack_file:
+        return {"slack_file": {"id": m.slack_file}}
+    if m.url:
+        return {"image_url": m.url}
+    return None
+
+
+def _media_line(m: MediaPreview) -> str:
+    icon = _MEDIA_ICON.get(m.kind, ":paperclip:")
+    name = link(m.url, m.name) if m.url else f"*{esc(m.name)}*"
+    cover = f" (cover of {esc(m.cover_for)})" if m.cover_for else ""
+    return f"{icon} {name}{cover}{_human_size(m.size)}"
+
+
+def media_blocks(r: ApprovalCard, *, images: bool = True) -> list[Block]:
+    """Up to 4 images as image blocks (then "+N more"), a reel's cover too; video, PDF and
+    images Slack can't show as a line each (at most 10), with a link when the media has a
+    public one."""
+    where = ", ".join(r.platforms) or "the post"
+    out: list[Block] = []
+    lines: list[str] = []
+    hidden: list[str] = []  # names of media not shown
+    shown = 0
+    for m in r.media:
+        source = _image_source(m) if images else None
+        if source is None:
+            if len(lines) < MAX_MEDIA_LINES:
+                lines.append(_media_line(m))
+            else:
+                hidden.append(m.name)
+            continue
+        if m.cover_for is None and shown >= MAX_IMAGES:
+            hidden.append(m.name)
+            continue
+        shown += m.cover_for is None
+        title = f"Cover of {m.cover_for}: {m.name}" if m.cover_for else m.name
+        out.append(
+            {
+                "type": "image",
+                **source,
+                "alt_text": clip(f"{m.name} — for {where}", MAX_ALT),
+                "title": {"type": "plain_text", "text": clip(title, MAX_IMAGE_TITLE)},
+            }
+        )
+    if hidden:
+        lines.append(clip(f"*+{len(hidden)} more:* " + esc(", ".join(hidden)), 1000))
+    if lines:
+        out += lines_blocks(lines, bullet="")
+    return out
+
+
+def render_approval(r: ApprovalCard, *, images: bool = True) -> SlackMessage:
     icon = _STATE_ICON.get(r.state, "")
     title = {
         "pending": "Approval needed",
@@ -270,7 +361,10 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
             f"*When:* {esc(r.when)}\n*Targets:* {esc(', '.join(r.targets)) or '—'}"
         ),
     ]
+    if r.caption:
+        blocks.append(section("> " + esc(r.caption).replace("\n", "\n> ")))
     blocks += fields_blocks(r.previews)
+    blocks += media_blocks(r, images=images)
     approvers = ", ".join(f"<@{u}>" for u in r.approvals) or "none yet"
     blocks.append(context(f"*Approvals:* {len(r.approvals)}/{r.needed} — {approvers}"))
     if r.decided_by:
@@ -278,7 +372,12 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
     if r.note:
         blocks.append(context(esc(r.note)))
     if r.state == "pending":
-        blocks.append(context("React with :white_check_mark: to approve or :x: to reject."))
+        blocks.append(
+            context(
+                "React with :white_check_mark: to approve, :x: to reject or :pencil2: to ask "
+                "for changes."
+            )
+        )
         if r.buttons:
             blocks.append(
                 {
@@ -287,6 +386,7 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
                     "elements": [
                         _button("Approve", ACTION_APPROVE, r.card_id, "primary"),
                         _button("Reject", ACTION_REJECT, r.card_id, "danger"),
+                        _button("Request changes", ACTION_CHANGES, r.card_id, ""),
                     ],
                 }
             )
@@ -295,12 +395,22 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
 
 
 def _button(label: str, action_id: str, value: str, style: str) -> Block:
-    return {
+    out: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON)},
         "action_id": action_id,
         "value": clip(value, 2000),
-        "style": style,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def _actions(buttons: Sequence[Button]) -> Block:
+    """What a reply offers (``bot.chat.Button``): action id ``socialbot_<decision>``."""
+    return {
+        "type": "actions",
+        "elements": [_button(b.label, action_id(b.decision), b.value, "primary") for b in buttons],
     }
 
 
@@ -359,6 +469,16 @@ def render(reply: Reply) -> SlackMessage:
         case PictureReply():
             return render_picture(reply)
     raise TypeError(f"no Slack renderer for {type(reply).__name__}")
+
+
+def without_images(reply: Reply) -> SlackMessage | None:
+    """An approval card again with its images as links, or None if it had no image blocks
+    (for when Slack refuses an image it could not download: ``invalid_blocks``)."""
+    if not isinstance(reply, ApprovalCard):
+        return None
+    if not any(b.get("type") == "image" for b in render_approval(reply).blocks):
+        return None
+    return render_approval(reply, images=False)
 
 
 def is_ephemeral(reply: Reply) -> bool:

@@ -5,7 +5,9 @@ The command layer calls ``submit`` when the channel's policy requires approval, 
 reset), and ``history`` for ``/status``. ``expire_due`` closes expired requests.
 
 Extras: ``approve(core, post_id, user)`` / ``reject(core, post_id, user, reason)`` for typed
-``/social approve <id>`` / ``/social reject <id> reason…``; ``cancel`` closes the request of a
+``/social approve <id>`` / ``/social reject <id> reason…``; ``request_changes`` for ``/social
+changes <id> reason…`` and ``on_reply`` for a reason given in a card's thread (``changes``: ✏️,
+the Request changes button); ``cancel`` closes the request of a
 post canceled with ``/social cancel``; ``resubmit`` sends an approved, not yet published post
 back for approval after an edit; ``migrate(db)`` creates the tables
 (also run lazily on first use); ``open_requests(core)`` counts undecided requests.
@@ -20,15 +22,20 @@ after approval), ``lifecycle`` (expiry, recovery, cancel), ``history`` (/status 
 from __future__ import annotations
 
 from bot.approvals.cards import migrate
+from bot.approvals.changes import awaits_reason, on_reply
+from bot.approvals.changes import typed as request_changes
 from bot.approvals.decide import approve, on_button, on_reaction, reject
 from bot.approvals.history import history
 from bot.approvals.lifecycle import cancel, expire_due, open_requests, recover_stuck
+from bot.approvals.render import PreviewChange
 from bot.approvals.submit import on_edit, resubmit, submit
 from bot.approvals.types import PostRequest
 
 __all__ = [
     "PostRequest",
+    "PreviewChange",
     "approve",
+    "awaits_reason",
     "cancel",
     "expire_due",
     "history",
@@ -36,9 +43,11 @@ __all__ = [
     "on_button",
     "on_edit",
     "on_reaction",
+    "on_reply",
     "open_requests",
     "recover_stuck",
     "reject",
+    "request_changes",
     "resubmit",
     "submit",
 ]

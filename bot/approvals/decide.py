@@ -16,7 +16,7 @@ import sqlite_utils
 
 from bot import metrics
 from bot.api.models import PostStatus
-from bot.approvals import refusal, store
+from bot.approvals import changes, refusal, store
 from bot.approvals.activate import activate
 from bot.approvals.cards import (
     closed,
@@ -32,6 +32,7 @@ from bot.approvals.render import mention
 from bot.approvals.transition import Change, apply, current, move, raced, running
 from bot.chat import (
     APPROVE,
+    CHANGES,
     REJECT,
     ButtonEvent,
     Confirmation,
@@ -48,12 +49,17 @@ from bot.core import Core
 
 
 async def on_reaction(core: Core, event: ReactionEvent) -> Outcome:
-    """✅ added: approve; ✅ removed: withdraw; ❌ added: reject. Anything else: nothing."""
-    if event.emoji not in (APPROVE, REJECT):
+    """✅ added: approve; ✅ removed: withdraw; ❌ added: reject; ✏️ added: request changes
+    (``changes``). Anything else: nothing."""
+    if event.emoji not in (APPROVE, REJECT, CHANGES):
         return Outcome()
     card = await for_message(core, event.message)
     if card is None:
         return Outcome()
+    if event.emoji == CHANGES:
+        if event.action != ReactionAction.ADDED:
+            return Outcome()
+        return await changes.request(core, card, event.user, None, explicit=False)
     if event.emoji == APPROVE:
         if event.action == ReactionAction.ADDED:
             return await _approve(core, card, event.user)
@@ -64,10 +70,16 @@ async def on_reaction(core: Core, event: ReactionEvent) -> Outcome:
 
 
 async def on_button(core: Core, event: ButtonEvent) -> Outcome:
-    """Approve / Reject buttons: the same rules as reactions."""
+    """Approve / Reject / Request changes buttons: the same rules as reactions. A Request
+    changes button comes back with the reason its form asked (``event.reason``); the "Give the
+    reason" button under an ask in the card's thread names the post in ``event.value``."""
     card = await for_message(core, event.message)
+    if card is None and event.decision == CHANGES and event.value:
+        card = await for_post(core, event.value)
     if card is None:
         return Outcome()
+    if event.decision == CHANGES:
+        return await changes.request(core, card, event.user, event.reason)
     if event.decision == APPROVE:  # a button press is an interaction: always answered
         return await _approve(core, card, event.user, explicit=True)
     if event.decision == REJECT:

@@ -14,6 +14,8 @@ _VERBS = {
     "approved": "approved",
     "withdrawn": "withdrew their approval",
     "rejected": "rejected",
+    "changes_requested": "requested changes",
+    "changes_reason": "said what to change",
     "reason": "gave a reason",
     "activated": "activation:",
     "activation_failed": "activation failed:",
@@ -37,7 +39,7 @@ async def history(core: Core, post_id: str) -> tuple[str, ...]:
         who = mention(e.actor_id) + " " if e.actor_id else ""
         verb = _VERBS.get(e.action, e.action)
         detail = f" {e.detail}" if e.detail else ""
-        if e.action in ("rejected", "reason") and e.detail:
+        if e.action in ("rejected", "reason", "changes_requested", "changes_reason") and e.detail:
             detail = f": “{e.detail}”"
         elif e.action in ("submitted", "edited", "resubmitted") and e.detail:
             detail = f" ({e.detail})"

@@ -165,6 +165,7 @@ class Preview:
     targets: tuple[str, ...]
     when: str
     summary: str
+    content: dict[str, Any] | None = None  # render.CardContent: caption, media, per platform
 
     def to_json(self) -> str:
         return json.dumps(
@@ -174,6 +175,7 @@ class Preview:
                 "targets": list(self.targets),
                 "when": self.when,
                 "summary": self.summary,
+                **({"content": self.content} if self.content is not None else {}),
             }
         )
 
@@ -186,6 +188,7 @@ class Preview:
             targets=tuple(str(t) for t in d.get("targets", [])),
             when=str(d.get("when", "")),
             summary=str(d.get("summary", "")),
+            content=d["content"] if isinstance(d.get("content"), dict) else None,
         )
 
 

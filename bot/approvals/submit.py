@@ -17,13 +17,15 @@ import sqlite_utils
 
 from bot import journal, tracking
 from bot.api.models import NewPost, PostStatus
-from bot.approvals import store
+from bot.approvals import changes, store
 from bot.approvals.cards import delete_draft, message_ref, ready, refresh
 from bot.approvals.render import (
+    PreviewChange,
     build_preview,
     card_reply,
     channel_mention,
     edited_preview,
+    mention,
     plural,
 )
 from bot.approvals.transition import Change, apply, move
@@ -216,22 +218,24 @@ async def on_edit(
     post: NewPost | None = None,
     when: str | None = None,
     summary: str | None = None,
+    shown: PreviewChange | None = None,
 ) -> str | None:
     """A pending request's post was edited: reset its approvals. Returns a note, or None when
     the post has no pending request.
 
     Pass ``post`` (as it should be activated: ``publish_now`` / ``scheduled_at`` /
-    ``platform_schedules``) when the edit changed when it goes out, and ``when`` / ``summary``
-    to refresh the card's text. The command layer must not send ``scheduled_at`` /
+    ``platform_schedules``) when the edit changed when it goes out, ``when`` / ``summary``
+    to refresh the card's text, and ``shown`` (caption, captions, media) for its preview. The command layer must not send ``scheduled_at`` /
     ``publish_now`` to the API for a pending draft (that would activate it): it passes them here.
     """
     await ready(core)
     now = core.clock.now().astimezone(UTC)
 
-    def reset(sdb: sqlite_utils.Database) -> tuple[store.CardRow, int] | None:
+    def reset(sdb: sqlite_utils.Database) -> tuple[store.CardRow, int, list[str]] | None:
         c = store.card_by_post(sdb, post_id)
         if c is None or c.state != store.PENDING:
             return None
+        asked = changes.askers(sdb, post_id)  # before the edit event closes their requests
         columns: dict[str, object] = {"post_version": c.post_version + 1, "note": None}
         times: tuple[datetime | None, datetime | None] | None = None
         if post is not None:
@@ -239,7 +243,7 @@ async def on_edit(
             columns["intended"] = intended.to_json()
             ts = intended.times
             times = (min(ts), max(ts)) if ts else None
-        columns["preview"] = _preview(c, post, when, summary).to_json()
+        columns["preview"] = _preview(c, post, when, summary, shown).to_json()
         cleared = store.clear_votes(sdb, c.id)
         change = Change(
             "edited", store.PENDING, store.OPEN_STATES, actor=by,
@@ -250,22 +254,53 @@ async def on_edit(
         after = apply(sdb, c, change, now)
         # Read and written in one transaction on the one database thread: it cannot lose.
         assert after is not None, f"edit of {post_id} lost a race inside its transaction"
-        return after, cleared
+        return after, cleared, asked
 
     result = await core.db.transaction(reset)
     if result is None:
         return None
-    card, _ = result
+    card, _, asked = result
     await refresh(core, card.id)
+    if asked:
+        await _tell_askers(core, card, asked, by, now)
     return f"Edited while waiting for approval: approvals reset — needs {plural(card.quorum, 'approval')} again."
 
 
+async def _tell_askers(
+    core: Core, card: store.CardRow, asked: list[str], by: User, now: datetime
+) -> None:
+    """The approvers who asked for changes: the post was edited, look again (card's thread)."""
+    if card.card_message_id is None:
+        return
+    dest = Destination(card.card_platform, card.card_channel, thread=card.card_message_id,
+                       team=card.origin_team)  # fmt: skip
+    who = " ".join(mention(u) for u in asked)
+    reply = Confirmation(
+        title=f"{who}: {mention(by.id)} edited {card.post_id} after your request for changes",
+        text="The card shows the new text and waits for approvals again.",
+        tone=Tone.INFO,
+    )
+    try:
+        await core.port(card.card_platform).send(
+            dest, reply, key=f"approval-edited:{card.post_id}:{card.post_version}"
+        )
+    except Exception:
+        log.warning("could not tell the approvers of %s about the edit", card.post_id,
+                    exc_info=True)  # fmt: skip
+
+
 def _preview(
-    card: store.CardRow, post: NewPost | None, when: str | None, summary: str | None
+    card: store.CardRow,
+    post: NewPost | None,
+    when: str | None,
+    summary: str | None,
+    change: PreviewChange | None = None,
 ) -> store.Preview:
     who = card.requester_name or card.requester_id
     own = intended_of(post).platform_schedules if post is not None else None
-    return edited_preview(card.preview, who, when=when, summary=summary, own_times=own)
+    return edited_preview(
+        card.preview, who, when=when, summary=summary, own_times=own, change=change
+    )
 
 
 async def resubmit(
@@ -277,6 +312,7 @@ async def resubmit(
     post: NewPost,
     when: str | None = None,
     summary: str | None = None,
+    shown: PreviewChange | None = None,
 ) -> tuple[bool, str]:
     """An approved post that had not gone out yet was edited, and its channel needs approval:
     the request opens again (votes cleared, ``policy`` taken afresh) on a new card, and the old
@@ -305,7 +341,7 @@ async def resubmit(
             columns={
                 "post_version": c.post_version + 1, "note": None, "decided_by": None,
                 "decided_by_name": None, "intended": intended.to_json(),
-                "preview": _preview(c, post, when, summary).to_json(),
+                "preview": _preview(c, post, when, summary, shown).to_json(),
                 "approvers": json.dumps(list(policy.approvers)), "quorum": quorum,
                 "allow_self": int(policy.allow_self),
                 "expires_at": (now + policy.expires_after).isoformat()

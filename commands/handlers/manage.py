@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot import approvals, tracking
+from bot import approvals, groups, tracking
 from bot.api.models import (
     Account,
     NewPost,
@@ -19,7 +19,7 @@ from bot.api.models import (
     parse_time,
 )
 from bot.approvals import store as approval_store
-from bot.chat import CommandButton, Confirmation, Field, Reply, Tone
+from bot.chat import CommandButton, Confirmation, Field, MediaPreview, Reply, Tone
 from bot.config import ApprovalPolicy
 from bot.platforms import RULES, max_text, platform_by_name
 from bot.textcount import count, describe
@@ -29,7 +29,7 @@ from commands.context import Context
 from commands.errors import PostConflict, TimeError, UsageError, ValidationFailed
 from commands.handlers.post import read_spec
 from commands.handlers.status import tracked
-from commands.publish import cover_offset, platform_keys, post_type
+from commands.publish import cover_offset, media_previews, platform_keys, post_type
 from commands.render import preview, status_word
 from commands.targets import account_label, platform_label, resolve
 from commands.times import format_when, parse_when
@@ -56,6 +56,9 @@ async def cancel(ctx: Context, post_id: str | None, rest: str = "") -> tuple[Rep
     pid = need_id(post_id, "cancel")
     confirmed = rest.strip().lower() in CONFIRM_WORDS
     row = await tracked(ctx, pid)
+    members = await ctx.core.db.run(lambda sdb: groups.members(sdb, pid))
+    if members:  # a request made of several posts (a thread on X, the caption elsewhere)
+        return await _cancel_group(ctx, [m.post_id for m in members], confirmed)
     card = await _approval_card(ctx, pid)
     if card is not None and card.state in approval_store.BUSY_STATES:
         raise PostConflict(
@@ -98,6 +101,44 @@ async def cancel(ctx: Context, post_id: str | None, rest: str = "") -> tuple[Rep
     )
 
 
+async def _cancel_group(ctx: Context, post_ids: list[str], confirmed: bool) -> tuple[Reply, ...]:
+    """Cancel every post of one request (``bot.groups``); requests like these skip approval.
+    Like a single post, a request that is live is deleted only once confirmed."""
+    client = ctx.client()
+    if not confirmed:
+        for pid in post_ids:
+            with api_errors(ctx.action("read the post", "posts:read", "nothing was changed", pid)):
+                post = await client.get_post(pid)
+            if post.status in (PostStatus.PUBLISHED, PostStatus.PARTIAL):
+                return (await _confirm_delete(ctx, post),)
+    removed: list[str] = []
+    lines: list[str] = []
+    for pid in post_ids:
+        with api_errors(ctx.action("cancel the post", "posts:write", "nothing more was changed",
+                                   pid)):  # fmt: skip
+            result = await client.delete_post(pid)
+
+        def mark(sdb: sqlite_utils.Database, pid: str = pid) -> None:
+            tracking.set_status(sdb, pid, PostStatus.CANCELED.value)
+
+        await ctx.core.db.run(mark)
+        removed += [platform_label(p) for p in result.removed_from]
+        lines += [f"Remove it by hand on {platform_label(m.platform)}: {m.reason}"
+                  for m in result.manual]  # fmt: skip
+    fields: tuple[Field, ...] = (Field("Posts", " · ".join(post_ids)),)
+    if removed:
+        fields += (Field("Removed from", ", ".join(dict.fromkeys(removed))),)
+    return (
+        Confirmation(
+            title=f"Canceled {post_ids[0]} ({len(post_ids)} posts)"
+            + (" — some is left" if lines else ""),
+            fields=fields,
+            text="\n".join(lines) or None,
+            tone=Tone.WARNING if lines else Tone.SUCCESS,
+        ),
+    )
+
+
 async def _confirm_delete(ctx: Context, post: Post) -> Confirmation:
     """What deleting a live post would remove where, and the Confirm button."""
     pid = post.post_id
@@ -135,6 +176,10 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
     pid = need_id(spec.post_id, "edit")
     row = await tracked(ctx, pid)
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     read = ctx.action("read the post", "posts:read", "nothing was changed", pid)
     with api_errors(read):
         post = await client.get_post(pid)
@@ -243,6 +288,7 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         )
     media_ids: tuple[str, ...] | None = None
     cover_id: str | None = None
+    shown_media: tuple[MediaPreview, ...] | None = None
     if spec.media or ctx.inv.attachments or spec.cover:
         async with AsyncExitStack() as stack:
             with api_errors(
@@ -250,10 +296,11 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
             ):
                 sources, cover = await media_mod.open_media(
                     spec.media, ctx.inv.attachments, spec.cover, stack=stack,
-                    allow_private=ctx.allow_private_media, client=client,
+                    fetcher=fetcher, client=client,
                 )  # fmt: skip
                 if sources:
                     media_ids = tuple(await media_mod.upload(client, sources))
+                    shown_media = media_previews(sources, cover)
                 if cover is not None:
                     cover_id = (await media_mod.upload(client, [cover]))[0]
 
@@ -289,15 +336,21 @@ async def edit(ctx: Context) -> tuple[Reply, ...]:
         )
         when_text = format_when(when, ctx.tz) if when else "now" if publish_now else None
         summary = preview(spec.caption, 200) if spec.caption is not None else None
+        shown = approvals.PreviewChange(
+            caption=spec.caption,
+            captions={str(p): t for p, t in captions.items()} or None,
+            media=shown_media,
+        )
         if again is not None:
             _, note = await approvals.resubmit(
-                ctx.core, pid, ctx.inv.user, again, post=intended, when=when_text, summary=summary
-            )
+                ctx.core, pid, ctx.inv.user, again, post=intended, when=when_text,
+                summary=summary, shown=shown,
+            )  # fmt: skip
             notes.append(note)
         else:
             edited = await approvals.on_edit(
                 ctx.core, pid, ctx.inv.user, post=intended if retimed else None,
-                when=when_text, summary=summary,
+                when=when_text, summary=summary, shown=shown,
             )  # fmt: skip
             notes.append(
                 edited
@@ -390,4 +443,19 @@ async def decide(
         outcome = await approvals.approve(ctx.core, pid, ctx.inv.user)
     else:
         outcome = await approvals.reject(ctx.core, pid, ctx.inv.user, reason)
+    return outcome.replies
+
+
+async def changes(ctx: Context, post_id: str | None, reason: str | None) -> tuple[Reply, ...]:
+    """``/social changes <post id> <what to change>``: send a pending post back with a reason."""
+    if not post_id:
+        raise UsageError(
+            "Which post needs changes?",
+            problems=["Give the post id from the approval card, then what should change."],
+            hint="/social changes pst_3kqz1a Please shorten the first line",
+            field="id",
+        )
+    pid = post_id.strip()
+    await tracked(ctx, pid)
+    outcome = await approvals.request_changes(ctx.core, pid, ctx.inv.user, reason)
     return outcome.replies

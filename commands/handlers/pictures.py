@@ -17,7 +17,7 @@ from bot.pictures import snapshots
 from bot.pictures.calendar import chip_line
 from bot.pictures.chart import alt_text
 from bot.pictures.trend import chart_spec
-from commands import calendar
+from commands import calendar, slotting
 from commands.apierrors import api_errors
 from commands.context import Context
 from commands.errors import UsageError
@@ -36,13 +36,15 @@ async def calendar_(ctx: Context, text: str) -> tuple[Reply, ...]:
     period = calendar.parse_period(text, today)
     found = await calendar.chips(ctx, period)
     zone = zone_name(ctx.tz)
+    free = await slotting.free_between(ctx, *period.bounds(ctx.tz))  # this channel's slots
     if not found:
         return (
             Confirmation(
                 title=f"Nothing planned — {period.label()}",
                 text=f"No posts of workspace {ctx.workspace} between {period.start:%a %d %b} "
                 f"and {period.end - timedelta(days=1):%a %d %b %Y} (times in {zone}). "
-                "Try /social calendar next or /social calendar month.",
+                "Try /social calendar next or /social calendar month."
+                + (f"\n{free}" if free else ""),
                 tone=Tone.INFO,
                 ephemeral=True,
             ),
@@ -51,6 +53,8 @@ async def calendar_(ctx: Context, text: str) -> tuple[Reply, ...]:
     lines = [chip_line(c) for c in found[:LIST_MAX]]
     if len(found) > LIST_MAX:
         lines.append(f"…and {len(found) - LIST_MAX} more")
+    if free:
+        lines.append(free)
     title = (
         f"Content calendar — {period.label()} ({len(found)} post{'s' if len(found) != 1 else ''})"
     )

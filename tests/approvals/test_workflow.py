@@ -51,7 +51,8 @@ async def test_submit_creates_a_draft_posts_the_card_and_tells_the_requester(bot
     assert card.state == "pending" and card.needed == 2 and card.approvals == ()
     assert card.requester.id == ALICE.id
     assert [f.name for f in card.previews] == ["X (@acme_x)", "Facebook (acme)"]
-    assert "We shipped" in card.previews[0].value
+    assert card.caption == "We shipped 🚀" and card.platforms == ("X", "Facebook")
+    assert card.previews[0].value.splitlines()[0] == "🔤 13/280 characters as X counts them"
     assert bot.port.reactions == [(ref, (APPROVE, REJECT))]
     assert titles(Outcome(replies)) == [f"Sent for approval in <#{APPROVALS}> — needs 2 approvals"]
     row = await bot.core.db.run(lambda s: tracking.get(s, card.card_id))
@@ -211,7 +212,11 @@ async def test_an_edit_before_quorum_resets_the_approvals(bot: Harness) -> None:
     assert note is not None and "approvals reset" in note
     card = bot.card(ref)
     assert card.approvals == () and card.when == "Thu 04 Jun 12:00 UTC"
-    assert card.previews[0].value.splitlines() == ["We shipped v2 🚀", "🕒 Thu 04 Jun 12:00 UTC"]
+    assert card.caption == "We shipped v2 🚀"
+    assert card.previews[0].value.splitlines() == [
+        "🔤 16/280 characters as X counts them",
+        "🕒 Thu 04 Jun 12:00 UTC",
+    ]
     assert card.title == "alice asks to publish: We shipped v2 🚀"
     await bot.react(ref, CAROL)
     assert bot.social.requests("PUT") == []

@@ -99,7 +99,7 @@ async def test_editing_an_approved_scheduled_post_sends_it_back_for_approval(cha
     (first, _), (new, fresh) = cards(chat)
     assert first == old
     assert new != old and fresh.state == "pending" and fresh.approvals == ()
-    assert fresh.previews[0].value.startswith("Sneaky change")
+    assert fresh.caption == "Sneaky change"  # the card shows the edited caption
     was = card_now(chat, old)
     assert was.note and "sent for approval again" in was.note and not was.buttons
 

@@ -291,11 +291,14 @@ async def test_media_problems(chat: Chat) -> None:
 
 
 async def test_private_hosts_are_refused_in_production(chat: Chat) -> None:
+    """(Every form of it: tests/commands/test_media_fetch.py.)"""
     from dataclasses import replace
 
-    chat.core.settings = replace(chat.core.settings, api_url="https://social-api.instantdm.com")
+    from bot.config import MediaRules
+
+    chat.core.settings = replace(chat.core.settings, media=MediaRules())
     e = chat.error(await chat.post(f'ig "a" media:{chat.media_url("photo.jpg")}'))
-    assert "private network address" in e.problems[0]
+    assert "that address is inside a private network" in e.problems[0]
     assert chat.media.hits == []
 
 
@@ -314,6 +317,7 @@ async def test_api_422_becomes_a_specific_reply(
 ) -> None:
     """Should the local check miss something, the API's 422 reads the same way."""
     monkeypatch.setattr(publish, "problems", lambda draft, targets: [])
+    monkeypatch.setattr(publish.threadoffer, "overflows", lambda draft, targets: [])
     e = chat.error(await chat.post('x "' + "a" * 300 + '"'))
     assert e.title == "The Social API refused to create the post"
     assert "280-character limit" in e.problems[0]

@@ -230,5 +230,6 @@ async def test_sample_media_from_the_sandbox_and_attach_a_local_file(tmp_path: P
 async def test_approval_card_shows_each_platforms_caption(tmp_path: Path) -> None:
     t = await run_script(':channel launches\n/post x,fb "Default" fb:"For the Page"\n', tmp_path)
     card = t[t.index("· card 1") :]
-    assert "X (@acme_x): Default" in card
-    assert "Facebook (acme): For the Page" in card
+    assert "“Default”" in card  # the caption once; a platform line shows its own where it differs
+    assert "X (@acme_x): 🔤 7/280 characters as X counts them" in card
+    assert "Facebook (acme): ✏️ For the Page" in card

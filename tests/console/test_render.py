@@ -217,3 +217,23 @@ async def test_output_arriving_at_the_prompt_reprints_it() -> None:
     assert buf.getvalue() == (
         "bob@#launches> \n[#1] #launches\n     ✔ Published\nbob@#launches> · after\n"
     )
+
+
+def test_approval_card_lists_media_with_kind_and_size() -> None:
+    from bot.chat import MediaPreview
+
+    card = ApprovalCard(
+        card_id="pst_2", state="pending", requester=User("alice", "alice"), title="Reel",
+        previews=(), targets=("Instagram @acme",), when="now", needed=1, approvals=(),
+        caption="New drop",
+        media=(
+            MediaPreview("drop.mp4", "video", 12 * 1024 * 1024, "video/mp4", "https://cdn.example.com/drop.mp4"),
+            MediaPreview("deck.pdf", "document", None, "application/pdf"),
+            MediaPreview("cover.jpg", "image", 2048, "image/jpeg", cover_for="drop.mp4"),
+        ),
+    )  # fmt: skip
+    out = text(render.render(card))
+    assert "  “New drop”" in out
+    assert "  🎬 video drop.mp4 · 12.0 MB  <https://cdn.example.com/drop.mp4>" in out
+    assert "  📄 PDF deck.pdf · size unknown" in out
+    assert "  🖼  image cover.jpg (cover of drop.mp4) · 2.0 KB" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord.port import DiscordPermissionError
-from adapters.discord.views import APPROVE_ID, REJECT_ID
+from adapters.discord.views import APPROVE_ID, CHANGES_ID, REJECT_ID
 from bot.chat import (
     APPROVE,
     REJECT,
@@ -65,7 +65,7 @@ async def test_card_is_an_embed_with_buttons_seeded_with_reactions(
     msg = fake.messages[ref.message_id]
     assert msg.title is not None and "Launch post" in msg.title
     ids = [c["custom_id"] for row in msg.components for c in row["components"]]
-    assert ids == [APPROVE_ID, REJECT_ID]
+    assert ids == [APPROVE_ID, REJECT_ID, CHANGES_ID]
     assert [e for (m, e, _u) in fake.reactions if m == ref.message_id] == ["✅", "❌"]
 
     # Updated as approvals arrive, and when decided (buttons removed).

@@ -1,8 +1,8 @@
 """Discord end to end: the real discord.py client on the fake Discord, the real dispatch, the real
 approval workflow and SocialClient, the project's sandbox on 127.0.0.1:0.
 
-Channels: #general (plain, default target x), #review (approval required: role "approvers",
-cards in #approvals).
+Channels: #general (plain, default target x, posting slots daily 12:00 and 18:00 UTC), #review
+(approval required: role "approvers", cards in #approvals).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, 
 from bot.core import Clients, Core
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands import times
 from tests.discord.conftest import Bot, BotFactory
@@ -81,7 +82,12 @@ async def world(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
                     "discord",
                     GUILD_ID,
                     CHANNEL_ID,
-                    ChannelConfig(workspace="default", default_targets=("x",), timezone="UTC"),
+                    ChannelConfig(
+                        workspace="default",
+                        default_targets=("x",),
+                        timezone="UTC",
+                        slots=parse_slots(["daily 12:00", "daily 18:00"]),
+                    ),
                 ),
                 ChannelBinding("discord", GUILD_ID, REVIEW_CHANNEL_ID, review),
             ),

@@ -50,7 +50,7 @@ async def services() -> AsyncIterator[Services]:
 def check_lines(stdout: str) -> dict[str, tuple[bool, str]]:
     out: dict[str, tuple[bool, str]] = {}
     for line in stdout.splitlines():
-        if line.startswith("policy  "):
+        if line.startswith(("policy  ", "media   ")):
             continue
         m = re.fullmatch(r"(ok  |FAIL)  ([^:]+): (.+)", line)
         assert m, f"not a check line: {line!r}"

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -44,6 +46,30 @@ class Failure:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def block_problems(blocks: list[dict[str, Any]], unreachable: set[str] = frozenset()) -> list[str]:
+    """What Slack would refuse in a message's blocks, checked with slack_sdk's Block Kit models
+    (every block parsed, validated with its nested objects), plus the 50-block limit and image
+    URLs Slack cannot download."""
+    out: list[str] = []
+    if len(blocks) > 50:
+        out.append(f"{len(blocks)} blocks; the limit is 50")
+    for i, raw in enumerate(blocks):
+        block = Block.parse(raw)
+        if block is None:
+            out.append(f"blocks[{i}]: unknown block {raw.get('type')!r}")
+            continue
+        try:
+            block.validate_json()
+            block.to_dict()  # validates nested elements and text objects too
+        except SlackObjectFormationError as e:
+            out.append(f"blocks[{i}]: {e}")
+        if raw.get("type") == "image" and ("image_url" in raw) == ("slack_file" in raw):
+            out.append(f"blocks[{i}]: an image needs exactly one of image_url, slack_file")
+        if raw.get("type") == "image" and raw.get("image_url") in unreachable:
+            out.append(f"blocks[{i}]: downloading image failed")
+    return out
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -64,6 +90,8 @@ class FakeSlack:
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.failures: dict[str, list[Failure]] = {}
         self.gates: dict[str, asyncio.Event] = {}  # method → hold calls until set
+        self.invalid_blocks: list[tuple[str, list[str]]] = []  # (method, problems) refused
+        self.unreachable_images: set[str] = set()  # image URLs Slack "cannot download"
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.port = 0
@@ -147,6 +175,13 @@ class FakeSlack:
         want = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if auth != f"Bearer {want}":
             return web.json_response({"ok": False, "error": "not_authed"})
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problems = block_problems(params.get("blocks") or [], self.unreachable_images)
+            if problems:
+                self.invalid_blocks.append((method, problems))
+                return web.json_response(
+                    {"ok": False, "error": "invalid_blocks", "errors": problems}
+                )
         queue = self.failures.get(method)
         if queue:
             f = queue[0]

@@ -21,12 +21,14 @@ from bot.core import Clients, Core
 from bot.notifier.pacing import ChannelPacer
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands import times
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, BOT_USER, FakeSlack
 from tests.slack.payloads import SECRET, SlackDriver, button_payload, reaction
 
 REVIEW = "C_REVIEW"
+SLOTTED = "C_SLOTS"  # posting slots every 6 hours (UTC), default target x
 APPROVER, GROUP, GROUP_MEMBER, OUTSIDER, REQUESTER = "U5", "S0TEAM", "U8", "U7", "U1"
 
 
@@ -76,12 +78,19 @@ async def e2e(tmp_path: Path) -> AsyncIterator[E2E]:
             timezone="Europe/Berlin",
             approval=ApprovalPolicy(required=True, approvers=(APPROVER, GROUP), quorum=1),
         )
+        slotted = ChannelConfig(
+            default_targets=("x",),
+            slots=parse_slots(["daily 00:00", "daily 06:00", "daily 12:00", "daily 18:00"]),
+        )
         settings = Settings(
             api_url=sandbox.url,
             workspaces={
                 "default": Workspace("default", "SOCIAL_API_KEY", key=Secret(sandbox.demo_key))
             },
-            bindings=(ChannelBinding("slack", None, REVIEW, review),),
+            bindings=(
+                ChannelBinding("slack", None, REVIEW, review),
+                ChannelBinding("slack", None, SLOTTED, slotted),
+            ),
             slack_bot_token=Secret(BOT_TOKEN),
             slack_signing_secret=Secret(SECRET),
             slack_app_token=Secret(APP_TOKEN),
