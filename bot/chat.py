@@ -345,8 +345,8 @@ class ChatPort(Protocol):
 
 class SentFinder(Protocol):
     """Optional on a ``ChatPort`` (callers use ``getattr(port, "find_sent", None)``): the
-    message sent earlier to ``dest`` with de-duplication ``key``, or None. Slack implements it
-    (message metadata); Discord relies on its nonce, the console de-duplicates by key."""
+    message sent earlier to ``dest`` with de-duplication ``key``, or None. Slack (message
+    metadata) and Discord (a footer marker) implement it; the console de-duplicates by key."""
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...
 

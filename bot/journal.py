@@ -1,8 +1,8 @@
 """The command journal: a request the bot accepted is either done or reported failed.
 
-An adapter acknowledges a command (or event) first and does the work in the background, so a
-crash between the ack and the end of the work would lose it. Right after the ack the adapter
-records the delivery here (``record``, state ``pending``) with everything needed to run it
+An adapter acknowledges a command (or event) and does the work in the background, so a
+crash between the ack and the end of the work would lose it. Through ``bot.deliveries`` (the
+same code for every adapter) the delivery is recorded here (``record``, state ``pending``) with everything needed to run it
 again; ``commands.dispatch`` marks it ``done`` when it has finished (whatever the outcome:
 a result, a user error or an apology are all answers). At start-up the runner takes over the
 entries a previous process left pending (``take_over``) and runs them again (``resuming`` is
@@ -23,9 +23,9 @@ Ownership: each process has a random ``owner`` token; an entry pending under ano
 stale (its process is gone — one bot process per database). A platform retry of a delivery
 that is pending under this process is already being handled and is ignored.
 
-Residual window: between the HTTP acknowledgement and the ``record`` commit (a millisecond,
-one local SQLite write) a SIGKILL still loses the delivery; Slack does not retry what it got a
-200 for.
+Residual window: where the ack goes before the ``record`` commit (Slack over HTTP, Discord's
+defer) a SIGKILL in that millisecond still loses the delivery; Slack does not retry what it got
+a 200 for. Slack Socket Mode records first and acks after (README "Crash safety").
 """
 
 from __future__ import annotations

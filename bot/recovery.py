@@ -10,8 +10,8 @@ that died:
    their message: found in the channel by its key (``ChatPort.find_sent``, Slack message
    metadata) or posted again, then stored and seeded with ✅ ❌ — an approver can always react.
 
-The journal itself (commands accepted but not finished) is resumed by the adapters
-(``bot.journal``).
+The journal itself (requests accepted but not finished) is resumed next, through each adapter's
+``bot.deliveries.Deliveries.resume``.
 """
 
 from __future__ import annotations

@@ -177,8 +177,10 @@ async def _start(
         dclient = create_discord_client(core, settings)
 
         async def stop_discord() -> None:
+            await dclient.deliveries.drain(SHUTDOWN_GRACE)  # resumed requests still running
             await close_discord(dclient)
 
+        running.resumes.append(dclient.resume)
         running.stops.append(stop_discord)
         discord_url = settings.discord_api_url or "https://discord.com/api/v10"
         with outside("Discord", discord_url, DISCORD_CHECK):

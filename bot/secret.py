@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import secrets
 
 
 class Secret:
@@ -43,3 +46,46 @@ class Secret:
 
     def __reduce__(self) -> tuple[object, ...]:
         raise TypeError("a Secret cannot be pickled")
+
+
+# ---------------------------------------------------------------- sealing short-lived credentials
+
+_SEAL_CONTEXT = b"socialbot-seal-v1\0"
+
+
+def _stream(key: bytes, nonce: bytes, n: int) -> bytes:
+    blocks = (n + 31) // 32
+    return b"".join(
+        hmac.new(key, nonce + i.to_bytes(4, "big"), hashlib.sha256).digest() for i in range(blocks)
+    )[:n]
+
+
+def seal(value: str, key: Secret) -> str:
+    """``value`` encrypted and authenticated under ``key`` (HMAC-SHA256 keystream + tag), as
+    text safe to store: for a credential the bot must keep for minutes (a Discord interaction
+    token in the journal) without writing it in clear."""
+    k = hashlib.sha256(_SEAL_CONTEXT + key.reveal().encode()).digest()
+    nonce = secrets.token_bytes(16)
+    data = value.encode()
+    ct = bytes(a ^ b for a, b in zip(data, _stream(k, nonce, len(data)), strict=True))
+    tag = hmac.new(k, nonce + ct, hashlib.sha256).digest()[:16]
+    return base64.urlsafe_b64encode(nonce + tag + ct).decode("ascii")
+
+
+def unseal(text: str, key: Secret) -> str | None:
+    """What ``seal`` sealed, or None (another key, or tampered with)."""
+    try:
+        raw = base64.urlsafe_b64decode(text.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        return None
+    if len(raw) < 32:
+        return None
+    k = hashlib.sha256(_SEAL_CONTEXT + key.reveal().encode()).digest()
+    nonce, tag, ct = raw[:16], raw[16:32], raw[32:]
+    if not hmac.compare_digest(tag, hmac.new(k, nonce + ct, hashlib.sha256).digest()[:16]):
+        return None
+    data = bytes(a ^ b for a, b in zip(ct, _stream(k, nonce, len(ct)), strict=True))
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return None

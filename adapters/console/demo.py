@@ -29,8 +29,8 @@ from typing import Any, Protocol, TextIO
 import sqlite_utils
 
 from adapters.console.port import PLATFORM, ConsolePort
-from adapters.console.session import HELP, Dispatch, DispatchReaction, Session
-from bot import approvals
+from adapters.console.session import HELP, ConsoleReplayer, Session
+from bot import approvals, journal
 from bot.clock import SystemClock
 from bot.config import (
     DEFAULT_KEY_ENV,
@@ -44,10 +44,12 @@ from bot.config import (
     Workspace,
 )
 from bot.core import Clients, Core
+from bot.deliveries import Deliveries
 from bot.logs import setup_logging
 from bot.secret import Secret
 from bot.slots import parse_slots
 from bot.storage import Database
+from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +204,10 @@ async def demo(
     out: TextIO,
     interactive: bool,
     *,
-    handlers: tuple[Dispatch, DispatchReaction] | None = None,
+    dispatcher: Dispatcher | None = None,
 ) -> int:
-    """The demo on these streams. ``handlers`` replaces ``commands.dispatch`` (tests)."""
-    if handlers is None:
-        from commands.dispatch import dispatch, dispatch_reaction
-
-        handlers = (dispatch, dispatch_reaction)
+    """The demo on these streams. ``dispatcher`` replaces the command layer (tests)."""
+    layer: Dispatcher = dispatcher or CommandLayer()
 
     tmpdir: tempfile.TemporaryDirectory[str] | None = None
     db_path = opts.db
@@ -227,6 +226,10 @@ async def demo(
             clients = Clients(settings, clock)
             core = Core(settings, db, clients, clock, ports={PLATFORM: port})
             await approvals.migrate(db)
+            await journal.migrate(db)
+            deliveries = Deliveries(core, PLATFORM)
+            # A demo killed on a kept database (--db) left requests unfinished: run them again.
+            await deliveries.resume(ConsoleReplayer(core, port, layer))
             notifier = _notifier(core)
             if notifier is not None:
                 await notifier.start()
@@ -247,8 +250,8 @@ async def demo(
                 user="alice",
                 channel="general",
                 channels=CHANNELS,
-                dispatch=handlers[0],
-                dispatch_reaction=handlers[1],
+                dispatcher=layer,
+                deliveries=deliveries,
                 wait=wait,
                 echo=not interactive,
                 zones=USERS,
@@ -293,6 +296,7 @@ async def demo(
                     if not settled:
                         port.note(f"gave up waiting after {opts.wait:g} s (--wait)")
             finally:
+                await deliveries.idle()
                 expiry.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await expiry

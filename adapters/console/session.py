@@ -1,6 +1,6 @@
 """One console user's session: typed lines → commands, reactions, and console switches.
 
-/post …  /schedule …  /status …  /social …   → commands.dispatch (as the current user)
+/post …  /schedule …  /status …  /social …   → the command layer (as the current user)
 :as bob                switch user
 :channel launches      switch channel
 :react 4 ✅ | ❌        react on message #4 (also :unreact 4 ✅)
@@ -9,6 +9,10 @@
 $last                  in a command: the post id the console showed last
 $samples               in a command: the sandbox's sample media (…/samples/photo.png)
 :help                  this list
+
+Crash safety is the same as on Slack and Discord (``bot.deliveries``): a line read is the ack,
+so each command and reaction is recorded before it runs; ``ConsoleReplayer`` re-runs what a
+killed demo (``socialbot demo --db FILE``) left unfinished, answering in its channel.
 """
 
 from __future__ import annotations
@@ -20,21 +24,25 @@ import shlex
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from adapters.console.port import PLATFORM, ConsolePort
+from bot import journal
 from bot.chat import (
     APPROVE,
     REJECT,
     Attachment,
     ErrorReply,
     Invocation,
-    Outcome,
+    MessageRef,
     ReactionAction,
     ReactionEvent,
     User,
 )
 from bot.core import Core
+from bot.deliveries import Deliveries
 from bot.text import clip
+from commands.dispatcher import Dispatcher
 from commands.emoji import normalise_emoji
 
 log = logging.getLogger(__name__)
@@ -80,8 +88,6 @@ def normalize_emoji(text: str) -> str:
     return CONSOLE_WORDS.get(name, name)
 
 
-Dispatch = Callable[[Core, Invocation], Awaitable[Outcome]]
-DispatchReaction = Callable[[Core, ReactionEvent], Awaitable[Outcome]]
 Waiter = Callable[[float | None], Awaitable[bool]]
 
 
@@ -94,8 +100,8 @@ class Session:
         user: str,
         channel: str,
         channels: tuple[str, ...],
-        dispatch: Dispatch,
-        dispatch_reaction: DispatchReaction,
+        dispatcher: Dispatcher,
+        deliveries: Deliveries,
         wait: Waiter,
         echo: bool,
         zones: dict[str, str] | None = None,
@@ -106,8 +112,8 @@ class Session:
         self.user = user
         self.channel = channel
         self.channels = channels
-        self._dispatch = dispatch
-        self._dispatch_reaction = dispatch_reaction
+        self.dispatcher = dispatcher
+        self.deliveries = deliveries
         self._wait = wait
         self.echo = echo
         self.zones = zones or {}  # user → IANA zone (as Slack/Discord would tell)
@@ -173,9 +179,12 @@ class Session:
             user_tz=self.zones.get(self.user, "UTC"),
             attachments=tuple(self.attachments) if name in ("post", "schedule") else (),
         )
+        await self.deliveries.record(inv.delivery_id, "command", command_payload(inv))
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch(self.core, inv), inv.delivery_id
+        )
         if name in ("post", "schedule"):
             self.attachments = []
-        outcome = await self._dispatch(self.core, inv)
         for reply in outcome.replies:
             self.port.reply(self.channel, ref.message_id, self.user, reply)
 
@@ -250,6 +259,71 @@ class Session:
             message=ref,
             delivery_id=f"console-{uuid.uuid4().hex}",
         )
-        outcome = await self._dispatch_reaction(self.core, event)
+        await self.deliveries.record(event.delivery_id, "reaction", reaction_payload(event))
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch_reaction(self.core, event), event.delivery_id
+        )
         for reply in outcome.replies:
             self.port.reply(ref.channel, ref.message_id, self.user, reply)
+
+
+# ---------------------------------------------------------------- after a restart
+
+
+def command_payload(inv: Invocation) -> dict[str, Any]:
+    return {
+        "command": inv.command,
+        "text": inv.text,
+        "user": inv.user.id,
+        "channel": inv.channel,
+        "tz": inv.user_tz,
+    }
+
+
+def reaction_payload(event: ReactionEvent) -> dict[str, Any]:
+    return {
+        "action": event.action.value,
+        "emoji": event.emoji,
+        "user": event.user.id,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+    }
+
+
+class ConsoleReplayer:
+    """``bot.deliveries.Replayer`` for the console: re-run, answer in the recorded channel."""
+
+    def __init__(self, core: Core, port: ConsolePort, dispatcher: Dispatcher) -> None:
+        self.core = core
+        self.port = port
+        self.dispatcher = dispatcher
+
+    async def replay(self, entry: journal.Entry) -> None:
+        p = entry.payload
+        user, channel = str(p["user"]), str(p["channel"])
+        self.port.note(f"resuming what @{user} asked in #{channel} before the restart")
+        if entry.kind == "command":
+            inv = Invocation(
+                command=str(p["command"]),
+                text=str(p["text"]),
+                user=User(user, user),
+                platform=PLATFORM,
+                channel=channel,
+                delivery_id=entry.id,
+                user_tz=p.get("tz") or "UTC",
+            )
+            outcome = await self.dispatcher.dispatch(self.core, inv, resumed=True)
+        else:
+            event = ReactionEvent(
+                action=ReactionAction(str(p["action"])),
+                emoji=str(p["emoji"]),
+                user=User(user, user),
+                message=MessageRef(PLATFORM, channel, str(p["message"])),
+                delivery_id=entry.id,
+            )
+            outcome = await self.dispatcher.dispatch_reaction(self.core, event, resumed=True)
+        for reply in outcome.replies:
+            self.port.reply(channel, None, user, reply)
+
+    async def give_up(self, entry: journal.Entry, reply: ErrorReply) -> None:
+        self.port.reply(str(entry.payload["channel"]), None, str(entry.payload["user"]), reply)

@@ -4,7 +4,6 @@ Entry points for the runner: ``create_discord_client``, ``start_discord``, ``clo
 """
 
 from adapters.discord.client import (
-    Handlers,
     SocialDiscordClient,
     close_discord,
     create_discord_client,
@@ -12,7 +11,6 @@ from adapters.discord.client import (
 )
 
 __all__ = [
-    "Handlers",
     "SocialDiscordClient",
     "close_discord",
     "create_discord_client",

@@ -16,6 +16,12 @@ Errors:
     attachment problems    → ErrorReply before any work (type / size)
     missing permissions    → said in words to the person who asked (ephemeral), logged
     anything else          → logged with a reference id; the user gets a short apology with it
+
+Crash safety is ``bot.deliveries`` (recorded after the defer; replayed by ``replay.py``);
+connecting is ``connection.py``. Over 400 lines (~470) on purpose: this is the one class
+discord.py calls into (events, commands, autocomplete, card and command buttons, reactions),
+each handler a few lines of translate → record → dispatch → answer; splitting the class would
+scatter one dispatch table over mixins.
 """
 
 from __future__ import annotations
@@ -23,23 +29,35 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import discord
-import yarl
 from discord import app_commands
 
 from adapters.discord import attachments as att
 from adapters.discord.appcommands import Options, install
+from adapters.discord.connection import (
+    MAX_RATELIMIT_TIMEOUT,
+    configure_endpoints,
+    harden_parsers,
+    intents,
+)
 from adapters.discord.port import DiscordPort
 from adapters.discord.render import render
+from adapters.discord.replay import (
+    DiscordReplayer,
+    card_payload,
+    command_payload,
+    interaction_fields,
+)
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
 from adapters.discord.views import ApprovalView, OfferButton, RunButton
+from bot import journal
 from bot.chat import (
     ButtonEvent,
     Destination,
@@ -52,60 +70,17 @@ from bot.chat import (
 from bot.clock import Clock
 from bot.config import Settings
 from bot.core import Core
+from bot.deliveries import Deliveries
 from bot.secret import Secret
-from commands import complete as complete_mod
-from commands import dispatch as dispatch_mod
 from commands.complete import Choice
+from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
 
-API_VERSION_PATH = "/api/v10"
-MAX_RATELIMIT_TIMEOUT = 30.0  # seconds: a rate-limited route fails instead of stalling a poll
 AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
 
 
-@dataclass(frozen=True)
-class Handlers:
-    """The command layer's entry points (injectable for tests)."""
-
-    dispatch: Callable[[Core, Invocation], Awaitable[Outcome]] = dispatch_mod.dispatch
-    dispatch_reaction: Callable[[Core, ReactionEvent], Awaitable[Outcome]] = (
-        dispatch_mod.dispatch_reaction
-    )
-    dispatch_button: Callable[[Core, ButtonEvent], Awaitable[Outcome]] = (
-        dispatch_mod.dispatch_button
-    )
-    target_choices: Callable[[Core, str, str | None, str, str], Awaitable[list[Choice]]] = (
-        complete_mod.target_choices
-    )
-    when_choices: Callable[
-        [Core, str, str | None, str, str, str | None], Awaitable[list[Choice]]
-    ] = complete_mod.when_choices
-
-
-def configure_endpoints(api_url: str | None, gateway_url: str | None) -> None:
-    """Point discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL (process-wide class attributes).
-
-    ``api_url`` may be the host (``http://host:port``) or include ``/api/v10``; ``None`` restores
-    Discord's own endpoints.
-    """
-    base = api_url.rstrip("/") if api_url else "https://discord.com"
-    if "/api/v" not in base:
-        base += API_VERSION_PATH
-    discord.http.Route.BASE = base
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(
-        gateway_url or "wss://gateway.discord.gg/"
-    )
-
-
 BRIEF_SECONDS = 60.0
-
-
-def intents() -> discord.Intents:
-    i = discord.Intents.none()
-    i.guilds = True  # guild/channel/role cache, interaction.channel
-    i.guild_reactions = True  # MESSAGE_REACTION_ADD / _REMOVE in guilds
-    return i
 
 
 class SocialDiscordClient(discord.Client):
@@ -114,7 +89,7 @@ class SocialDiscordClient(discord.Client):
         core: Core,
         settings: Settings,
         *,
-        handlers: Handlers | None = None,
+        dispatcher: Dispatcher | None = None,
         clock: Clock | None = None,
         max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
         guild_ready_timeout: float = 2.0,
@@ -127,19 +102,20 @@ class SocialDiscordClient(discord.Client):
         )
         self.core = core
         self.settings = settings
-        self.handlers = handlers or Handlers()
+        self.dispatcher: Dispatcher = dispatcher or CommandLayer()
         self.clock: Clock = clock or core.clock
         self.max_attachment_bytes = max_attachment_bytes
         self.tree: app_commands.CommandTree[SocialDiscordClient] = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         install(self.tree, self)
         self.port = DiscordPort(self)
+        self.deliveries = Deliveries(core, PLATFORM)
         self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
         self.ready_event = asyncio.Event()
-        _harden_parsers(self._connection.parsers)
+        harden_parsers(self._connection.parsers)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -214,24 +190,37 @@ class SocialDiscordClient(discord.Client):
             ),
             options=options,
         )
-        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command}")
-        await self._answer(responder, outcome)
+        # Acknowledged (the defer): from here on a crash is resumed (bot.deliveries).
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            inv.delivery_id, "command", command_payload(inv, fields, ephemeral=ephemeral)
+        )
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command}"
+        )
 
-    async def _guarded(self, work: Awaitable[Outcome], what: str) -> Outcome:
-        try:
-            return await work
-        except Exception:
-            ref = uuid.uuid4().hex[:8]
-            log.exception("discord: %s failed (reference %s)", what, ref)
-            return Outcome(
-                replies=(
-                    ErrorReply(
-                        title="Sorry, something went wrong on our side",
-                        problems=("It may not have been done: check /status before trying again.",),
-                        reference=ref,
-                    ),
-                )
-            )
+    async def _run(
+        self, responder: Responder, call: Coroutine[Any, Any, Outcome], delivery_id: str
+    ) -> None:
+        """Tracked (``deliveries``), so a shutdown lets it finish; answers through ``responder``
+        (``CURRENT`` is copied into the task with the rest of the context)."""
+        await self._answer(responder, await self.deliveries.guarded(call, delivery_id))
+
+    def _interaction_fields(
+        self, interaction: discord.Interaction[Any], responder: Responder
+    ) -> dict[str, Any]:
+        # When its token was issued, by the injected clock (the responder started at receipt).
+        age = self.clock.monotonic() - responder.started
+        at = self.clock.now() - timedelta(seconds=age)
+        return interaction_fields(
+            interaction, self.settings.discord_bot_token, at, responder.thread
+        )
+
+    async def resume(self) -> int:
+        """Re-run what a dead process acknowledged and did not finish (``bot.deliveries``);
+        the number taken over. The runner calls it at start-up, once connected."""
+        return await self.deliveries.resume(DiscordReplayer(self))
 
     async def _answer(self, responder: Responder, outcome: Outcome) -> None:
         try:
@@ -277,7 +266,7 @@ class SocialDiscordClient(discord.Client):
         head, _, last = current.rpartition(",")
         prefix = ",".join(p.strip() for p in head.split(",") if p.strip())
         choices = await self._complete(
-            self.handlers.target_choices(
+            self.dispatcher.target_choices(
                 self.core, PLATFORM, _team(interaction), str(interaction.channel_id), last.strip()
             )
         )
@@ -293,7 +282,7 @@ class SocialDiscordClient(discord.Client):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         choices = await self._complete(
-            self.handlers.when_choices(
+            self.dispatcher.when_choices(
                 self.core, PLATFORM, _team(interaction), str(interaction.channel_id), current, None
             )
         )
@@ -323,8 +312,14 @@ class SocialDiscordClient(discord.Client):
             team=str(interaction.guild_id) if interaction.guild_id else None,
             thread=str(interaction.message.id) if interaction.message else None,
         )
-        outcome = await self._guarded(self.handlers.dispatch(self.core, inv), f"/{command} button")
-        await self._answer(responder, outcome)
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            inv.delivery_id, "command", command_payload(inv, fields, ephemeral=True)
+        )
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command} button"
+        )
 
     # ------------------------------------------------------------------ approvals
 
@@ -355,8 +350,14 @@ class SocialDiscordClient(discord.Client):
             value=value,
             reason=reason,
         )
-        outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "button")
-        await self._answer(responder, outcome)
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            event.delivery_id, "button", card_payload(event, fields)
+        )
+        call = self.dispatcher.dispatch_button(
+            self.core, event, resumed=begin is journal.Begin.TAKEN_OVER
+        )
+        self.deliveries.spawn(self._run(responder, call, event.delivery_id), name="discord button")
 
     async def on_offer_button(
         self, interaction: discord.Interaction[Any], decision: str, value: str
@@ -379,8 +380,13 @@ class SocialDiscordClient(discord.Client):
             value=value,
             thread=responder.thread,
         )
-        outcome = await self._guarded(self.handlers.dispatch_button(self.core, event), "offer")
-        await self._answer(responder, outcome)
+        fields = self._interaction_fields(interaction, responder)
+        payload = {**card_payload(event, fields), "ephemeral": False, "command_like": True}
+        begin, _ = await self.deliveries.record(event.delivery_id, "button", payload)
+        call = self.dispatcher.dispatch_button(
+            self.core, event, resumed=begin is journal.Begin.TAKEN_OVER
+        )
+        self.deliveries.spawn(self._run(responder, call, event.delivery_id), name="discord offer")
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self._on_reaction(payload, ReactionAction.ADDED)
@@ -398,7 +404,15 @@ class SocialDiscordClient(discord.Client):
             return
         if event is None:
             return
-        outcome = await self._guarded(self.handlers.dispatch_reaction(self.core, event), "reaction")
+        # A gateway event is acknowledged by its sequence number: record it on receipt.
+        await self.deliveries.record(event.delivery_id, "reaction", card_payload(event, None))
+        self.deliveries.spawn(self.run_reaction(event), name="discord reaction")
+
+    async def run_reaction(self, event: ReactionEvent, *, resumed: bool = False) -> None:
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch_reaction(self.core, event, resumed=resumed),
+            event.delivery_id,
+        )
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
                 # No interaction to whisper through. A refusal (why the reaction changed
@@ -428,26 +442,6 @@ class SocialDiscordClient(discord.Client):
         log.exception("discord: error in %s", event_method)
 
 
-def _harden_parsers(parsers: dict[str, Callable[[Any], None]]) -> None:
-    """A malformed gateway payload is logged and skipped.
-
-    discord.py parses gateway events inside its connection loop: an exception there (a
-    ``KeyError`` on a missing field) would end ``Client.start`` and the bot with it.
-    """
-
-    def guard(event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
-        def guarded(data: Any) -> None:
-            try:
-                parse(data)
-            except Exception:
-                log.warning("discord: ignored a malformed %s event", event, exc_info=True)
-
-        return guarded
-
-    for event, parse in list(parsers.items()):
-        parsers[event] = guard(event, parse)
-
-
 def _team(interaction: discord.Interaction[Any]) -> str | None:
     return str(interaction.guild_id) if interaction.guild_id else None
 
@@ -463,7 +457,7 @@ def create_discord_client(
     core: Core,
     settings: Settings,
     *,
-    handlers: Handlers | None = None,
+    dispatcher: Dispatcher | None = None,
     clock: Clock | None = None,
     max_attachment_bytes: int = att.DEFAULT_MAX_BYTES,
     guild_ready_timeout: float = 2.0,
@@ -473,7 +467,7 @@ def create_discord_client(
     client = SocialDiscordClient(
         core,
         settings,
-        handlers=handlers,
+        dispatcher=dispatcher,
         clock=clock,
         max_attachment_bytes=max_attachment_bytes,
         guild_ready_timeout=guild_ready_timeout,
@@ -507,7 +501,9 @@ async def start_discord(
 
 
 async def close_discord(client: SocialDiscordClient) -> None:
-    """Log out, close the gateway and HTTP sessions, wait for the client task."""
+    """Log out, close the gateway and HTTP sessions, wait for the client task. Work still
+    running is canceled (the runner drains it first, within its grace period)."""
+    await client.deliveries.drain(0)
     await client.close()
     task = client._runner
     client._runner = None

@@ -3,7 +3,11 @@
     send(dest, reply, key=)   POST /channels/{id}/messages — a reply to ``dest.thread`` when set
                               (message reference, never failing if it is gone); ``key`` becomes
                               the message nonce (≤ 25 chars, ``enforce_nonce``) so a resend after
-                              a crash is de-duplicated by Discord.
+                              a crash is de-duplicated by Discord — for a few minutes only — and
+                              is written in the last embed's footer ("ref <nonce>")
+    find_sent(dest, key)      the bot's own message carrying that footer among the channel's
+                              latest messages (GET /channels/{id}/messages, newest first), so an
+                              ambiguous send is not repeated once the nonce window has passed
     update(ref, reply)        PATCH the message (approval cards as votes arrive / when decided).
     add_reactions(ref, ...)   PUT …/reactions/{emoji}/@me (✅ ❌ seeded on cards).
 
@@ -27,6 +31,23 @@ from adapters.discord.views import ApprovalView, view_for
 from bot.chat import ChatSendError, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
+
+
+FIND_LIMIT = 200  # latest messages of a channel looked at by ``find_sent``
+
+
+def ref_marker(key: str) -> str:
+    return f"ref {nonce_for(key)}"
+
+
+def with_ref(embeds: list[discord.Embed], key: str) -> list[discord.Embed]:
+    """``embeds`` with the key's marker appended to the last one's footer (a copy)."""
+    if not embeds:
+        return [discord.Embed(description="\u200b").set_footer(text=ref_marker(key))]
+    last = embeds[-1].copy()
+    text = last.footer.text
+    last.set_footer(text=f"{text} · {ref_marker(key)}" if text else ref_marker(key))
+    return [*embeds[:-1], last]
 
 
 MAX_BRIEF = 400  # characters of a note that answers a reaction
@@ -91,6 +112,7 @@ class DiscordPort:
             kwargs["content"] = content
         if key is not None:
             kwargs["nonce"] = nonce_for(key)
+            kwargs["embeds"] = with_ref(kwargs["embeds"], key)
         if dest.thread and dest.thread.isdigit():
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
@@ -120,6 +142,31 @@ class DiscordPort:
                 ) from None
             raise
         return message_ref(dest.channel, msg.id)
+
+    async def find_sent(self, dest: Destination, key: str) -> MessageRef | None:
+        """The bot's own message sent earlier to ``dest.channel`` with ``key`` (its footer
+        marker), among the latest ``FIND_LIMIT`` messages; None if not there or if the channel's
+        history cannot be read (then Discord's nonce is all that guards the re-send)."""
+        if not dest.channel.isdigit():
+            return None
+        marker = ref_marker(key)
+        me = self.client.user.id if self.client.user is not None else None
+        channel = self._channel(dest.channel, dest.team)
+        try:
+            async for msg in channel.history(limit=FIND_LIMIT):
+                if me is not None and msg.author.id != me:
+                    continue
+                if any(marker in (e.footer.text or "") for e in msg.embeds):
+                    return message_ref(dest.channel, msg.id)
+        except discord.HTTPException as e:
+            log.warning(
+                "discord: cannot read the history of %s to look for %s (HTTP %s, code %s)",
+                dest.channel,
+                marker,
+                e.status,
+                e.code,
+            )
+        return None
 
     async def send_brief(
         self, dest: Destination, user_id: str, reply: Reply, *, delete_after: float

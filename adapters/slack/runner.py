@@ -54,6 +54,9 @@ async def start_socket_mode(
         raise ConfigError("SLACK_APP_TOKEN is not set (required for Socket Mode)")
     adapter = adapter_of(app)
     await adapter.start()
+    # The ack is a websocket message sent when the bot likes (within 3 s): each request is
+    # recorded in the journal before it is acknowledged (``adapters.slack.listeners``).
+    adapter.record_first = True
     if web_client is None:
         web_client = AsyncWebClient(base_url=adapter.client.base_url)
     handler = AsyncSocketModeHandler(app, app_token=token, web_client=web_client)

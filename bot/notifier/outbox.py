@@ -19,10 +19,10 @@ digests of up to 25 entries ("12 posts published: …"), in their common thread 
 one, else in the channel; requesters of partial/failed results are still mentioned.
 
 What remains: a crash after the chat platform accepted a message and before ``mark_sent``
-commits re-sends that batch on restart. Discord drops the duplicate (same nonce within a few
-minutes). Slack has no idempotency key: a batch claimed in an earlier attempt (``in_doubt``) is
-first looked for in its thread/channel by its key (message metadata, ``find_sent`` on the chat
-port) and marked sent if found, so it is not posted twice.
+commits would re-send that batch on restart. A batch claimed in an earlier attempt
+(``in_doubt``) is first looked for in its thread/channel by its key (``find_sent`` on the chat
+port: Slack message metadata; Discord a marker in the embed footer, since its nonce
+de-duplicates for a few minutes only) and marked sent if found, so it is not posted twice.
 """
 
 from __future__ import annotations

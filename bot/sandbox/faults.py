@@ -10,8 +10,9 @@ every injected answer is still in the request log (status 0 = connection dropped
 - ``slow_seconds``: every request waits this long first (real time).
 - ``burst_429(count, retry_after, http_date=False)``: the next ``count`` requests get
   ``429 rate_limited`` with ``Retry-After`` in seconds or as an HTTP date.
-- ``fail_after_commit(count, mode="500"|"close")``: the next ``count`` ``POST /v1/posts`` calls
-  create the post, then answer 500 (or drop the connection) — to test reconciliation.
+- ``fail_after_commit(count, mode="500"|"close"|"hang")``: the next ``count`` ``POST /v1/posts``
+  calls create the post, then answer 500, drop the connection, or hold the answer like a
+  ``hang`` timeout (the caller may be killed meanwhile) — to test reconciliation.
 - ``burst_every`` / ``burst_size`` / ``burst_retry_after``: every ``burst_every``-th faultable
   request starts a burst of ``burst_size`` 429s (``--fault-429-burst-every N``).
 - ``include_uploads``: apply the random faults to presigned upload PUTs too.
@@ -69,7 +70,9 @@ class Faults:
     def burst_429(self, count: int, retry_after: float = 5.0, *, http_date: bool = False) -> None:
         self._bursts.extend([(retry_after, http_date)] * count)
 
-    def fail_after_commit(self, count: int = 1, mode: Literal["500", "close"] = "500") -> None:
+    def fail_after_commit(
+        self, count: int = 1, mode: Literal["500", "close", "hang"] = "500"
+    ) -> None:
         self._after_commit.extend([mode] * count)
 
     # -- used by the middleware -----------------------------------------------------------

@@ -142,7 +142,9 @@ async def faults_mw(request: web.Request, handler: Handler) -> web.StreamRespons
     resp = await handler(request)
     if request.method == "POST" and request.path == "/v1/posts" and resp.status == 201:
         mode = faults.take_after_commit()
-        if mode == "close":
+        if mode == "hang":
+            await faults.hang()
+        if mode in ("close", "hang"):
             raise _drop(request)
         if mode is not None:
             raise ApiFailure(500, "internal_error", "internal error (injected after commit)")

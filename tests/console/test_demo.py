@@ -15,9 +15,10 @@ import uuid
 from pathlib import Path
 
 from adapters.console.demo import DemoOptions, demo
-from bot import approvals, tracking
+from bot import approvals, journal, tracking
 from bot.api.models import NewPost
 from bot.chat import (
+    ButtonEvent,
     Confirmation,
     Destination,
     Invocation,
@@ -25,7 +26,10 @@ from bot.chat import (
     ReactionEvent,
     Reply,
 )
+from bot.clock import SystemClock
 from bot.core import Core
+from bot.storage import Database
+from commands.complete import Choice
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,10 +91,43 @@ async def _reaction(core: Core, event: ReactionEvent) -> Outcome:
     return await approvals.on_reaction(core, event)
 
 
+class MiniLayer:
+    """Just enough of the command layer (``commands.dispatcher.Dispatcher``) for the demo."""
+
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
+        return await _post(core, inv)
+
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await _reaction(core, event)
+
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return Outcome()
+
+    async def target_choices(
+        self, core: Core, platform: str, team: str | None, channel: str, typed: str
+    ) -> list[Choice]:
+        return []
+
+    async def when_choices(
+        self,
+        core: Core,
+        platform: str,
+        team: str | None,
+        channel: str,
+        typed: str,
+        user_tz: str | None,
+    ) -> list[Choice]:
+        return []
+
+
 async def test_demo_in_process_approve_by_reaction_then_announced(tmp_path: Path) -> None:
     out = io.StringIO()
     opts = DemoOptions(wait=20, publish_delay=0.2, poll_interval=0.2, db=str(tmp_path / "d.db"))
-    code = await demo(opts, io.StringIO(SCRIPT), out, False, handlers=(_post, _reaction))
+    code = await demo(opts, io.StringIO(SCRIPT), out, False, dispatcher=MiniLayer())
     transcript = out.getvalue()
     assert code == 0, transcript
     assert '[#1] #launches @alice: /post "Launch day 🚀"' in transcript
@@ -113,11 +150,36 @@ async def test_demo_non_approver_reaction_changes_nothing(tmp_path: Path) -> Non
     out = io.StringIO()
     script = ':channel launches\n/post "Hi"\n:as carol\n:react 1 ✅\n:as alice\n:react 1 ✅\n'
     opts = DemoOptions(wait=5, publish_delay=0.2, poll_interval=0.2, db=str(tmp_path / "d.db"))
-    code = await demo(opts, io.StringIO(script), out, False, handlers=(_post, _reaction))
+    code = await demo(opts, io.StringIO(script), out, False, dispatcher=MiniLayer())
     transcript = out.getvalue()
     assert code == 0, transcript
     assert "approved" not in transcript.split("· @carol reacted", 1)[1].lower()
     assert "updated" not in transcript
+
+
+async def test_demo_resumes_a_command_a_killed_demo_left_unfinished(tmp_path: Path) -> None:
+    path = str(tmp_path / "d.db")
+    db = await Database.open(path)
+    try:  # what a demo killed mid-command left in its journal (another process: "dead")
+        payload = {"command": "post", "text": '"After the crash"', "user": "alice"}
+        await journal.record(
+            db,
+            id="console-dead1",
+            platform="console",
+            kind="command",
+            payload={**payload, "channel": "general"},
+            now=SystemClock().now(),
+        )
+        await db.run(lambda sdb: sdb.execute("UPDATE command_journal SET owner = 'dead'").rowcount)
+    finally:
+        await db.close()
+    out = io.StringIO()
+    opts = DemoOptions(wait=20, publish_delay=0.2, poll_interval=0.2, db=path)
+    code = await demo(opts, io.StringIO(""), out, False, dispatcher=MiniLayer())
+    transcript = out.getvalue()
+    assert code == 0, transcript
+    assert "resuming what @alice asked in #general before the restart" in transcript
+    assert "Publishing" in transcript and "now" in transcript
 
 
 def test_socialbot_demo_subprocess_transcript(tmp_path: Path) -> None:

@@ -15,7 +15,6 @@ import discord
 import pytest
 
 from adapters.discord.client import (
-    Handlers,
     SocialDiscordClient,
     close_discord,
     create_discord_client,
@@ -28,6 +27,7 @@ from bot.core import Clients, Core
 from bot.secret import Secret
 from bot.storage import Database
 from commands.complete import Choice
+from commands.dispatcher import Dispatcher
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord
 
 
@@ -49,7 +49,7 @@ class Recorder:
         ]
     )
 
-    async def dispatch(self, core: Core, inv: Invocation) -> Outcome:
+    async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
         self.invocations.append(inv)
         if self.during is not None:
             await self.during(inv)
@@ -57,11 +57,15 @@ class Recorder:
             return Outcome(duplicate=True)
         return Outcome(replies=self.replies)
 
-    async def dispatch_reaction(self, core: Core, event: ReactionEvent) -> Outcome:
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
         self.reactions.append(event)
         return Outcome()
 
-    async def dispatch_button(self, core: Core, event: ButtonEvent) -> Outcome:
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
         self.buttons.append(event)
         return Outcome(replies=self.replies)
 
@@ -82,15 +86,6 @@ class Recorder:
     ) -> list[Choice]:
         self.completions.append(("when", team, channel, typed))
         return [Choice(f"{typed} → Tue 2 Jun 09:00 UTC", typed)]
-
-    def handlers(self) -> Handlers:
-        return Handlers(
-            dispatch=self.dispatch,
-            dispatch_reaction=self.dispatch_reaction,
-            dispatch_button=self.dispatch_button,
-            target_choices=self.target_choices,
-            when_choices=self.when_choices,
-        )
 
 
 @pytest.fixture(autouse=True)
@@ -144,7 +139,7 @@ async def make_bot(fake: FakeDiscord, db_path: str) -> AsyncIterator[BotFactory]
     async def factory(
         *,
         rec: Recorder | None = None,
-        handlers: Handlers | None = None,
+        dispatcher: Dispatcher | None = None,
         core: Core | None = None,
         settings: Settings | None = None,
         max_attachment_bytes: int = 1024 * 1024,
@@ -160,7 +155,7 @@ async def make_bot(fake: FakeDiscord, db_path: str) -> AsyncIterator[BotFactory]
         client = create_discord_client(
             core,
             settings,
-            handlers=handlers or rec.handlers(),
+            dispatcher=dispatcher or rec,
             clock=clock,
             max_attachment_bytes=max_attachment_bytes,
             guild_ready_timeout=0.05,

@@ -14,6 +14,12 @@ What it keeps:
 Failures on demand:
     expire(interaction_id)   callbacks/follow-ups of that interaction → 404 code 10062/10015
     forbid(channel_id, what) "send" / "react" / "edit" in that channel → 403 code 50013
+    hold_keyed_sends()       a channel message sent with a nonce is created, then its answer is
+                             held until ``release()`` (the sender may die meanwhile)
+
+Time: nonces de-duplicate only within ``NONCE_WINDOW`` seconds of the fake's clock, as Discord's
+do for "a few minutes"; ``advance(seconds)`` moves that clock. GET /channels/{id}/messages
+lists a channel's visible messages newest first (``limit``, ``before``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +48,7 @@ REVIEW_CHANNEL_ID = "1000000000000000010"
 
 ALL_PERMISSIONS = "2248473465835073"
 JSON_HEADERS = {"Content-Type": "application/json"}  # discord.py wants it exactly so
+NONCE_WINDOW = 300.0  # seconds a nonce de-duplicates sends (Discord: "the past few minutes")
 
 
 def jresp(data: Any, status: int = 200) -> web.Response:
@@ -182,6 +190,7 @@ class Msg:
     loading: bool = False
     deleted: bool = False
     edits: int = 0
+    created: float = 0.0  # the fake's clock
     files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
 
     @property
@@ -259,6 +268,9 @@ class FakeDiscord:
         self.guild_create_payload: dict[str, Any] | None = None
         self.runner: web.AppRunner | None = None
         self.port = 0
+        self.offset = 0.0  # added to the real monotonic clock (``advance``)
+        self._hold: asyncio.Event | None = None
+        self.held: list[Msg] = []  # keyed sends created and held unanswered
 
     # ------------------------------------------------------------------ set-up
 
@@ -297,6 +309,30 @@ class FakeDiscord:
 
     def forbid(self, channel_id: str, what: str) -> None:
         self._forbidden.add((channel_id, what))
+
+    def now(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def hold_keyed_sends(self) -> None:
+        self._hold = asyncio.Event()
+
+    def release(self) -> None:
+        if self._hold is not None:
+            self._hold.set()
+        self._hold = None
+
+    def keyed(self, nonce: str, channel_id: str | None = None) -> list[Msg]:
+        """Visible channel messages whose footer carries the marker of ``nonce``."""
+        return [
+            m
+            for m in self.messages.values()
+            if not m.deleted
+            and (channel_id is None or m.channel_id == channel_id)
+            and any(nonce in str((e.get("footer") or {}).get("text", "")) for e in m.embeds)
+        ]
 
     def calls(self, method: str, prefix: str) -> list[tuple[str, str, dict[str, str], Any]]:
         return [c for c in self.rest_calls if c[0] == method and c[1].startswith(prefix)]
@@ -394,8 +430,33 @@ class FakeDiscord:
         if parts[0] == "webhooks":
             return self._webhook(m, parts, body)
         if parts[0] == "channels":
+            if m == "GET" and len(parts) == 3 and parts[2] == "messages":
+                return self._history(parts[1], request.query)
+            if m == "POST" and len(parts) == 3 and parts[2] == "messages":
+                resp = self._channel_call(m, parts, body)
+                if self._hold is not None and isinstance(body, dict) and body.get("nonce"):
+                    self.held.append(self.messages[json.loads(resp.body)["id"]])  # type: ignore[arg-type]
+                    await self._hold.wait()
+                return resp
             return self._channel_call(m, parts, body)
         return error(404, 0, f"fake: unhandled {m} {path}")
+
+    def _history(self, cid: str, query: Any) -> web.Response:
+        limit = min(int(query.get("limit", 50)), 100)
+        before = int(query["before"]) if query.get("before") else None
+        msgs = sorted(
+            (
+                m
+                for m in self.messages.values()
+                if m.channel_id == cid
+                and not m.deleted
+                and not m.ephemeral
+                and (before is None or int(m.id) < before)
+            ),
+            key=lambda m: int(m.id),
+            reverse=True,
+        )
+        return jresp([m.payload() for m in msgs[:limit]])
 
     def _new(self, channel_id: str, body: dict[str, Any] | None, **kw: Any) -> Msg:
         body = body or {}
@@ -406,6 +467,7 @@ class FakeDiscord:
             embeds=body.get("embeds") or [],
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
+            created=self.now(),
             files=list(body.get("__files__") or []),
             **kw,
         )
@@ -484,7 +546,8 @@ class FakeDiscord:
             nonce = body.get("nonce")
             if nonce and body.get("enforce_nonce"):
                 for old in self.messages.values():
-                    if old.nonce == nonce and old.channel_id == cid:
+                    recent = self.now() - old.created < NONCE_WINDOW
+                    if old.nonce == nonce and old.channel_id == cid and recent:
                         return jresp(old.payload())  # Discord: same nonce → the same message
             ref = body.get("message_reference")
             if ref:

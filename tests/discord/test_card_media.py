@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from adapters.discord.client import Handlers
 from bot.clock import FakeClock
 from bot.config import (
     ApprovalPolicy,
@@ -30,6 +29,7 @@ from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
 from commands import times
+from commands.dispatcher import CommandLayer
 from tests.discord.conftest import BotFactory
 from tests.discord.fake_discord import (
     APPROVAL_CHANNEL_ID,
@@ -120,7 +120,7 @@ async def world(fake: FakeDiscord, make_bot: BotFactory, tmp_path: Path) -> Asyn
         clients = Clients(settings, clock)
         core = Core(settings, db, clients, clock, network=media.network())
         try:
-            await make_bot(core=core, settings=settings, handlers=Handlers())
+            await make_bot(core=core, settings=settings, dispatcher=CommandLayer())
             yield World(fake, media)
         finally:
             await clients.aclose()

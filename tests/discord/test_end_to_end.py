@@ -107,9 +107,9 @@ async def world(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def start(make_bot: BotFactory, world: World) -> Bot:
-    from adapters.discord.client import Handlers
+    from commands.dispatcher import CommandLayer
 
-    return await make_bot(core=world.core, settings=world.settings, handlers=Handlers())
+    return await make_bot(core=world.core, settings=world.settings, dispatcher=CommandLayer())
 
 
 def api_posts(world: World) -> list[str]:

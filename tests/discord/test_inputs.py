@@ -39,11 +39,8 @@ async def test_autocomplete_failure_answers_no_choices(fake: FakeDiscord, bot: B
     async def broken(*args: object) -> list[object]:
         raise RuntimeError("API down")
 
-    bot.client.handlers = bot.client.handlers.__class__(
-        dispatch=bot.rec.dispatch,
-        target_choices=broken,
-        when_choices=broken,  # type: ignore[arg-type]
-    )
+    bot.rec.target_choices = broken  # type: ignore[method-assign,assignment]
+    bot.rec.when_choices = broken  # type: ignore[method-assign,assignment]
     iid = await fake.autocomplete("post", "targets", "ins")
     assert await _choices(fake, iid) == []
 

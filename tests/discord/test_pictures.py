@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.discord.client import Handlers
 from bot.api.models import Analytics
 from bot.clock import FakeClock
 from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
@@ -21,6 +20,7 @@ from bot.pictures.worker import Renderer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
+from commands.dispatcher import CommandLayer
 from tests.discord.conftest import BotFactory
 from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, FakeDiscord, Msg, wait_until
 from tests.pictures.helpers import at, png_size, schedule
@@ -86,7 +86,7 @@ async def test_calendar_is_a_multipart_attachment_shown_by_an_embed(
     await schedule(
         client, ["linkedin", "facebook"], "Q2 report 新製品", at(date(2026, 6, 4), 16, 45, NEW_YORK)
     )
-    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+    await make_bot(core=core, settings=core.settings, dispatcher=CommandLayer())
 
     iid = await fake.slash("social", {"period": "this week"}, sub="calendar")
     msg = await _answer_with_file(fake, iid)
@@ -110,7 +110,7 @@ async def test_a_refused_attachment_still_brings_the_words(
 ) -> None:
     client = core.clients.for_workspace("default")
     await schedule(client, ["twitter"], "Friday recap", at(date(2026, 6, 5), 17, 0, NEW_YORK))
-    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+    await make_bot(core=core, settings=core.settings, dispatcher=CommandLayer())
     fake.refuse_files = 1
 
     iid = await fake.slash("social", {}, sub="calendar")
@@ -134,7 +134,7 @@ async def test_analytics_keeps_its_words_and_adds_the_chart(
     for days_ago, published, likes in ((3, 2, 40), (2, 5, 90), (1, 6, 130)):
         a = Analytics(published, {"published": published}, {"likes": likes, "shares": 3})
         await snapshots.record(core.db, "default", a, now - timedelta(days=days_ago))
-    await make_bot(core=core, settings=core.settings, handlers=Handlers())
+    await make_bot(core=core, settings=core.settings, dispatcher=CommandLayer())
 
     iid = await fake.slash("social", {"period": "7d"}, sub="analytics")
     msg = await _answer_with_file(fake, iid)

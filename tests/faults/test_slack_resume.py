@@ -21,9 +21,10 @@ from tests.slack.payloads import reaction
 
 async def _die(s: Served) -> None:
     """The process dies: its background work is gone, its journal entries are stale."""
-    for t in list(s.adapter._tasks):
+    tasks = s.adapter.deliveries.tasks
+    for t in tasks:
         t.cancel()
-    await asyncio.gather(*list(s.adapter._tasks), return_exceptions=True)
+    await asyncio.gather(*tasks, return_exceptions=True)
     await s.adapter.core.db.run(
         lambda sdb: sdb.execute("UPDATE command_journal SET owner = 'dead'").rowcount
     )

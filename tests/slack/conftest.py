@@ -90,6 +90,17 @@ class FakeCommands:
     ) -> list[Choice]:
         return self.choices
 
+    async def when_choices(
+        self,
+        core: Core,
+        platform: str,
+        team: str | None,
+        channel: str,
+        typed: str,
+        user_tz: str | None,
+    ) -> list[Choice]:
+        return []
+
 
 def slack_settings(fake: FakeSlack, **kw: object) -> Settings:
     return Settings(

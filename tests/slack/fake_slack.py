@@ -87,6 +87,7 @@ class FakeSlack:
         self.refuse_uploads = 0  # this many upload POSTs are answered 500
         self._fids = itertools.count(1)
         self.acks: list[dict[str, Any]] = []  # Socket Mode acks
+        self.on_ack: Callable[[dict[str, Any]], None] | None = None  # called as each arrives
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.failures: dict[str, list[Failure]] = {}
         self.gates: dict[str, asyncio.Event] = {}  # method → hold calls until set
@@ -329,7 +330,10 @@ class FakeSlack:
         async def reader() -> None:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
-                    self.acks.append(json.loads(msg.data))
+                    ack = json.loads(msg.data)
+                    if self.on_ack is not None:
+                        self.on_ack(ack)
+                    self.acks.append(ack)
 
         task = asyncio.ensure_future(reader())
         try:

@@ -4,6 +4,7 @@ events, and Socket Mode."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 
 from adapters.slack.runner import start_socket_mode
@@ -164,6 +165,46 @@ async def test_socket_mode_commands_events_and_buttons(served: Served) -> None:
         await handler.close_async()  # type: ignore[no-untyped-call]
     assert {a["envelope_id"] for a in s.fake.acks} == {"e1", "e2", "e3", "e4"}
     assert s.commands.invocations[0].command == "status"
-    assert [e.delivery_id for e in s.commands.events][:2] == ["slack:ev:EvS1"] * 2
+    assert [e.delivery_id for e in s.commands.events].count("slack:ev:EvS1") == 2
     opened = [c for c in s.fake.calls if c.method == "apps.connections.open"]
     assert opened and opened[0].headers["Authorization"] == f"Bearer {APP_TOKEN}"
+
+
+async def test_socket_mode_records_each_request_before_acking_it(served: Served) -> None:
+    s = served
+    at_ack: dict[str, set[str]] = {}
+
+    def journaled(ack: dict[str, object]) -> None:
+        # What is on disk at the moment the ack reaches Slack (another connection reads it).
+        ids: set[str] = set()
+        with sqlite3.connect(s.adapter.core.db.path) as c:
+            try:
+                ids = {str(r[0]) for r in c.execute("SELECT id FROM command_journal")}
+            except sqlite3.OperationalError:  # no journal table yet: nothing recorded
+                pass
+        at_ack[str(ack["envelope_id"])] = ids
+
+    s.fake.on_ack = journaled
+    handler = await start_socket_mode(s.adapter.app, APP_TOKEN)
+    try:
+        await s.fake.send_envelope(
+            "slash_commands", slash_payload("/status", "p1", s.slack.response_url), "e1"
+        )
+        await s.fake.send_envelope(
+            "events_api", event_payload(reaction("U2", "x", "C9", "1.5"), "EvR1"), "e2"
+        )
+        await s.fake.send_envelope(
+            "interactive",
+            button_payload(ACTION_APPROVE, "c1", user="U4", channel="C9", ts="1.5"),
+            "e3",
+        )
+        await wait_for(lambda: len(at_ack) == 3, what="3 envelope acks")
+        await wait_for(lambda: len(s.commands.events) == 2 and s.commands.invocations)
+        await s.adapter.idle()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+    command = s.commands.invocations[0].delivery_id
+    reaction_id, button_id = (e.delivery_id for e in s.commands.events)
+    assert command in at_ack["e1"]
+    assert reaction_id in at_ack["e2"]
+    assert button_id in at_ack["e3"]
