@@ -124,6 +124,11 @@ class SlackAdapter:
             client=bolt_client,
             authorize=self.identity.authorize_function(),
             logger=bolt_log,
+            # Every listener acks and returns at once (its work is spawned), so Bolt may run it
+            # inline and answer as soon as it returns, instead of running it as a task and
+            # polling every 10 ms for the ack (which puts a 10 ms step and a wake-up per
+            # in-flight request on the loop: bench slack_ack).
+            process_before_response=True,
         )
         listeners.register(self)
         core.ports[PLATFORM] = self.port
