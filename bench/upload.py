@@ -13,11 +13,14 @@ the relaying process.
 Modes, each over loopback with the same generator (1 MiB chunks of one reused buffer):
 
 - ``client``  ``SocialClient.upload``: upload-url, presigned PUT, complete — what we measure
-- ``httpx``   a raw httpx PUT of the generator to a presigned URL of the same server
-- ``socket``  a raw socket copy to a sink that discards (the loopback ceiling)
+- ``httpx``   a plain httpx PUT of the generator to a presigned URL of the same server
+- ``aiohttp`` a plain aiohttp PUT of the generator to a presigned URL of the same server
 
 Each cell is the best throughput and the worst memory growth of ``--repeat`` runs (default 3).
-Targets: growth ≤ 64 MiB and flat from 100 MiB to 1 GiB; client ≥ 0.5 × socket throughput.
+Targets: growth ≤ 64 MiB and flat from 100 MiB to 1 GiB; client ≥ 0.9 × the better of the two
+plain HTTP clients, sending to the same receiving server. (An earlier version compared with a raw
+socket copy into a sink that discards; no HTTP server that parses and stores the body can match
+that, so the ratio measured the receiving server, not our client. Absolute MiB/s are printed.)
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 import httpx
 
 MIB = 1 << 20
+MODES = ("httpx", "aiohttp", "client")
 KEY = "sk_test_bench_upload_key"
 CONTENT_TYPE = "video/mp4"
 
@@ -83,22 +87,6 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-async def serve_sink(port: int) -> None:
-    """Raw socket sink: read to EOF, discard, answer the byte count."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        n = 0
-        while data := await reader.read(4 * MIB):
-            n += len(data)
-        writer.write(f"{n}\n".encode())
-        await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(handle, "127.0.0.1", port)
-    async with server:
-        await server.serve_forever()
 
 
 async def serve_standin(port: int) -> None:
@@ -180,32 +168,12 @@ def api_server() -> Iterator[tuple[str, str]]:
             proc.kill()
 
 
-@contextlib.contextmanager
-def sink_server() -> Iterator[int]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "bench.upload", "--serve-sink", str(port)])
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("sink did not start") from None
-                time.sleep(0.05)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
 # ---------------------------------------------------------------- one measurement (child)
 
 
-async def measure(
-    mode: str, size: int, chunk: int, base_url: str, sink_port: int
-) -> dict[str, Any]:
+async def measure(mode: str, size: int, chunk: int, base_url: str) -> dict[str, Any]:
+    import aiohttp
+
     from bot.api.client import SocialClient
     from bot.secret import Secret
 
@@ -223,18 +191,15 @@ async def measure(
         r = await plain.put(ticket.upload_url, content=generate(n, chunk), headers=headers)
         r.raise_for_status()
 
-    async def run_socket(n: int) -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", sink_port)
-        async for part in generate(n, chunk):
-            writer.write(part)
-            await writer.drain()
-        writer.write_eof()
-        got = int((await reader.readline()).decode())
-        writer.close()
-        await writer.wait_closed()
-        assert got == n, (got, n)
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
 
-    run = {"client": run_client, "httpx": run_httpx, "socket": run_socket}[mode]
+    async def run_aiohttp(n: int) -> None:
+        ticket = await client.create_upload_url("big.mp4", CONTENT_TYPE)
+        headers = {"Content-Type": CONTENT_TYPE, "Content-Length": str(n)}
+        async with session.put(ticket.upload_url, data=generate(n, chunk), headers=headers) as r:
+            r.raise_for_status()
+
+    run = {"client": run_client, "httpx": run_httpx, "aiohttp": run_aiohttp}[mode]
     await run(4 * MIB)  # warm up: connections, lazy imports, buffers
     exact = reset_peak()
     base_rss = _status_kib("VmRSS") if exact else _status_kib("VmHWM")
@@ -244,6 +209,7 @@ async def measure(
     hwm = _status_kib("VmHWM")
     await client.aclose()
     await plain.aclose()
+    await session.close()
     return {
         "mode": mode,
         "bytes": size,
@@ -253,10 +219,10 @@ async def measure(
     }
 
 
-def run_child(mode: str, size: int, chunk: int, base_url: str, sink_port: int) -> dict[str, Any]:
+def run_child(mode: str, size: int, chunk: int, base_url: str) -> dict[str, Any]:
     cmd = [
         sys.executable, "-m", "bench.upload", "--child", mode, "--size", str(size),
-        "--chunk", str(chunk), "--base-url", base_url, "--sink-port", str(sink_port),
+        "--chunk", str(chunk), "--base-url", base_url,
     ]  # fmt: skip
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
@@ -271,40 +237,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--sizes", default="100,1024", help="MiB, comma separated (default 100,1024)")
     p.add_argument("--chunk-kib", type=int, default=1024)
     p.add_argument("--repeat", type=int, default=3, help="runs per cell (best speed, worst memory)")
-    p.add_argument("--child", choices=["client", "httpx", "socket"])
+    p.add_argument("--child", choices=list(MODES))
     p.add_argument("--size", type=int)
     p.add_argument("--chunk", type=int, default=MIB)
     p.add_argument("--base-url")
-    p.add_argument("--sink-port", type=int, default=0)
-    p.add_argument("--serve-sink", type=int, metavar="PORT")
     p.add_argument("--serve-standin", type=int, metavar="PORT")
     args = p.parse_args(argv)
 
-    if args.serve_sink:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve_sink(args.serve_sink))
-        return 0
     if args.serve_standin:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve_standin(args.serve_standin))
         return 0
     if args.child:
-        result = asyncio.run(
-            measure(args.child, args.size, args.chunk, args.base_url, args.sink_port)
-        )
+        result = asyncio.run(measure(args.child, args.size, args.chunk, args.base_url))
         print(json.dumps(result))
         return 0
 
     sizes = [int(s) * MIB for s in args.sizes.split(",") if s.strip()]
     chunk = args.chunk_kib * 1024
     rows: list[tuple[int, dict[str, dict[str, Any]]]] = []
-    with api_server() as (base_url, which), sink_server() as sink_port:
+    with api_server() as (base_url, which):
         print(f"server: {which}; chunk {chunk // 1024} KiB; {os.cpu_count()} CPUs", flush=True)
         for size in sizes:
             results: dict[str, dict[str, Any]] = {}
             for _ in range(max(1, args.repeat)):
-                for m in ("socket", "httpx", "client"):  # interleaved: load drifts hit all modes
-                    r = run_child(m, size, chunk, base_url, sink_port)
+                for m in MODES:  # interleaved: load drifts hit all modes
+                    r = run_child(m, size, chunk, base_url)
                     best = results.setdefault(m, r)
                     best["seconds"] = min(best["seconds"], r["seconds"])
                     best["growth_kib"] = max(best["growth_kib"], r["growth_kib"])
@@ -313,28 +271,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     def mbps(r: dict[str, Any]) -> float:
         return float(r["bytes"]) / MIB / float(r["seconds"])
 
-    header = f"{'size':>9} {'mode':>7} {'MiB/s':>9} {'peak RSS growth':>16} {'× socket':>9} {'× httpx':>8}"
+    header = f"{'size':>9} {'mode':>8} {'MiB/s':>9} {'peak RSS growth':>16} {'× best plain':>13}"
     print(header)
     print("-" * len(header))
     ok = True
     for size, results in rows:
-        for mode in ("socket", "httpx", "client"):
+        best_plain = max(mbps(results["httpx"]), mbps(results["aiohttp"]))
+        for mode in MODES:
             r = results[mode]
             growth = r["growth_kib"] / 1024
-            vs_socket = mbps(r) / mbps(results["socket"])
-            vs_httpx = mbps(r) / mbps(results["httpx"])
+            ratio = mbps(r) / best_plain
             print(
-                f"{size // MIB:>5} MiB {mode:>7} {mbps(r):>9.1f} {growth:>12.1f} MiB"
-                f" {vs_socket:>9.2f} {vs_httpx:>8.2f}"
+                f"{size // MIB:>5} MiB {mode:>8} {mbps(r):>9.1f} {growth:>12.1f} MiB {ratio:>13.2f}"
             )
             if mode == "client":
-                ok = ok and growth <= 64 and vs_socket >= 0.5
+                ok = ok and growth <= 64 and ratio >= 0.9
     growths = [results["client"]["growth_kib"] / 1024 for _, results in rows]
     if len(growths) > 1:
         print(
             f"client peak RSS growth, smallest → largest size: {growths[0]:.1f} → {growths[-1]:.1f} MiB"
         )
-    print(f"targets (growth ≤ 64 MiB, client ≥ 0.5 × socket): {'met' if ok else 'NOT met'}")
+    target = "growth ≤ 64 MiB, client ≥ 0.9 × the better plain client"
+    print(f"targets ({target}): {'met' if ok else 'NOT met'}")
     return 0
 
 

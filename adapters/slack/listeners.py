@@ -171,12 +171,18 @@ def register(adapter: SlackAdapter) -> None:
         if found is None:
             return
         trigger, post_id, channel, ts = found
-        try:
-            await adapter.client.views_open(
-                trigger_id=trigger, view=changes.reason_view(post_id, channel, ts)
-            )
-        except SlackApiError as e:
-            log.warning("views.open (request changes) failed: %s", from_api_error(e, channel).code)
+
+        async def open_form() -> None:
+            try:
+                await adapter.client.views_open(
+                    trigger_id=trigger, view=changes.reason_view(post_id, channel, ts)
+                )
+            except SlackApiError as e:
+                code = from_api_error(e, channel).code
+                log.warning("views.open (request changes) failed: %s", code)
+
+        # Not awaited here: the listener returns (and Slack gets its answer) at once.
+        adapter.deliveries.spawn(open_form(), name="slack changes form", urgent=True)
 
     async def on_reason(ack: AsyncAck, body: dict[str, Any]) -> None:
         event = changes.reason_event(body)
