@@ -1,5 +1,8 @@
 """``socialbot check``: validate the configuration and reach each configured service.
 
+(Over 400 lines: one small function per check of one command's report; splitting them would scatter
+the report's order.)
+
 Prints one line per check — ``ok``/``FAIL`` with a plain-words fix — and exits non-zero if any
 check failed. Secrets are never printed.
 """

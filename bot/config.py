@@ -1,5 +1,8 @@
 """Configuration: environment variables, plus an optional TOML file for workspaces and policies.
 
+(Over 400 lines: the Settings values and the code that builds them from the environment and the
+checked TOML tables (schema in bot/configfile.py) are one idea.)
+
 Environment (all optional; the demo needs none):
 
     SOCIAL_API_URL        Social API base URL (default https://social-api.instantdm.com)

@@ -1,5 +1,8 @@
 """Media for a post: chat attachments and URLs, checked, then streamed into the Social API.
 
+(Over 400 lines: resolving, opening, checking and streaming media is one pipeline whose steps hand
+each other open streams; the address rules themselves are in bot/netguard.py.)
+
 ``open_media`` resolves each reference (a URL, an attachment name, or an existing ``md_…``
 media id), opens URL downloads with httpx *streaming* (headers only: nothing is buffered), and
 checks the content type and the declared size. The post is validated with what that learned;

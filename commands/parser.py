@@ -1,5 +1,7 @@
 """Typed command text (and structured options) → ``PostSpec``.
 
+(Over 400 lines: one grammar: tokenizer, option table and the precedence rules between them.)
+
 The grammar is forgiving on purpose; see ``commands/help.py`` for the forms users are shown.
 
     /post [targets] "caption" [options]       targets: ig,x  @acme  brand  all

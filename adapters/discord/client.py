@@ -1,5 +1,7 @@
 """The Discord adapter: a discord.py ``Client`` with an app-command tree. Translates and renders.
 
+(Over 400 lines: the discord.py Client subclass and its event hooks must live on one class.)
+
     client = create_discord_client(core, settings)     # registers core.ports["discord"]
     await start_discord(client, settings.discord_bot_token)   # returns once connected & ready
     ...

@@ -1,5 +1,8 @@
 """Replies → Block Kit + fallback text. One renderer per reply kind.
 
+(Over 400 lines: one renderer per reply kind behind one dispatch, all bound by the same Block Kit
+limits.)
+
 ``render(reply)`` dispatches on the reply's type. Every message respects Block Kit's limits:
 ≤ 50 blocks, section text ≤ 3000 chars, ≤ 10 fields of ≤ 2000 chars, header ≤ 150 chars,
 button text ≤ 75; the fallback ``text`` (notifications, screen readers) ≤ 3000 chars.

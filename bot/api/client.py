@@ -1,5 +1,8 @@
 """The async Social API client (httpx).
 
+(Over 400 lines: one method per endpoint of the reference on one class, plus the retry and
+no-duplicate-create rules they share.)
+
 Signatures here are the contract the rest of the bot codes against; keep them.
 
 - Every response becomes a typed value of ``bot.api.models``; every error answer a typed

@@ -1,5 +1,7 @@
 """Typed values of the Social API (see ../shared/reference/social-api.md).
 
+(Over 400 lines: the typed values mirror the API reference one to one; they are read together.)
+
 Raw JSON never travels past the client's edge: every response is parsed into these frozen
 dataclasses with ``from_json`` constructors that tolerate unknown extra fields and missing
 optional ones. Times are timezone-aware ``datetime`` values.

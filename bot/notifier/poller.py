@@ -1,5 +1,8 @@
 """Polling one workspace (one API key) for the results of the posts the notifier follows.
 
+(Over 400 lines: one tick of one workspace — choose what is due, ask the API the cheapest way, turn
+answers into outbox rows — is one idea; its steps share the tick's state.)
+
 Cost grows with change, not with history:
 
 * Only posts that are *due or in flight* are looked at: ``requests`` rows in ``scheduled`` /

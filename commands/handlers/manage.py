@@ -1,4 +1,8 @@
-"""/social cancel, edit, approve, reject — on a post of this channel's workspace."""
+"""/social cancel, edit, approve, reject — on a post of this channel's workspace.
+
+(Over 400 lines: the management subcommands share their lookups (the post of this workspace, its
+card, its tracked row) and their wording.)
+"""
 
 from __future__ import annotations
 
