@@ -71,6 +71,7 @@ from bot.api.sanitize import install_httpx_log_redaction
 from bot.clock import Clock, SystemClock
 from bot.metrics import API_429, API_REQUESTS
 from bot.secret import Secret
+from bot.tls import shared_context
 
 AuthScheme = Literal["x-api-key", "bearer"]
 Json = dict[str, Any]
@@ -138,8 +139,10 @@ class SocialClient:
         limiter.cap(budget_share)  # validates the share
         t = httpx.Timeout(timeout, connect=min(timeout, 10.0))
         self._shared = _Shared(
-            http=httpx.AsyncClient(base_url=self._base_url, transport=transport, timeout=t),
-            plain=httpx.AsyncClient(transport=transport, timeout=t),
+            http=httpx.AsyncClient(
+                base_url=self._base_url, transport=transport, timeout=t, verify=shared_context()
+            ),
+            plain=httpx.AsyncClient(transport=transport, timeout=t, verify=shared_context()),
             limiter=limiter,
         )
         self._owner = True
