@@ -16,6 +16,13 @@ Failures on demand:
     forbid(channel_id, what) "send" / "react" / "edit" in that channel → 403 code 50013
     hold_keyed_sends()       a channel message sent with a nonce is created, then its answer is
                              held until ``release()`` (the sender may die meanwhile)
+    ambiguous_rate           that share of channel messages sent with a nonce are created, then
+                             answered 500 (discord.py retries with the same nonce)
+    ack_window               seconds within which an interaction must be answered (Discord: 3);
+                             a later callback gets 404 code 10062, as do its follow-ups
+
+Gateway (``tests/discord/fake_gateway.py``): sessions that RESUME with missed events replayed,
+op 7 Reconnect, op 9 Invalid Session and close codes that force a new IDENTIFY.
 
 Time: nonces de-duplicate only within ``NONCE_WINDOW`` seconds of the fake's clock, as Discord's
 do for "a few minutes"; ``advance(seconds)`` moves that clock. GET /channels/{id}/messages
@@ -27,13 +34,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
+
+from tests.discord.fake_gateway import GatewayMixin
 
 APP_ID = "1000000000000000001"
 BOT_ID = "1000000000000000002"
@@ -230,14 +240,13 @@ class Msg:
         return out
 
 
-class FakeDiscord:
+class FakeDiscord(GatewayMixin):
     def __init__(self) -> None:
         self.rest_calls: list[tuple[str, str, dict[str, str], Any]] = []
         self.messages: dict[str, Msg] = {}
         self.reactions: list[tuple[str, str, str]] = []
         self.callbacks: dict[str, list[dict[str, Any]]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
         self._expired: set[str] = set()
@@ -245,15 +254,18 @@ class FakeDiscord:
         self._originals: dict[str, str] = {}  # interaction token → message id
         self._token_iid: dict[str, str] = {}
         self._token_channel: dict[str, str] = {}
-        self._ws: web.WebSocketResponse | None = None
-        self._seq = 0
-        self.connections = 0
-        self.resumes = 0
+        self._init_gateway()
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.offset = 0.0  # added to the real monotonic clock (``advance``)
         self._hold: asyncio.Event | None = None
         self.held: list[Msg] = []  # keyed sends created and held unanswered
+        self.ack_window: float | None = None  # seconds to answer an interaction (Discord: 3)
+        self._born: dict[str, float] = {}  # interaction id → when dispatched (monotonic)
+        self.late_acks = 0
+        self.ambiguous_rate = 0.0  # keyed channel sends: created, then answered 500
+        self.ambiguous = 0
+        self._rng = random.Random(0)
 
     # ------------------------------------------------------------------ set-up
 
@@ -388,9 +400,13 @@ class FakeDiscord:
                 return self._history(parts[1], request.query)
             if m == "POST" and len(parts) == 3 and parts[2] == "messages":
                 resp = self._channel_call(m, parts, body)
-                if self._hold is not None and isinstance(body, dict) and body.get("nonce"):
+                keyed = isinstance(body, dict) and bool(body.get("nonce"))
+                if self._hold is not None and keyed:
                     self.held.append(self.messages[json.loads(resp.body)["id"]])  # type: ignore[arg-type]
                     await self._hold.wait()
+                if keyed and resp.status == 200 and self._rng.random() < self.ambiguous_rate:
+                    self.ambiguous += 1  # created; the sender cannot tell
+                    return error(500, 0, "500: Internal Server Error")
                 return resp
             return self._channel_call(m, parts, body)
         return error(404, 0, f"fake: unhandled {m} {path}")
@@ -438,6 +454,15 @@ class FakeDiscord:
         msg.edits += 1
 
     def _callback(self, iid: str, token: str, body: dict[str, Any]) -> web.Response:
+        born = self._born.get(iid)
+        if (
+            self.ack_window is not None
+            and born is not None
+            and iid not in self.callbacks
+            and time.monotonic() - born > self.ack_window
+        ):
+            self.late_acks += 1
+            self._expired.add(iid)
         if iid in self._expired:
             return error(404, 10062, "Unknown interaction")
         if iid in self.callbacks and body.get("type") != 8:
@@ -541,50 +566,23 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ gateway
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        assert self._ws is not None, "no gateway connection"
-        self._seq += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
-
-    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._ws = ws
-        self.connections += 1
-        await ws.send_str(
-            json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
-        )
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            payload = json.loads(msg.data)
-            op = payload["op"]
-            if op == 1:
-                await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
-            elif op == 6:  # RESUME after a reconnect
-                self.resumes += 1
-                await self.dispatch("RESUMED", {})
-            elif op == 2:
-                self.identify = payload["d"]
-                await self.dispatch(
-                    "READY",
-                    {
-                        "v": 10,
-                        "user": BOT_USER,
-                        "session_id": f"sess-{self.connections}",
-                        "resume_gateway_url": self.gateway_url,
-                        "guilds": [{"id": GUILD_ID, "unavailable": True}],
-                        "application": {"id": APP_ID, "flags": 0},
-                        "shard": [0, 1],
-                    },
-                )
-                await self.dispatch("GUILD_CREATE", guild_payload())
-        return ws
+    def ready_events(self, session_id: str) -> list[tuple[str, dict[str, Any]]]:
+        ready = {
+            "v": 10,
+            "user": BOT_USER,
+            "session_id": session_id,
+            "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "application": {"id": APP_ID, "flags": 0},
+            "shard": [0, 1],
+        }
+        return [("READY", ready), ("GUILD_CREATE", guild_payload())]
 
     # ------------------------------------------------------------------ events to inject
 
     def _interaction_base(self, itype: int, user_id: str, channel_id: str) -> dict[str, Any]:
         iid = snowflake()
+        self._born[iid] = time.monotonic()
         self._token_channel[f"itoken-{iid}"] = channel_id
         self._token_iid[f"itoken-{iid}"] = iid
         return {
@@ -702,11 +700,6 @@ class FakeDiscord:
             )
             data["message_author_id"] = BOT_ID
         await self.dispatch("MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", data)
-
-    async def ask_reconnect(self) -> None:
-        """Op 7 RECONNECT: the client drops the socket and resumes on a new one."""
-        assert self._ws is not None
-        await self._ws.send_str(json.dumps({"op": 7, "d": None, "s": None, "t": None}))
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)
