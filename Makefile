@@ -44,4 +44,4 @@ clean:
 # The fault-injection run at full size (500 posts, ≥ 5 SIGKILLs; ~25 min at the real 120/min
 # rate limit). CI runs tests/faults/test_faults.py at 30 posts (FAULTS_POSTS).
 faults: $(STAMP)
-	$(BIN)/python -m tests.faults.driver --posts $${FAULTS_POSTS:-500} --kills $${FAULTS_KILLS:-8} --deadline 2700
+	$(BIN)/python -m tests.faults.driver --platform both --posts $${FAULTS_POSTS:-500} --kills $${FAULTS_KILLS:-8} --deadline 2700

@@ -142,6 +142,7 @@ class GatewayMixin:
         """Op 7 RECONNECT: the client drops the socket and resumes on a new one."""
         assert self._ws is not None
         self._count("op7-reconnect")
+        self.live.clear()  # from here on events wait in the session for the RESUME
         await self._op(self._ws, 7, None)
 
     async def close_resumable(self, code: int = 4000) -> None:

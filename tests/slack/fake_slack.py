@@ -1,8 +1,14 @@
-"""A fake Slack on 127.0.0.1:0 (aiohttp): the Web API under /api/{method}, files under
-/files/…, response_url sinks under /respond/…, and a Socket Mode websocket at /link.
+"""The fake Slack of every test, bench and the fault suite: 127.0.0.1:0 (aiohttp), the Web
+API under /api/{method}, files under /files/…, response_url sinks under /respond/…, and a
+Socket Mode websocket at /link.
 
-It records every call (``calls``), keeps the messages the bot posted (``messages``) so
-``chat.update`` / ``chat.delete`` act on them, and fails on demand (``fail``).
+It records every call (``calls``), keeps every message the bot posted in order (``posted``,
+with thread, metadata, edits and deletions; ``messages`` is the live ones by (channel, ts))
+so ``chat.update`` / ``chat.delete`` act on them and ``conversations.replies`` /
+``conversations.history`` (with metadata) let the bot's ``find_sent`` reconcile, and fails on
+demand: ``fail(method, error)`` for the next calls, ``gates`` to hold a method's calls, and
+``ambiguous_rate`` — that share of ``chat.postMessage`` calls carrying a de-duplication key
+(metadata) post the message and then answer HTTP 500 (the bot cannot tell it went out).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +38,46 @@ class Call:
 
 
 @dataclass
+class Message:
+    channel: str
+    ts: str
+    thread_ts: str | None
+    params: dict[str, Any]  # what the bot sent, with its updates applied
+    deleted: bool = False
+    updates: int = 0
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or "")
+
+    @property
+    def blocks(self) -> Any:
+        return self.params.get("blocks")
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        meta = self.params.get("metadata")
+        return meta if isinstance(meta, dict) else None
+
+    @property
+    def key(self) -> str | None:
+        """The de-duplication key the bot put in the message metadata, if any."""
+        payload = (self.metadata or {}).get("event_payload")
+        return str(payload.get("key")) if isinstance(payload, dict) and "key" in payload else None
+
+    def body(self) -> str:
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+    def as_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.thread_ts:
+            out["thread_ts"] = self.thread_ts
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        return out
+
+
+@dataclass
 class Failure:
     error: str
     times: int = 1
@@ -40,10 +87,15 @@ class Failure:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, *, seed: int = 0, ambiguous_rate: float = 0.0) -> None:
         self.calls: list[Call] = []
-        self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts
-        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → params
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts (tag, body)
+        self.posted: list[Message] = []  # every message, in order (deleted ones flagged)
+        self._by_ts: dict[tuple[str, str], Message] = {}
+        self.ambiguous_rate = ambiguous_rate  # keyed chat.postMessage: post, then answer 500
+        self.ambiguous = 0
+        self._rng = random.Random(seed)
+        self.reactions: list[dict[str, Any]] = []  # reactions.add calls
         self.ephemeral: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.tz: dict[str, str] = {}
@@ -110,6 +162,17 @@ class FakeSlack:
 
     # ------------------------------------------------------------ queries
 
+    @property
+    def messages(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """The live messages: (channel, ts) → what the bot sent (updates applied)."""
+        return {(m.channel, m.ts): m.params for m in self.posted if not m.deleted}
+
+    def live(self) -> list[Message]:
+        return [m for m in self.posted if not m.deleted]
+
+    def with_key_prefix(self, prefix: str) -> list[Message]:
+        return [m for m in self.live() if (m.key or "").startswith(prefix)]
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
@@ -126,7 +189,7 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
-        for k in ("blocks", "view"):
+        for k in ("blocks", "view", "metadata"):
             if isinstance(params.get(k), str):
                 params[k] = json.loads(params[k])
         self.calls.append(Call(method, params, dict(request.headers)))
@@ -146,7 +209,16 @@ class FakeSlack:
             return web.json_response(
                 {"ok": False, "error": f.error, **f.extra}, status=f.status, headers=f.headers
             )
-        return web.json_response(self._answer(method, params))
+        answer = self._answer(method, params)
+        if (
+            method == "chat.postMessage"
+            and isinstance(params.get("metadata"), dict)
+            and self.ambiguous_rate
+            and self._rng.random() < self.ambiguous_rate
+        ):
+            self.ambiguous += 1
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
+        return web.json_response(answer)
 
     def _answer(self, method: str, p: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -156,27 +228,30 @@ class FakeSlack:
             }  # fmt: skip
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
-            self.messages[(p["channel"], ts)] = dict(p)
-            return {
-                "ok": True,
-                "channel": p["channel"],
-                "ts": ts,
-                "message": {"text": p.get("text")},
-            }
-        if method == "chat.update":
-            key = (p["channel"], p["ts"])
-            if key not in self.messages:
+            m = Message(
+                channel=str(p["channel"]),
+                ts=ts,
+                thread_ts=str(p["thread_ts"]) if p.get("thread_ts") else None,
+                params=dict(p),
+            )
+            self.posted.append(m)
+            self._by_ts[(m.channel, ts)] = m
+            return {"ok": True, "channel": m.channel, "ts": ts, "message": m.as_api()}
+        if method in ("chat.update", "chat.delete"):
+            found = self._by_ts.get((str(p["channel"]), str(p["ts"])))
+            if found is None or found.deleted:
                 return {"ok": False, "error": "message_not_found"}
-            self.messages[key] = {**self.messages[key], **p}
-            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
-        if method == "chat.delete":
-            if self.messages.pop((p["channel"], p["ts"]), None) is None:
-                return {"ok": False, "error": "message_not_found"}
-            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
+            if method == "chat.delete":
+                found.deleted = True
+            else:
+                found.params = {**found.params, **p}
+                found.updates += 1
+            return {"ok": True, "channel": found.channel, "ts": found.ts}
         if method == "chat.postEphemeral":
             self.ephemeral.append(dict(p))
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "reactions.add":
+            self.reactions.append(dict(p))
             return {"ok": True}
         if method == "users.info":
             tz = self.tz.get(p.get("user", ""))
@@ -190,6 +265,19 @@ class FakeSlack:
             view = p["view"] if isinstance(p["view"], dict) else json.loads(p["view"])
             self.views[vid] = view
             return {"ok": True, "view": {**view, "id": vid, "hash": f"h{next(self._views)}"}}
+        if method == "conversations.replies":
+            root = (str(p["channel"]), str(p["ts"]))
+            if root not in self._by_ts:
+                return {"ok": False, "error": "thread_not_found"}
+            msgs = [self._by_ts[root]] + [
+                m for m in self.live() if m.channel == root[0] and m.thread_ts == root[1]
+            ]
+            return {"ok": True, "messages": [m.as_api() for m in msgs], "has_more": False}
+        if method == "conversations.history":
+            channel = str(p["channel"])
+            msgs = [m for m in reversed(self.live()) if m.channel == channel and not m.thread_ts]
+            limit = int(p.get("limit") or 100)
+            return {"ok": True, "messages": [m.as_api() for m in msgs[:limit]], "has_more": False}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         return {"ok": False, "error": "unknown_method"}
