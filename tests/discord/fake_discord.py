@@ -21,7 +21,8 @@ Failures on demand:
     ack_window               seconds within which an interaction must be answered (Discord: 3);
                              a later callback gets 404 code 10062, as do its follow-ups
 
-Gateway (``tests/discord/fake_gateway.py``): sessions that RESUME with missed events replayed,
+Parts: ids, payloads and ``Msg`` in ``fake_data.py``; injected events (slash, press, react…)
+in ``fake_events.py``. Gateway (``fake_gateway.py``): sessions that RESUME with missed events replayed,
 op 7 Reconnect, op 9 Invalid Session and close codes that force a new IDENTIFY.
 
 Time: nonces de-duplicate only within ``NONCE_WINDOW`` seconds of the fake's clock, as Discord's
@@ -32,215 +33,61 @@ lists a channel's visible messages newest first (``limit``, ``before``).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import web
 
+from tests.discord.fake_data import (
+    ALICE_ID,
+    ALL_PERMISSIONS,
+    APP_ID,
+    APPROVAL_CHANNEL_ID,
+    APPROVER_ROLE_ID,
+    BOB_ID,
+    BOT_ID,
+    BOT_USER,
+    CAROL_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    NONCE_WINDOW,
+    REVIEW_CHANNEL_ID,
+    USERS,
+    Msg,
+    attachment,
+    error,
+    guild_payload,
+    jresp,
+    snowflake,
+)
+from tests.discord.fake_events import EventsMixin
 from tests.discord.fake_gateway import GatewayMixin
 
-APP_ID = "1000000000000000001"
-BOT_ID = "1000000000000000002"
-GUILD_ID = "1000000000000000003"
-CHANNEL_ID = "1000000000000000004"
-APPROVAL_CHANNEL_ID = "1000000000000000006"
-ALICE_ID = "1000000000000000005"
-BOB_ID = "1000000000000000007"
-CAROL_ID = "1000000000000000008"
-APPROVER_ROLE_ID = "1000000000000000009"
-REVIEW_CHANNEL_ID = "1000000000000000010"
-
-ALL_PERMISSIONS = "2248473465835073"
-JSON_HEADERS = {"Content-Type": "application/json"}  # discord.py wants it exactly so
-NONCE_WINDOW = 300.0  # seconds a nonce de-duplicates sends (Discord: "the past few minutes")
-
-
-def jresp(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(data).encode(), status=status, headers=JSON_HEADERS)
-
-
-def error(status: int, code: int, message: str) -> web.Response:
-    return jresp({"message": message, "code": code}, status=status)
+__all__ = [
+    "ALICE_ID",
+    "ALL_PERMISSIONS",
+    "APPROVAL_CHANNEL_ID",
+    "APPROVER_ROLE_ID",
+    "APP_ID",
+    "BOB_ID",
+    "BOT_ID",
+    "CAROL_ID",
+    "CHANNEL_ID",
+    "GUILD_ID",
+    "NONCE_WINDOW",
+    "REVIEW_CHANNEL_ID",
+    "FakeDiscord",
+    "Msg",
+    "attachment",
+    "wait_until",
+]
 
 
-_snow = itertools.count(1_200_000_000_000_000_000)
-
-
-def snowflake() -> str:
-    return str(next(_snow))
-
-
-BOT_USER = {
-    "id": BOT_ID,
-    "username": "socialbot",
-    "discriminator": "0",
-    "global_name": None,
-    "avatar": None,
-    "bot": True,
-    "flags": 0,
-    "verified": True,
-    "mfa_enabled": False,
-}
-
-
-def human(user_id: str, name: str) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "username": name,
-        "discriminator": "0",
-        "global_name": name.title(),
-        "avatar": None,
-    }
-
-
-USERS = {
-    ALICE_ID: human(ALICE_ID, "alice"),
-    BOB_ID: human(BOB_ID, "bob"),
-    CAROL_ID: human(CAROL_ID, "carol"),
-}
-ROLES: dict[str, list[str]] = {ALICE_ID: [], BOB_ID: [APPROVER_ROLE_ID], CAROL_ID: []}
-
-
-def member(user_id: str, roles: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "user": USERS.get(user_id, human(user_id, f"user{user_id[-3:]}")),
-        "roles": ROLES.get(user_id, []) if roles is None else roles,
-        "joined_at": "2024-01-01T00:00:00+00:00",
-        "deaf": False,
-        "mute": False,
-        "flags": 0,
-        "nick": None,
-        "pending": False,
-    }
-
-
-def _channel(cid: str, name: str) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "type": 0,
-        "name": name,
-        "position": 0,
-        "permission_overwrites": [],
-        "guild_id": GUILD_ID,
-        "nsfw": False,
-        "parent_id": None,
-        "topic": None,
-        "last_message_id": None,
-        "rate_limit_per_user": 0,
-    }
-
-
-def guild_payload() -> dict[str, Any]:
-    role = {
-        "permissions": ALL_PERMISSIONS,
-        "color": 0,
-        "hoist": False,
-        "managed": False,
-        "mentionable": False,
-        "flags": 0,
-    }
-    return {
-        "id": GUILD_ID,
-        "name": "Test Guild",
-        "icon": None,
-        "owner_id": ALICE_ID,
-        "unavailable": False,
-        "member_count": 4,
-        "large": False,
-        "features": [],
-        "roles": [
-            {**role, "id": GUILD_ID, "name": "@everyone", "position": 0},
-            {**role, "id": APPROVER_ROLE_ID, "name": "approvers", "position": 1},
-        ],
-        "channels": [
-            _channel(CHANNEL_ID, "general"),
-            _channel(APPROVAL_CHANNEL_ID, "approvals"),
-            _channel(REVIEW_CHANNEL_ID, "review"),
-        ],
-        "members": [member(ALICE_ID), member(BOB_ID), {**member(BOT_ID, []), "user": BOT_USER}],
-        "threads": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "emojis": [],
-        "stickers": [],
-        "voice_states": [],
-        "presences": [],
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "nsfw_level": 0,
-        "premium_tier": 0,
-        "preferred_locale": "en-US",
-        "system_channel_flags": 0,
-        "afk_timeout": 300,
-        "joined_at": "2024-01-01T00:00:00+00:00",
-    }
-
-
-@dataclass
-class Msg:
-    id: str
-    channel_id: str
-    content: str = ""
-    embeds: list[dict[str, Any]] = field(default_factory=list)
-    components: list[dict[str, Any]] = field(default_factory=list)
-    flags: int = 0
-    nonce: str | None = None
-    reference: dict[str, Any] | None = None
-    interaction_id: str | None = None  # an interaction's response or follow-up
-    followup: bool = False
-    loading: bool = False
-    deleted: bool = False
-    edits: int = 0
-    created: float = 0.0  # the fake's clock
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.flags & 64)
-
-    @property
-    def title(self) -> str | None:
-        return self.embeds[0].get("title") if self.embeds else None
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "channel_id": self.channel_id,
-            "guild_id": GUILD_ID,
-            "author": BOT_USER,
-            "content": self.content,
-            "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": self.embeds,
-            "pinned": False,
-            "type": 19 if self.reference else 0,
-            "flags": self.flags | (128 if self.loading else 0),
-            "components": self.components,
-        }
-        if self.nonce is not None:
-            out["nonce"] = self.nonce
-        if self.reference:
-            out["message_reference"] = {"channel_id": self.channel_id, **self.reference}
-        if self.followup or self.interaction_id:
-            out["webhook_id"] = APP_ID
-            out["application_id"] = APP_ID
-        return out
-
-
-class FakeDiscord(GatewayMixin):
+class FakeDiscord(GatewayMixin, EventsMixin):
     def __init__(self) -> None:
         self.rest_calls: list[tuple[str, str, dict[str, str], Any]] = []
         self.messages: dict[str, Msg] = {}
@@ -578,160 +425,8 @@ class FakeDiscord(GatewayMixin):
         }
         return [("READY", ready), ("GUILD_CREATE", guild_payload())]
 
-    # ------------------------------------------------------------------ events to inject
-
-    def _interaction_base(self, itype: int, user_id: str, channel_id: str) -> dict[str, Any]:
-        iid = snowflake()
-        self._born[iid] = time.monotonic()
-        self._token_channel[f"itoken-{iid}"] = channel_id
-        self._token_iid[f"itoken-{iid}"] = iid
-        return {
-            "id": iid,
-            "application_id": APP_ID,
-            "type": itype,
-            "token": f"itoken-{iid}",
-            "version": 1,
-            "guild_id": GUILD_ID,
-            "channel_id": channel_id,
-            "channel": {
-                "id": channel_id,
-                "type": 0,
-                "name": "general",
-                "guild_id": GUILD_ID,
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            },
-            "member": {**member(user_id), "permissions": ALL_PERMISSIONS},
-            "app_permissions": ALL_PERMISSIONS,
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "attachment_size_limit": 10485760,
-            "authorizing_integration_owners": {"0": GUILD_ID},
-            "context": 0,
-        }
-
-    async def slash(
-        self,
-        name: str,
-        options: dict[str, Any] | None = None,
-        *,
-        sub: str | None = None,
-        user_id: str = ALICE_ID,
-        channel_id: str = CHANNEL_ID,
-        attachments: dict[str, dict[str, Any]] | None = None,
-    ) -> str:
-        """A slash command; ``attachments`` maps option name → attachment payload."""
-        spec = self._spec(name, sub)
-        opts: list[dict[str, Any]] = []
-        for oname, value in (options or {}).items():
-            otype = spec.get(oname, 3)
-            opts.append({"name": oname, "type": otype, "value": value})
-        resolved: dict[str, Any] = {}
-        for oname, a in (attachments or {}).items():
-            opts.append({"name": oname, "type": 11, "value": a["id"]})
-            resolved.setdefault("attachments", {})[a["id"]] = a
-        if sub is not None:
-            opts = [{"name": sub, "type": 1, "options": opts}]
-        data = self._interaction_base(2, user_id, channel_id)
-        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
-        if resolved:
-            data["data"]["resolved"] = resolved
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def autocomplete(
-        self,
-        name: str,
-        focused: str,
-        typed: str,
-        others: dict[str, Any] | None = None,
-        *,
-        sub: str | None = None,
-    ) -> str:
-        opts: list[dict[str, Any]] = [
-            {"name": k, "type": 3, "value": v} for k, v in (others or {}).items()
-        ]
-        opts.append({"name": focused, "type": 3, "value": typed, "focused": True})
-        if sub is not None:
-            opts = [{"name": sub, "type": 1, "options": opts}]
-        data = self._interaction_base(4, ALICE_ID, CHANNEL_ID)
-        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def press(self, message_id: str, custom_id: str, *, user_id: str = BOB_ID) -> str:
-        msg = self.messages[message_id]
-        data = self._interaction_base(3, user_id, msg.channel_id)
-        data["message"] = msg.payload()
-        data["data"] = {"custom_id": custom_id, "component_type": 2}
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def react(
-        self,
-        message_id: str,
-        emoji: str = "✅",
-        *,
-        user_id: str = BOB_ID,
-        channel_id: str | None = None,
-        remove: bool = False,
-        roles: list[str] | None = None,
-    ) -> None:
-        msg = self.messages.get(message_id)
-        cid = channel_id or (msg.channel_id if msg else CHANNEL_ID)
-        data: dict[str, Any] = {
-            "user_id": user_id,
-            "channel_id": cid,
-            "message_id": message_id,
-            "guild_id": GUILD_ID,
-            "emoji": {"id": None, "name": emoji},
-            "type": 0,
-            "burst": False,
-            "burst_colors": [],
-        }
-        if not remove:
-            data["member"] = (
-                member(user_id, roles)
-                if user_id != BOT_ID
-                else {**member(BOT_ID, []), "user": BOT_USER}
-            )
-            data["message_author_id"] = BOT_ID
-        await self.dispatch("MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", data)
-
-    async def raw(self, event: str, data: dict[str, Any]) -> None:
-        await self.dispatch(event, data)
-
-    def _spec(self, name: str, sub: str | None) -> dict[str, int]:
-        """Option types from the last synced commands (so booleans go as booleans)."""
-        for cmds in self.commands.values():
-            for c in cmds:
-                if c["name"] != name:
-                    continue
-                opts = c.get("options", [])
-                if sub is not None:
-                    opts = next((o.get("options", []) for o in opts if o["name"] == sub), [])
-                return {o["name"]: o["type"] for o in opts}
-        return {}
-
     def iter_messages(self) -> Iterator[Msg]:
         return iter(self.messages.values())
-
-
-def attachment(url: str, filename: str, size: int, content_type: str | None) -> dict[str, Any]:
-    aid = snowflake()
-    out: dict[str, Any] = {
-        "id": aid,
-        "filename": filename,
-        "size": size,
-        "url": url,
-        "proxy_url": url,
-    }
-    if content_type is not None:
-        out["content_type"] = content_type
-    return out
 
 
 async def wait_until(pred: Any, within: float = 5.0) -> None:

@@ -33,7 +33,8 @@ import httpx
 from adapters.discord.translate import nonce_for
 from tests.discord.fake_discord import APPROVAL_CHANNEL_ID, CHANNEL_ID, GUILD_ID, FakeDiscord, Msg
 from tests.discord.fake_gateway import Session
-from tests.faults.driver import TOKEN, Config, Run, caption, child_env, token
+from tests.faults.procs import child_env
+from tests.faults.run import TOKEN, Config, Run, caption, token
 from tests.secrets import DISCORD_BOT_TOKEN
 
 PUBLIC = CHANNEL_ID

@@ -22,7 +22,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.faults.driver import TOKEN, Config, Run, caption, child_env, token
+from tests.faults.procs import child_env
+from tests.faults.run import TOKEN, Config, Run, caption, token
 from tests.slack.fake_slack import BOT_TOKEN, BOT_USER, TEAM, FakeSlack, Message
 
 SECRET = "faults-signing-secret-0123456789"

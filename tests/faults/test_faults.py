@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.faults.driver import PLATFORMS, configs, run_all, tables
+from tests.faults.driver import PLATFORMS, configs, run_all
+from tests.faults.report import tables
 
 
 async def test_posts_survive_faults_and_kills_on_every_platform(tmp_path: Path) -> None:

@@ -1,0 +1,168 @@
+"""Gateway events the fake Discord injects, as Discord would send them: slash commands,
+autocomplete, button presses, reactions (``FakeDiscord`` mixes this in)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from tests.discord.fake_data import (
+    ALICE_ID,
+    ALL_PERMISSIONS,
+    APP_ID,
+    BOB_ID,
+    BOT_ID,
+    BOT_USER,
+    CHANNEL_ID,
+    GUILD_ID,
+    Msg,
+    member,
+    snowflake,
+)
+
+
+class EventsMixin:
+    messages: dict[str, Msg]
+    commands: dict[str, list[dict[str, Any]]]
+    _token_channel: dict[str, str]
+    _token_iid: dict[str, str]
+    _born: dict[str, float]
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> bool:
+        raise NotImplementedError
+
+    def _interaction_base(self, itype: int, user_id: str, channel_id: str) -> dict[str, Any]:
+        iid = snowflake()
+        self._born[iid] = time.monotonic()
+        self._token_channel[f"itoken-{iid}"] = channel_id
+        self._token_iid[f"itoken-{iid}"] = iid
+        return {
+            "id": iid,
+            "application_id": APP_ID,
+            "type": itype,
+            "token": f"itoken-{iid}",
+            "version": 1,
+            "guild_id": GUILD_ID,
+            "channel_id": channel_id,
+            "channel": {
+                "id": channel_id,
+                "type": 0,
+                "name": "general",
+                "guild_id": GUILD_ID,
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            },
+            "member": {**member(user_id), "permissions": ALL_PERMISSIONS},
+            "app_permissions": ALL_PERMISSIONS,
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10485760,
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "context": 0,
+        }
+
+    async def slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        sub: str | None = None,
+        user_id: str = ALICE_ID,
+        channel_id: str = CHANNEL_ID,
+        attachments: dict[str, dict[str, Any]] | None = None,
+    ) -> str:
+        """A slash command; ``attachments`` maps option name → attachment payload."""
+        spec = self._spec(name, sub)
+        opts: list[dict[str, Any]] = []
+        for oname, value in (options or {}).items():
+            otype = spec.get(oname, 3)
+            opts.append({"name": oname, "type": otype, "value": value})
+        resolved: dict[str, Any] = {}
+        for oname, a in (attachments or {}).items():
+            opts.append({"name": oname, "type": 11, "value": a["id"]})
+            resolved.setdefault("attachments", {})[a["id"]] = a
+        if sub is not None:
+            opts = [{"name": sub, "type": 1, "options": opts}]
+        data = self._interaction_base(2, user_id, channel_id)
+        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
+        if resolved:
+            data["data"]["resolved"] = resolved
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
+    async def autocomplete(
+        self,
+        name: str,
+        focused: str,
+        typed: str,
+        others: dict[str, Any] | None = None,
+        *,
+        sub: str | None = None,
+    ) -> str:
+        opts: list[dict[str, Any]] = [
+            {"name": k, "type": 3, "value": v} for k, v in (others or {}).items()
+        ]
+        opts.append({"name": focused, "type": 3, "value": typed, "focused": True})
+        if sub is not None:
+            opts = [{"name": sub, "type": 1, "options": opts}]
+        data = self._interaction_base(4, ALICE_ID, CHANNEL_ID)
+        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
+    async def press(self, message_id: str, custom_id: str, *, user_id: str = BOB_ID) -> str:
+        msg = self.messages[message_id]
+        data = self._interaction_base(3, user_id, msg.channel_id)
+        data["message"] = msg.payload()
+        data["data"] = {"custom_id": custom_id, "component_type": 2}
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
+    async def react(
+        self,
+        message_id: str,
+        emoji: str = "✅",
+        *,
+        user_id: str = BOB_ID,
+        channel_id: str | None = None,
+        remove: bool = False,
+        roles: list[str] | None = None,
+    ) -> None:
+        msg = self.messages.get(message_id)
+        cid = channel_id or (msg.channel_id if msg else CHANNEL_ID)
+        data: dict[str, Any] = {
+            "user_id": user_id,
+            "channel_id": cid,
+            "message_id": message_id,
+            "guild_id": GUILD_ID,
+            "emoji": {"id": None, "name": emoji},
+            "type": 0,
+            "burst": False,
+            "burst_colors": [],
+        }
+        if not remove:
+            data["member"] = (
+                member(user_id, roles)
+                if user_id != BOT_ID
+                else {**member(BOT_ID, []), "user": BOT_USER}
+            )
+            data["message_author_id"] = BOT_ID
+        await self.dispatch("MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", data)
+
+    async def raw(self, event: str, data: dict[str, Any]) -> None:
+        await self.dispatch(event, data)
+
+    def _spec(self, name: str, sub: str | None) -> dict[str, int]:
+        """Option types from the last synced commands (so booleans go as booleans)."""
+        for cmds in self.commands.values():
+            for c in cmds:
+                if c["name"] != name:
+                    continue
+                opts = c.get("options", [])
+                if sub is not None:
+                    opts = next((o.get("options", []) for o in opts if o["name"] == sub), [])
+                return {o["name"]: o["type"] for o in opts}
+        return {}
