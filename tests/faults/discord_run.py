@@ -179,7 +179,7 @@ class DiscordRun(Run):
             if not self.pending(card) or card.deleted:
                 return
             self.resent_reactions += 1
-            self.log(f"✅ on {post_id}: lost with its session/process; again")
+            self.log(f"✅ on {post_id}: still pending after its session/process ended; again")
 
     def cards(self) -> dict[str, Msg]:
         out: dict[str, Msg] = {}
@@ -302,6 +302,12 @@ class DiscordRun(Run):
                 str(max(0, self.fake.identifies - 1 - self.report.restarts)),
             ),
             ("interactions answered after 3 s (in the channel)", str(self.fake.late_acks)),
-            ("commands sent again (lost with a session/process)", str(self.resent_commands)),
-            ("✅ sent again (lost with a session/process)", str(self.resent_reactions)),
+            (
+                "commands sent again (no defer, no answer; session/process ended)",
+                str(self.resent_commands),
+            ),
+            (
+                "✅ sent again (card still pending after its session/process ended)",
+                str(self.resent_reactions),
+            ),
         ]
