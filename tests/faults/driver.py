@@ -91,7 +91,7 @@ def configs(
             kills=kills,
             seed=seed,
             submit_rate=rate,
-            deadline=deadline or max(170.0, posts * 3.0),
+            deadline=deadline or max(240.0, posts * 3.0),
             workdir=workdir / p if workdir is not None else None,
             verbose=verbose,
         )
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.faults.driver")
     p.add_argument("--platform", choices=[*PLATFORMS, "both"], default="both")
     p.add_argument("--posts", type=int, default=int(os.environ.get("FAULTS_POSTS", "500")))
-    p.add_argument("--kills", type=int, default=5)
+    p.add_argument("--kills", type=int, default=8)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--submit-rate", type=float, default=None, help="posts per second")
     p.add_argument("--deadline", type=float, default=None, help="seconds (default: by size)")
