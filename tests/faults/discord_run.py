@@ -14,14 +14,16 @@ Discord never re-delivers a gateway event, so an event sent to a process that wa
 killed, or to a session that then ended, is gone — as for a person, whose command "did not
 respond" or whose ✅ did nothing: the driver then sends it again (a new interaction / the
 reaction again), once the bot is back, and counts it. It never re-sends what the bot
-acknowledged (an interaction with a defer, a card no longer pending), so a request the bot
-dropped after its acknowledgement shows as lost.
+acknowledged: an interaction with a defer (or an answer), a reaction the bot journaled (read
+from its database) or on a card no longer pending — so a request the bot dropped after its
+acknowledgement shows as lost.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sqlite3
 import time
@@ -175,11 +177,29 @@ class DiscordRun(Run):
             else:
                 return
             await self.up.wait()
-            await asyncio.sleep(5)  # what the bot recorded is resumed at start-up
-            if not self.pending(card) or card.deleted:
-                return
+            await asyncio.sleep(1)
+            if not self.pending(card) or card.deleted or self.recorded(card.id, users):
+                return  # the bot has it (what it recorded is resumed after a restart)
             self.resent_reactions += 1
-            self.log(f"✅ on {post_id}: still pending after its session/process ended; again")
+            self.log(f"✅ on {post_id}: never reached the bot; again")
+
+    def recorded(self, message_id: str, users: list[str]) -> bool:
+        """The bot journaled a reaction by one of ``users`` on that message."""
+        path = self.work / "bot.db"
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
+                rows = db.execute(
+                    "SELECT payload FROM command_journal WHERE kind = 'reaction' "
+                    "AND payload LIKE ?",
+                    [f"%{message_id}%"],
+                ).fetchall()
+        except sqlite3.OperationalError:
+            return False
+        for (payload,) in rows:
+            p = json.loads(payload)
+            if str(p.get("message")) == message_id and str(p["user"]["id"]) in users:
+                return True
+        return False
 
     def cards(self) -> dict[str, Msg]:
         out: dict[str, Msg] = {}
