@@ -19,6 +19,9 @@ ChatPlatform = str  # "slack" | "discord" | "console"
 # Emoji short names after normalisation ("✅", ":white_check_mark:", "heavy_check_mark" → ...)
 APPROVE = "white_check_mark"
 REJECT = "x"
+CHANGES = "pencil2"  # request changes (✏️ / 📝 / the Request changes button)
+# Button decisions that are not about an approval card (ButtonEvent.decision):
+SPLIT = "split"  # accept the offer to post a too-long caption as a thread (value: the offer)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,9 @@ class Attachment:
     content_type: str
     size: int | None
     open: Callable[[], AsyncIterator[bytes]] = field(repr=False, compare=False)
+    # How the platform it came from can show it again (approval card previews):
+    slack_file: str | None = None  # a Slack file id (F…), for an image block's ``slack_file``
+    platform_url: str | None = field(default=None, repr=False)  # a Discord attachment URL
 
 
 @dataclass(frozen=True)
@@ -87,13 +93,17 @@ class ReactionEvent:
 
 @dataclass(frozen=True)
 class ButtonEvent:
-    """Approve / Reject pressed on a card (same rules as reactions)."""
+    """A button pressed: Approve / Reject / Request changes on a card (same rules as
+    reactions), or an offer's action (``SPLIT``, with the offer in ``value``)."""
 
-    decision: str  # APPROVE | REJECT
+    decision: str  # APPROVE | REJECT | CHANGES | SPLIT
     user: User
     message: MessageRef
     delivery_id: str
     team: str | None = None
+    value: str = ""  # the button's value (the offer of a SPLIT button)
+    thread: str | None = None  # where the adapter shows a public answer (its working message)
+    reason: str | None = None  # typed in a form the button opened (Request changes)
 
 
 @dataclass(frozen=True)
@@ -105,7 +115,29 @@ class Destination:
     ephemeral_to: str | None = None  # a user id: only they see it
 
 
+@dataclass(frozen=True)
+class ReplyEvent:
+    """A message in the thread of a message the bot posted (Slack): e.g. the reason an
+    approver gives after asking for changes with ✏️."""
+
+    user: User
+    message: MessageRef  # the thread's root message
+    text: str
+    delivery_id: str
+    team: str | None = None
+
+
 # ---------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Button:
+    """An action a reply offers: adapters render a button that comes back as a ``ButtonEvent``
+    with this ``decision`` and ``value`` (``CHANGES`` buttons open a form for the reason)."""
+
+    label: str
+    decision: str
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -119,6 +151,19 @@ class Field:
     name: str
     value: str
     link: Link | None = None
+
+
+@dataclass(frozen=True)
+class CommandButton:
+    """A button that runs a command as the person who presses it (Confirm, Retry failed).
+
+    Adapters render it as a button; pressing it dispatches ``/<command> <text>`` as that person.
+    The console shows the command to type instead."""
+
+    label: str
+    command: str  # "social"
+    text: str  # "cancel pst_3kqz1a confirm"
+    style: str = "primary"  # "primary" | "danger"
 
 
 class Tone(enum.StrEnum):
@@ -135,6 +180,8 @@ class Confirmation:
     text: str | None = None
     ephemeral: bool = False
     tone: Tone = Tone.SUCCESS
+    buttons: tuple[Button, ...] = ()  # decided by the core, e.g. "Give the reason" (a form)
+    actions: tuple[CommandButton, ...] = ()  # buttons (each runs a command as the presser)
 
 
 @dataclass(frozen=True)
@@ -147,6 +194,7 @@ class ErrorReply:
     reference: str | None = None  # for unexpected failures: the id to quote to an admin
     ephemeral: bool = True
     field_errors: tuple[tuple[str, str], ...] = ()  # (option name, message): inline form errors
+    buttons: tuple[Button, ...] = ()  # e.g. "Post as a thread of 3" (a way out of the error)
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -186,6 +234,25 @@ class ListReply:
     items: tuple[str, ...]
     footer: str | None = None
     ephemeral: bool = True
+    plain: bool = False  # lines as they are (help text, examples): no numbers or bullets
+
+
+@dataclass(frozen=True)
+class MediaPreview:
+    """One media item as an approval card shows it (kind: "image" | "video" | "document").
+
+    ``url`` is a public link the media rules checked (any platform may show it); ``slack_file``
+    and ``platform_url`` come from the chat platform the file was attached on and are shown only
+    there (Slack image blocks by file id, Discord embeds by attachment URL)."""
+
+    name: str
+    kind: str
+    size: int | None = None
+    content_type: str | None = None
+    url: str | None = None
+    slack_file: str | None = None
+    platform_url: str | None = field(default=None, repr=False)
+    cover_for: str | None = None  # this image is the cover of that video (a reel's cover)
 
 
 @dataclass(frozen=True)
@@ -202,6 +269,9 @@ class ApprovalCard:
     decided_by: str | None = None
     note: str | None = None
     buttons: bool = True  # show Approve / Reject buttons while pending
+    caption: str | None = None  # the post's caption (platform lines show their own if different)
+    media: tuple[MediaPreview, ...] = ()  # in post order; a reel's cover last
+    platforms: tuple[str, ...] = ()  # target platform labels ("Instagram", "X"), for alt text
 
 
 @dataclass(frozen=True)
@@ -214,9 +284,34 @@ class Announcement:
     targets: tuple[TargetLine, ...] = ()
     mentions: tuple[str, ...] = ()  # user ids to mention (requester on partial/failed)
     lines: tuple[str, ...] = ()  # free text lines (next steps, digest entries)
+    actions: tuple[CommandButton, ...] = ()  # buttons, e.g. Retry failed
 
 
-Reply = Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement
+@dataclass(frozen=True)
+class Picture:
+    """A rendered PNG with its alt text (what it shows, in words, for screen readers)."""
+
+    png: bytes = field(repr=False)
+    alt: str
+    filename: str  # e.g. "calendar-2026-07-06.png"
+    title: str
+
+
+@dataclass(frozen=True)
+class PictureReply:
+    """Pictures (a calendar, a chart) with the same data as text: ``lines`` go under the
+    picture; when a picture cannot be shared (no upload permission) the text still arrives.
+    Shared in the channel: a picture is never ephemeral (Slack can't attach files to those)."""
+
+    title: str
+    pictures: tuple[Picture, ...]
+    lines: tuple[str, ...] = ()
+    footer: str | None = None
+
+
+Reply = (
+    Confirmation | ErrorReply | StatusCard | ListReply | ApprovalCard | Announcement | PictureReply
+)
 
 
 @dataclass(frozen=True)
@@ -254,3 +349,16 @@ class SentFinder(Protocol):
     metadata) and Discord (a footer marker) implement it; the console de-duplicates by key."""
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None: ...
+
+
+class DirectMessenger(Protocol):
+    """Optional on a ``ChatPort`` (``getattr(port, "send_direct", None)``): a direct message to
+    one user. Slack and Discord implement it; the notifier uses it to tell a requester that a
+    result could not be posted in the channel."""
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef: ...
+
+
+class ChatSendError(Exception):
+    """A chat platform refused a message the bot sent (not in the channel, missing permission,
+    token revoked…). ``str()`` says why in words a person can act on; adapters raise subclasses."""

@@ -8,6 +8,9 @@ Environment (all optional; the demo needs none):
     SOCIALBOT_CONFIG      TOML path (workspaces, channel bindings, approval policies)
     SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_API_URL
     DISCORD_BOT_TOKEN, DISCORD_API_URL, DISCORD_GATEWAY_URL, DISCORD_GUILD_IDS
+    SOCIALBOT_HEALTH_PORT, SOCIALBOT_METRICS_PORT   where /healthz and /metrics are served
+    SOCIALBOT_ALLOW_PRIVATE_MEDIA   1/0: fetch media links that resolve inside a private network
+                                    (default 0; overrides ``[media] allow_private``)
 
 TOML (see README "Configuration")::
 
@@ -24,6 +27,7 @@ TOML (see README "Configuration")::
     default_targets = ["instagram", "x"]
     timezone = "Europe/Berlin"
     aliases = { brand = ["instagram", "facebook"] }
+    slots = ["mon-fri 09:00", "sat 11:00"]   # posting slots, in the channel's zone (bot.slots)
 
     [channels.approval]
     required = true
@@ -33,8 +37,17 @@ TOML (see README "Configuration")::
     channel = "C0999"               # approval channel (default: the same channel)
     expires_after = "48h"
 
-A missing or malformed setting raises ``ConfigError`` with one line naming it; the CLI turns
-that into exit code 2. Secrets are held as ``Secret`` and never echoed.
+    [media]                         # links the bot downloads (media:https://…, cover:…)
+    allow_private = false           # true only for a local sandbox: fetch loopback/private hosts
+    ports = [80, 443]               # ports a link may name, or "any"
+
+plus ``[notifier]``, ``[retention]``, ``[readiness]`` and ``[media]`` (README "Configuration"). The file is
+checked against a schema (``bot.configfile``: unknown keys and tables, wrong types, ranges,
+unknown workspaces, scope-less or duplicate bindings are refused, never ignored).
+
+Missing or malformed settings raise ``ConfigError`` with one line per problem (``problems``),
+each naming the setting — and for the file its line; the CLI prints them all and exits 2.
+Secrets are held as ``Secret`` and never echoed.
 """
 
 from __future__ import annotations
@@ -47,9 +60,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.configfile import ApprovalTable, ConfigFile, MediaTable, WorkspaceTable, check_file
 from bot.secret import Secret
+from bot.slots import Slot, parse_slots
 
 DEFAULT_API_URL = "https://social-api.instantdm.com"
 DEFAULT_WORKSPACE = "default"
@@ -58,7 +72,13 @@ SANDBOX_DEMO_KEY = "sk_test_sandbox"
 
 
 class ConfigError(Exception):
-    """A setting is missing or malformed. ``str()`` is one line naming it, without its value."""
+    """Settings are missing or malformed. ``problems`` holds one line per problem, each naming
+    the setting (and, for the TOML file, its line) without echoing a secret; ``str()`` is
+    those lines joined."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems: tuple[str, ...] = problems or ("invalid configuration",)
+        super().__init__("\n".join(self.problems))
 
 
 @dataclass(frozen=True)
@@ -87,6 +107,19 @@ class ApprovalPolicy:
 
 
 @dataclass(frozen=True)
+class MediaRules:
+    """Which links the bot may download (see bot/netguard.py)."""
+
+    allow_private: bool = False  # hosts that resolve to loopback/private/link-local addresses
+    ports: frozenset[int] | None = frozenset({80, 443})  # None: any port
+
+    @classmethod
+    def local(cls) -> MediaRules:
+        """A sandbox on this machine (the demo, the tests): loopback hosts on any port."""
+        return cls(allow_private=True, ports=None)
+
+
+@dataclass(frozen=True)
 class ChannelConfig:
     """What one chat channel sees: its workspace and its defaults."""
 
@@ -95,6 +128,7 @@ class ChannelConfig:
     timezone: str | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    slots: tuple[Slot, ...] = ()  # posting slots, read in ``timezone`` (UTC when unset)
 
 
 @dataclass(frozen=True)
@@ -125,6 +159,29 @@ class Workspace:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long rows are kept (``[retention]``; ``None`` = for ever) and how the pruning job
+    runs (``bot.retention``)."""
+
+    deliveries: timedelta | None = timedelta(days=14)
+    journal: timedelta | None = timedelta(days=14)
+    sent_outbox: timedelta | None = timedelta(days=30)
+    tracked_posts: timedelta | None = timedelta(days=180)
+    approval_history: timedelta | None = timedelta(days=180)
+    batch_size: int = 500
+    interval: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """When ``/readyz`` calls a workspace key not ready (``[readiness]``)."""
+
+    api_failures: int = 3  # consecutive transport failures / 5xx
+    api_window: timedelta = timedelta(minutes=10)  # no good answer this long while calling
+    db_check_every: timedelta = timedelta(seconds=5)  # the writability check is cached
+
+
+@dataclass(frozen=True)
 class Settings:
     api_url: str = DEFAULT_API_URL
     db_path: str = "socialbot.db"
@@ -140,6 +197,13 @@ class Settings:
     discord_gateway_url: str | None = None
     discord_guild_ids: tuple[int, ...] = ()
     poll_interval: float = 30.0
+    announce_attempts: int = 8  # an announcement failing this often is given up
+    announce_backoff_max: float = 600.0  # seconds between its attempts at most
+    retention: Retention = field(default_factory=Retention)
+    readiness: Readiness = field(default_factory=Readiness)
+    health_port: int | None = None  # SOCIALBOT_HEALTH_PORT
+    metrics_port: int | None = None  # SOCIALBOT_METRICS_PORT
+    media: MediaRules = field(default_factory=MediaRules)
 
     def channel_config(self, platform: str, team: str | None, channel: str) -> ChannelConfig:
         best: tuple[int, ChannelConfig] = (0, ChannelConfig())
@@ -171,99 +235,6 @@ class Settings:
         return out
 
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: Any, name: str) -> timedelta:
-    if isinstance(value, int) and value > 0:
-        return timedelta(seconds=value)
-    m = _DURATION.match(str(value))
-    if not m or int(m.group(1)) <= 0:
-        raise ConfigError(f"{name}: expected a duration like '48h', '30m' or '2d'")
-    return timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
-
-
-def check_timezone(value: Any, name: str) -> str:
-    if not isinstance(value, str):
-        raise ConfigError(f"{name}: expected an IANA time zone name like 'Europe/Berlin'")
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f"{name}: unknown time zone {value!r} (expected e.g. 'Europe/Berlin')"
-        ) from None
-    return value
-
-
-def _str_list(value: Any, name: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-        raise ConfigError(f"{name}: expected a list of strings")
-    return tuple(str(v) for v in value)
-
-
-def _policy(raw: Any, name: str) -> ApprovalPolicy:
-    if raw is None:
-        return ApprovalPolicy()
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{name}: expected a table")
-    quorum = raw.get("quorum", 1)
-    if not isinstance(quorum, int) or quorum < 1:
-        raise ConfigError(f"{name}.quorum: expected a whole number ≥ 1")
-    approvers = _str_list(raw.get("approvers"), f"{name}.approvers")
-    required = raw.get("required", True)
-    if not isinstance(required, bool):
-        raise ConfigError(f"{name}.required: expected true or false")
-    if required and not approvers:
-        raise ConfigError(f"{name}.approvers: approval is required but no approvers are listed")
-    expires = raw.get("expires_after")
-    return ApprovalPolicy(
-        required=required,
-        approvers=approvers,
-        quorum=quorum,
-        allow_self=bool(raw.get("allow_self", False)),
-        channel=str(raw["channel"]) if raw.get("channel") else None,
-        expires_after=parse_duration(expires, f"{name}.expires_after") if expires else None,
-    )
-
-
-def _binding(raw: Any, i: int, workspaces: Mapping[str, Workspace]) -> ChannelBinding:
-    name = f"channels[{i}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{name}: expected a table")
-    platform = raw.get("platform")
-    if platform not in ("slack", "discord", "console"):
-        raise ConfigError(f"{name}.platform: expected 'slack', 'discord' or 'console'")
-    ws = raw.get("workspace", DEFAULT_WORKSPACE)
-    if ws not in workspaces:
-        raise ConfigError(f"{name}.workspace: unknown workspace {ws!r}")
-    tz = raw.get("timezone")
-    aliases_raw = raw.get("aliases", {})
-    if not isinstance(aliases_raw, dict):
-        raise ConfigError(f"{name}.aliases: expected a table of name = [targets]")
-    cfg = ChannelConfig(
-        workspace=ws,
-        default_targets=_str_list(raw.get("default_targets"), f"{name}.default_targets"),
-        timezone=check_timezone(tz, f"{name}.timezone") if tz is not None else None,
-        aliases={
-            str(k).lower(): _str_list(v, f"{name}.aliases.{k}") for k, v in aliases_raw.items()
-        },
-        approval=_policy(raw.get("approval"), f"{name}.approval"),
-    )
-    team = raw.get("team")
-    channel = raw.get("channel")
-    return ChannelBinding(
-        platform=platform,
-        team=str(team) if team is not None else None,
-        channel=str(channel) if channel is not None else None,
-        config=cfg,
-    )
-
-
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     v = env.get(name, "").strip()
     return Secret(v) if v else None
@@ -276,60 +247,115 @@ def _url(env: Mapping[str, str], name: str, default: str | None = None) -> str |
     return v.rstrip("/") if v else v
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def _media(table: MediaTable, env: Mapping[str, str]) -> MediaRules:
+    """``[media]``, with ``SOCIALBOT_ALLOW_PRIVATE_MEDIA`` (when set) deciding allow_private."""
+    allow = table.allow_private
+    flag = env.get("SOCIALBOT_ALLOW_PRIVATE_MEDIA", "").strip().lower()
+    if flag in _TRUE:
+        allow = True
+    elif flag in _FALSE:
+        allow = False
+    elif flag:
+        raise ConfigError("SOCIALBOT_ALLOW_PRIVATE_MEDIA: expected 1 or 0")
+    return MediaRules(allow_private=allow, ports=table.ports)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    v = env.get(name, "").strip()
+    if not v:
+        return None
+    if not v.isdigit() or int(v) > 65535:
+        raise ConfigError(f"{name}: expected a port number 0–65535")
+    return int(v)
+
+
+def _read_file(config_path: str) -> ConfigFile:
+    p = Path(config_path)
+    if not p.is_file():
+        raise ConfigError(f"SOCIALBOT_CONFIG: file not found: {config_path}")
+    try:
+        text = p.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"SOCIALBOT_CONFIG: {config_path} is not valid TOML ({e})") from None
+    parsed, problems = check_file(raw, text, config_path)
+    if parsed is None:
+        raise ConfigError(*problems)
+    return parsed
+
+
+def _days(n: int) -> timedelta | None:
+    return timedelta(days=n) if n > 0 else None
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the environment (and the TOML file it names). Raises ``ConfigError``."""
+    """Read the environment (and the TOML file it names). Raises ``ConfigError`` listing every
+    problem found."""
     env = os.environ if env is None else env
     config_path = env.get("SOCIALBOT_CONFIG", "").strip() or None
-    raw: dict[str, Any] = {}
-    if config_path:
-        p = Path(config_path)
-        if not p.is_file():
-            raise ConfigError(f"SOCIALBOT_CONFIG: file not found: {config_path}")
+    problems: list[str] = []
+
+    def attempt(fn: Any, *args: Any) -> Any:
         try:
-            raw = tomllib.loads(p.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"SOCIALBOT_CONFIG: not valid TOML ({e})") from None
+            return fn(*args)
+        except ConfigError as e:
+            problems.extend(e.problems)
+            return None
 
-    workspaces: dict[str, Workspace] = {}
-    ws_raw = raw.get("workspaces", {})
-    if not isinstance(ws_raw, dict):
-        raise ConfigError("workspaces: expected a table of workspaces")
-    if DEFAULT_WORKSPACE not in ws_raw:
-        ws_raw = {DEFAULT_WORKSPACE: {}, **ws_raw}
-    for wname, w in ws_raw.items():
-        if not isinstance(w, dict):
-            raise ConfigError(f"workspaces.{wname}: expected a table")
-        key_env = w.get("key_env", DEFAULT_KEY_ENV)
-        if not isinstance(key_env, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
-            raise ConfigError(f"workspaces.{wname}.key_env: expected an environment variable name")
-        workspaces[wname] = Workspace(
-            name=wname,
-            key_env=key_env,
-            key=_secret(env, key_env),
-            follow_external=bool(w.get("follow_external", False)),
-            announce_channel=str(w["announce_channel"]) if w.get("announce_channel") else None,
-        )
-
-    channels_raw = raw.get("channels", [])
-    if not isinstance(channels_raw, list):
-        raise ConfigError("channels: expected an array of tables ([[channels]])")
-    bindings = tuple(_binding(c, i, workspaces) for i, c in enumerate(channels_raw))
+    cfg: ConfigFile | None = attempt(_read_file, config_path) if config_path else ConfigFile()
 
     guild_ids: list[int] = []
     for part in env.get("DISCORD_GUILD_IDS", "").replace(" ", "").split(","):
+        if part and not part.isdigit():
+            problems.append("DISCORD_GUILD_IDS: expected comma-separated numeric guild ids")
+            break
         if part:
-            if not part.isdigit():
-                raise ConfigError("DISCORD_GUILD_IDS: expected comma-separated numeric guild ids")
             guild_ids.append(int(part))
+    api_url = attempt(_url, env, "SOCIAL_API_URL", DEFAULT_API_URL)
+    urls = {n: attempt(_url, env, n) for n in ("SLACK_API_URL", "DISCORD_API_URL")}
+    urls["DISCORD_GATEWAY_URL"] = attempt(_url, env, "DISCORD_GATEWAY_URL")
+    ports = {n: attempt(_port, env, n) for n in ("SOCIALBOT_HEALTH_PORT", "SOCIALBOT_METRICS_PORT")}
+    media = attempt(_media, cfg.media if cfg is not None else MediaTable(), env)
+    if problems or cfg is None:
+        raise ConfigError(*problems)
 
-    poll_raw = (
-        raw.get("notifier", {}).get("interval", 30) if isinstance(raw.get("notifier"), dict) else 30
+    ws_tables = dict(cfg.workspaces)
+    workspaces = {
+        name: Workspace(
+            name=name,
+            key_env=w.key_env,
+            key=_secret(env, w.key_env),
+            follow_external=w.follow_external,
+            announce_channel=w.announce_channel,
+        )
+        for name, w in (
+            ([] if DEFAULT_WORKSPACE in ws_tables else [(DEFAULT_WORKSPACE, _DEFAULT_TABLE)])
+            + list(ws_tables.items())
+        )
+    }
+    bindings = tuple(
+        ChannelBinding(
+            platform=c.platform,
+            team=c.team,
+            channel=c.channel,
+            config=ChannelConfig(
+                workspace=c.workspace,
+                default_targets=tuple(c.default_targets),
+                timezone=c.timezone,
+                aliases={k.lower(): tuple(v) for k, v in c.aliases.items()},
+                approval=_policy(c.approval),
+                slots=parse_slots(c.slots),
+            ),
+        )
+        for c in cfg.channels
     )
-    if not isinstance(poll_raw, int | float) or poll_raw <= 0:
-        raise ConfigError("notifier.interval: expected a number of seconds > 0")
-
+    r = cfg.retention
     return Settings(
-        api_url=_url(env, "SOCIAL_API_URL", DEFAULT_API_URL) or DEFAULT_API_URL,
+        api_url=api_url or DEFAULT_API_URL,
         db_path=env.get("SOCIALBOT_DB", "").strip() or "socialbot.db",
         config_path=config_path,
         workspaces=workspaces,
@@ -337,10 +363,45 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         slack_bot_token=_secret(env, "SLACK_BOT_TOKEN"),
         slack_signing_secret=_secret(env, "SLACK_SIGNING_SECRET"),
         slack_app_token=_secret(env, "SLACK_APP_TOKEN"),
-        slack_api_url=_url(env, "SLACK_API_URL"),
+        slack_api_url=urls["SLACK_API_URL"],
         discord_bot_token=_secret(env, "DISCORD_BOT_TOKEN"),
-        discord_api_url=_url(env, "DISCORD_API_URL"),
-        discord_gateway_url=_url(env, "DISCORD_GATEWAY_URL"),
+        discord_api_url=urls["DISCORD_API_URL"],
+        discord_gateway_url=urls["DISCORD_GATEWAY_URL"],
         discord_guild_ids=tuple(guild_ids),
-        poll_interval=float(poll_raw),
+        poll_interval=float(cfg.notifier.interval),
+        announce_attempts=cfg.notifier.announce_attempts,
+        announce_backoff_max=cfg.notifier.announce_backoff_max.total_seconds(),
+        retention=Retention(
+            deliveries=_days(r.deliveries_days),
+            journal=_days(r.journal_days),
+            sent_outbox=_days(r.sent_outbox_days),
+            tracked_posts=_days(r.tracked_posts_days),
+            approval_history=_days(r.approval_history_days),
+            batch_size=r.batch_size,
+            interval=r.interval,
+        ),
+        readiness=Readiness(
+            api_failures=cfg.readiness.api_failures,
+            api_window=cfg.readiness.api_window,
+            db_check_every=cfg.readiness.db_check_every,
+        ),
+        health_port=ports["SOCIALBOT_HEALTH_PORT"],
+        metrics_port=ports["SOCIALBOT_METRICS_PORT"],
+        media=media,
     )
+
+
+def _policy(a: ApprovalTable | None) -> ApprovalPolicy:
+    if a is None:
+        return ApprovalPolicy()
+    return ApprovalPolicy(
+        required=a.required,
+        approvers=tuple(a.approvers),
+        quorum=a.quorum,
+        allow_self=a.allow_self,
+        channel=a.channel,
+        expires_after=a.expires_after,
+    )
+
+
+_DEFAULT_TABLE = WorkspaceTable()

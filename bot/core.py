@@ -8,7 +8,9 @@ from bot.api.client import SocialClient
 from bot.chat import ChatPort
 from bot.clock import Clock, SystemClock
 from bot.config import ConfigError, Settings
+from bot.netguard import Network
 from bot.notifier.pacing import ChannelPacer
+from bot.pictures.worker import Renderer
 from bot.storage import Database
 
 
@@ -48,6 +50,9 @@ class Core:
     clock: Clock = field(default_factory=SystemClock)
     ports: dict[str, ChatPort] = field(default_factory=dict)
     pacers: dict[str, ChannelPacer] = field(default_factory=dict)
+    # Draws calendars and charts in a worker process, started on the first picture.
+    pictures: Renderer = field(default_factory=Renderer)
+    network: Network = field(default_factory=Network)  # resolver + dialer of media downloads
 
     def port(self, platform: str) -> ChatPort:
         return self.ports[platform]

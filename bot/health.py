@@ -1,5 +1,10 @@
 """Health and metrics endpoints: ``/healthz`` (alive), ``/readyz`` (ready), ``/metrics``.
 
+Where they are served (``bot.runner``): with neither ``--health-port`` / ``SOCIALBOT_HEALTH_PORT``
+nor ``--metrics-port`` / ``SOCIALBOT_METRICS_PORT`` all three share ``--port``; otherwise health
+goes to the health port (else the metrics port), ``/metrics`` (with health) to the metrics port,
+and the public port keeps ``/slack/events`` only.
+
 Components register readiness probes (``async () -> (ok, detail)``); ``/readyz`` answers 200
 when every probe is ok and 503 otherwise, with a JSON body naming each probe.
 """
@@ -54,7 +59,9 @@ class Health:
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    def install(self, app: web.Application) -> None:
-        app.router.add_get("/healthz", self._healthz)
-        app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
+    def install(self, app: web.Application, *, health: bool = True, metrics: bool = True) -> None:
+        if health:
+            app.router.add_get("/healthz", self._healthz)
+            app.router.add_get("/readyz", self._readyz)
+        if metrics:
+            app.router.add_get("/metrics", self._metrics)

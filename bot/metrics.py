@@ -14,13 +14,13 @@ COMMANDS = Counter(
 )
 APPROVALS = Counter(
     "socialbot_approvals_total",
-    "Approval decisions, by decision (approved, rejected, expired)",
+    "Approval decisions, by decision (approved, rejected, expired, changes_requested)",
     ["decision"],
     registry=REGISTRY,
 )
 ANNOUNCEMENTS = Counter(
     "socialbot_announcements_total",
-    "Announcements delivered, by result (published, partial, failed, canceled, digest)",
+    "Announcements delivered, by result (published, partial, failed, canceled, digest), or given up after repeated send failures (abandoned)",
     ["result"],
     registry=REGISTRY,
 )

@@ -1,7 +1,8 @@
 """``socialbot run``: the bot with its adapters (Slack and/or Discord), the notifier, the
 approval expiry sweep and the health/metrics endpoints, in one process.
 
-Start-up: settings → database (migrations) → core → adapters → notifier → health server.
+Start-up: settings → database (migrations) → core → adapters → notifier (+ the daily
+analytics snapshots and weekly reports on its scheduler) → health server.
 SIGTERM/SIGINT: stop taking new work (readiness goes 503, adapters stop listening), finish
 in-flight commands, flush the outbox within a grace period, stop the scheduler and adapters,
 close the database, exit 0. Nothing is lost across the restart: anything not yet announced is
@@ -15,23 +16,33 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from bot import approvals, journal, recovery
+from bot import approvals, journal, readiness, recovery
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.core import Clients, Core
 from bot.health import Health
 from bot.logs import setup_logging
 from bot.notifier import Notifier
+from bot.startup import StartupError, outside
 from bot.storage import Database
 
 log = logging.getLogger(__name__)
 
+SLACK_CHECK = (
+    "SLACK_API_URL (unset for slack.com), the network, DNS, proxy and firewall, and that "
+    "SLACK_BOT_TOKEN is the bot token of this app"
+)
+DISCORD_CHECK = (
+    "DISCORD_API_URL / DISCORD_GATEWAY_URL (unset for discord.com), the network, DNS, proxy "
+    "and firewall, and that DISCORD_BOT_TOKEN is this bot's token"
+)
 EXPIRY_INTERVAL = 60.0
 SHUTDOWN_GRACE = 20.0
 
@@ -60,8 +71,9 @@ class Running:
 
     core: Core
     health: Health
-    http: web.AppRunner | None = None
-    http_port: int | None = None
+    http: list[web.AppRunner] = field(default_factory=list)
+    http_port: int | None = None  # where /healthz answers
+    metrics_port: int | None = None  # where /metrics answers
     # Shutdown, in order: ``drains`` (stop taking work, finish in-flight commands), then
     # ``stops`` (the notifier's outbox flush first, while the chat ports still work, then the
     # adapters' connections).
@@ -81,60 +93,71 @@ async def _expiry_loop(core: Core, interval: float) -> None:
             log.exception("approvals: the expiry sweep failed; it runs again in %.0f s", interval)
 
 
-async def start(settings: Settings, host: str, port: int, health_port: int | None) -> Running:
+async def start(
+    settings: Settings,
+    host: str,
+    port: int,
+    health_port: int | None,
+    metrics_port: int | None = None,
+) -> Running:
     clock = SystemClock()
     db = await Database.open(settings.db_path)
     core = Core(settings, db, Clients(settings, clock), clock)
     await approvals.migrate(db)
     health = Health()
     running = Running(core, health)
+    try:
+        return await _start(running, settings, host, port, health_port, metrics_port)
+    except BaseException:
+        await stop(running)  # close what did start (sessions, database): no "Unclosed …"
+        raise
 
-    async def db_probe() -> tuple[bool, str]:
-        def write(sdb: Any) -> None:
-            sdb.execute(
-                "INSERT INTO meta(key, value) VALUES ('ready_probe', datetime('now')) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-            )
 
-        await db.transaction(write)
-        return True, "writable"
+async def _start(
+    running: Running,
+    settings: Settings,
+    host: str,
+    port: int,
+    health_port: int | None,
+    metrics_port: int | None,
+) -> Running:
+    core, db, health, clock = running.core, running.core.db, running.health, running.core.clock
 
-    health.add("database", db_probe)
-
-    def api_probe(name: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
-        async def probe() -> tuple[bool, str]:
-            client = core.clients.overrides.get(name)
-            last = getattr(client, "last_success", None) if client is not None else None
-            if last is None:
-                return True, "no call yet"
-            return True, f"last successful call {last.isoformat()}"
-
-        return probe
-
+    every = settings.readiness.db_check_every
+    health.add("database", readiness.database_probe(db, clock, every))
     for ws in settings.workspaces.values():
         if ws.key is not None:
-            health.add(f"social_api:{ws.name}", api_probe(ws.name))
+            probe = readiness.social_api_probe(core.clients, ws.name, settings.readiness, clock)
+            health.add(f"social_api:{ws.name}", probe)
 
     web_app: web.Application | None = None
     if settings.slack_bot_token is not None:
-        from adapters.slack.app import adapter_of, create_slack_app
-        from adapters.slack.runner import EVENTS_PATH, start_socket_mode
+        from adapters.slack.app import adapter_of, api_base_url, create_slack_app
+        from adapters.slack.runner import EVENTS_PATH, socket_mode_probe, start_socket_mode
 
         slack_app = create_slack_app(core, settings)
         adapter = adapter_of(slack_app)
+
+        async def close_slack() -> None:
+            await adapter.aclose(SHUTDOWN_GRACE)
+
+        running.stops.append(close_slack)
+        slack_at = outside("Slack", api_base_url(settings), SLACK_CHECK)
         if settings.slack_app_token is not None:
-            handler = await start_socket_mode(slack_app, settings.slack_app_token)
+            with slack_at:
+                handler = await start_socket_mode(slack_app, settings.slack_app_token)
 
             async def drain_socket() -> None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
                 await _drain(adapter.idle())
 
             running.drains.append(drain_socket)
-            health.add("slack", _const(True, "socket mode connected"))
+            health.add("slack", socket_mode_probe(handler))
         else:
             from adapters.slack.guard import guarded_web_app
 
-            await adapter.start()  # auth.test + one shared HTTP session (as start_http does)
+            with slack_at:
+                await adapter.start()  # auth.test + one shared HTTP session (as start_http)
             assert settings.slack_signing_secret is not None  # validate_for_run
             web_app = guarded_web_app(
                 slack_app, settings.slack_signing_secret.reveal(), EVENTS_PATH
@@ -146,18 +169,12 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
             running.drains.append(drain_slack_http)
             health.add("slack", _const(True, f"HTTP mode at {EVENTS_PATH}"))
 
-        async def close_slack() -> None:
-            await adapter.aclose(SHUTDOWN_GRACE)
-
         running.resumes.append(adapter.resume)
-
-        running.stops.append(close_slack)
 
     if settings.discord_bot_token is not None:
         from adapters.discord.client import close_discord, create_discord_client, start_discord
 
         dclient = create_discord_client(core, settings)
-        await start_discord(dclient, settings.discord_bot_token)
 
         async def stop_discord() -> None:
             await dclient.deliveries.drain(SHUTDOWN_GRACE)  # resumed requests still running
@@ -165,12 +182,13 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
 
         running.resumes.append(dclient.resume)
         running.stops.append(stop_discord)
+        discord_url = settings.discord_api_url or "https://discord.com/api/v10"
+        with outside("Discord", discord_url, DISCORD_CHECK):
+            await start_discord(dclient, settings.discord_bot_token)
 
-        async def discord_probe() -> tuple[bool, str]:
-            ok = dclient.is_ready() and not dclient.is_closed()
-            return ok, "gateway connected" if ok else "gateway not connected"
+        from adapters.discord.health import gateway_probe
 
-        health.add("discord", discord_probe)
+        health.add("discord", gateway_probe(dclient))
 
     # Before serving: finish what a killed process left half-done (approval decisions, cards
     # never posted), then re-run the commands and events it accepted (bot.journal).
@@ -186,6 +204,12 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
 
     notifier = Notifier(core)
     await notifier.start()
+    # Daily analytics snapshots and the [[reports]] of the TOML, on the notifier's scheduler.
+    from bot.reports.config import load_reports
+    from bot.reports.service import Reports
+    from commands.reports import compose
+
+    Reports(core, notifier, load_reports(settings), compose).start()
 
     async def scheduler_probe() -> tuple[bool, str]:
         sched = notifier.scheduler
@@ -195,21 +219,7 @@ async def start(settings: Settings, host: str, port: int, health_port: int | Non
     health.add("scheduler", scheduler_probe)
     running.tasks.append(asyncio.create_task(_expiry_loop(core, EXPIRY_INTERVAL)))
 
-    # HTTP: Slack events (HTTP mode) and health on --port; otherwise health on --health-port.
-    if web_app is None:
-        web_app = web.Application()
-        bind_port = health_port if health_port is not None else port
-    else:
-        bind_port = port
-    health.install(web_app)
-    runner = web.AppRunner(web_app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, bind_port)
-    await site.start()
-    running.http = runner
-    addresses = runner.addresses
-    running.http_port = int(addresses[0][1]) if addresses else bind_port
-    log.info("socialbot is running; health at http://%s:%s/healthz", host, running.http_port)
+    await _serve_http(running, web_app, host, port, health_port, metrics_port)
 
     async def stop_notifier() -> None:
         await notifier.stop(SHUTDOWN_GRACE)
@@ -229,9 +239,10 @@ async def stop(running: Running) -> None:
             await fn()
         except Exception:
             log.exception("shutdown step failed; continuing")
-    if running.http is not None:
-        await running.http.cleanup()
+    for http in running.http:
+        await http.cleanup()
     await running.core.clients.aclose()
+    await running.core.pictures.aclose()
     await running.core.db.close()
     log.info("socialbot stopped")
 
@@ -242,13 +253,75 @@ async def serve(settings: Settings, args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop_event.set)
-    running = await start(settings, args.host, args.port, args.health_port)
+    health_port = args.health_port if args.health_port is not None else settings.health_port
+    metrics_port = getattr(args, "metrics_port", None)
+    if metrics_port is None:
+        metrics_port = settings.metrics_port
+    running = await start(settings, args.host, args.port, health_port, metrics_port)
     try:
         await stop_event.wait()
         log.info("signal received: stopping (grace %.0f s)", SHUTDOWN_GRACE)
     finally:
         await stop(running)
     return 0
+
+
+async def _serve_http(
+    running: Running,
+    events: web.Application | None,
+    host: str,
+    port: int,
+    health_port: int | None,
+    metrics_port: int | None,
+) -> None:
+    """Bind the HTTP servers. Roles: ``public`` (``--port``: Slack events in HTTP mode),
+    ``health`` (``/healthz``, ``/readyz``) and ``metrics`` (``/metrics`` plus health). With no
+    health or metrics port every role shares ``--port`` (as before); otherwise health goes to
+    the health port (else the metrics port) and the public port serves ``/slack/events`` only.
+    Roles whose requested ports are equal (and not 0) share one server."""
+    if health_port is None and metrics_port is None:
+        health_role = metrics_role = "public"
+    else:
+        health_role = "health" if health_port is not None else "metrics"
+        metrics_role = "metrics" if metrics_port is not None else "health"
+    roles: dict[str, set[str]] = {"public": set(), "health": set(), "metrics": set()}
+    if events is not None:
+        roles["public"].add("events")
+    roles[health_role].add("health")
+    roles[metrics_role] |= {"health", "metrics"}
+    wanted = {"public": port, "health": health_port, "metrics": metrics_port}
+    servers: dict[str, tuple[int, set[str]]] = {}  # server name → (port, what it serves)
+    for role, serves in roles.items():
+        p = wanted[role]
+        if not serves or p is None:
+            continue
+        same = next((n for n, (q, _) in servers.items() if q == p and p != 0), None)
+        if same is not None:
+            servers[same][1].update(serves)
+        else:
+            servers[role] = (p, set(serves))
+    for p, serves in servers.values():
+        app = events if "events" in serves and events is not None else web.Application()
+        running.health.install(app, health="health" in serves, metrics="metrics" in serves)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, p).start()
+        running.http.append(runner)
+        addresses = runner.addresses
+        bound = int(addresses[0][1]) if addresses else p
+        if "health" in serves:
+            running.http_port = bound
+        if "metrics" in serves:
+            running.metrics_port = bound
+        paths = [
+            *(["/slack/events"] if "events" in serves else []),
+            *(["/healthz", "/readyz"] if "health" in serves else []),
+            *(["/metrics"] if "metrics" in serves else []),
+        ]
+        log.info("listening on http://%s:%d for %s", host, bound, " ".join(paths))
+    log.info("socialbot is running; health at http://%s:%s/healthz", host, running.http_port)
+    if running.metrics_port != running.http_port:
+        log.info("metrics at http://%s:%s/metrics", host, running.metrics_port)
 
 
 async def _drain(idle: Awaitable[None]) -> None:
@@ -268,5 +341,12 @@ def _const(ok: bool, detail: str) -> Callable[[], Awaitable[tuple[bool, str]]]:
 def run_bot(args: argparse.Namespace) -> int:
     settings = load_settings()
     validate_for_run(settings)
+    from bot.reports.config import load_reports
+
+    load_reports(settings)  # a malformed [[reports]] stops the start here, with its name
     setup_logging(args.log_format, args.log_level, settings.secrets())
-    return asyncio.run(serve(settings, args))
+    try:
+        return asyncio.run(serve(settings, args))
+    except StartupError as e:
+        print(e.line(), file=sys.stderr)
+        return 1

@@ -37,15 +37,37 @@ class TrackedPost:
     def account_label(self, account_id: str) -> str:
         return self.accounts.get(account_id, account_id)
 
+    @property
+    def captions(self) -> dict[str, str]:
+        """Per-platform captions that differ from the default (platform value → text)."""
+        return {
+            k.removeprefix(CAPTION_KEY): v
+            for k, v in self.accounts.items()
+            if k.startswith(CAPTION_KEY)
+        }
 
-def account_labels(accounts: Iterable[Account]) -> dict[str, str]:
-    """How people know each account: ``@handle``, else its display name."""
+
+# Per-platform captions ride in the ``accounts`` JSON under "caption:<platform>" keys (account
+# ids never contain ":"), so announcements can show them without a schema change.
+CAPTION_KEY = "caption:"
+
+
+def account_labels(
+    accounts: Iterable[Account],
+    captions: Mapping[Platform, str] | None = None,
+    default: str | None = None,
+) -> dict[str, str]:
+    """How people know each account: ``@handle``, else its display name; plus the
+    per-platform ``captions`` that differ from ``default``."""
     out: dict[str, str] = {}
     for a in accounts:
         handle = a.handle.strip()
         if handle and not handle.startswith("@") and a.platform in _AT_HANDLES:
             handle = "@" + handle
         out[a.account_id] = handle or a.display_name or a.account_id
+    for p, text in (captions or {}).items():
+        if text.strip() and text.strip() != (default or "").strip():
+            out[CAPTION_KEY + p.value] = text
     return out
 
 

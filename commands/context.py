@@ -5,7 +5,6 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.api.client import SocialClient
@@ -15,6 +14,7 @@ from bot.config import ChannelConfig, ConfigError
 from bot.core import Core
 from commands.apierrors import Action, api_errors
 from commands.errors import ServiceError
+from commands.media import Fetcher
 from commands.times import user_zone
 
 ACCOUNTS_TTL = 60.0  # seconds an account list is reused
@@ -82,8 +82,6 @@ class Context:
         inv = self.inv
         return Destination(inv.platform, inv.channel, thread=inv.thread, team=inv.team)
 
-    @property
-    def allow_private_media(self) -> bool:
-        """Fetch media from loopback/private hosts only when the API itself is local (sandbox)."""
-        host = urlsplit(self.core.settings.api_url).hostname or ""
-        return host in ("127.0.0.1", "localhost", "::1")
+    def media_fetcher(self) -> Fetcher:
+        """Downloads of this command's links, under the configured rules (``[media]``)."""
+        return Fetcher(self.core.settings.media, self.core.network)

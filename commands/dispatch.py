@@ -1,8 +1,11 @@
 """The one dispatch entry point.
 
     dispatch(core, invocation)        a slash command → Outcome (replies for the invoker)
-    dispatch_reaction(core, event)    ✅ / ❌ on an approval card → Outcome
-    dispatch_button(core, event)      Approve / Reject button on a card → Outcome
+    dispatch_reaction(core, event)    ✅ / ❌ / ✏️ on an approval card → Outcome
+    dispatch_reply(core, event)       a reply in an approval card's thread (the reason for ✏️)
+    dispatch_button(core, event)      Approve / Reject button on a card → Outcome; "Post as a
+                                      thread" on a too-long caption's reply → the kept request
+                                      re-run with ``split`` (commands.threadoffer)
 
 A user error becomes an ``ErrorReply``; any other exception is logged with context and a
 reference id, and the user gets a short apology carrying that id. The same ``delivery_id``
@@ -16,8 +19,11 @@ Routing (text normalised first, see ``commands.normalize``):
     /post …                      → handlers.post
     /schedule help | …           → handlers.schedule
     /status [help | queue | <id>]→ handlers.status
-    /social <what> …             → help, accounts, analytics, cancel, edit, status, queue,
-                                   approve, reject, post, schedule
+    /social <what> …             → help, accounts, analytics [7d|30d|90d], cancel, edit,
+                                   status, queue, approve, reject, changes, post, schedule,
+                                   calendar [week|month] [next|last|<date>]
+    /social queue                → the channel's posting slots (commands.slotting) when it has
+                                   some, else the same as /status queue
 """
 
 from __future__ import annotations
@@ -32,31 +38,37 @@ import sqlite_utils
 
 from bot import approvals, journal, metrics
 from bot.chat import (
+    SPLIT,
     ButtonEvent,
     ErrorReply,
     Invocation,
     Outcome,
     ReactionEvent,
     Reply,
+    ReplyEvent,
 )
 from bot.core import Core
 from bot.logs import request_id
+from bot.text import clip_echoes
 from commands import options as opt
+from commands import slotting, threadoffer
 from commands.context import Context
 from commands.errors import UsageError, UserError
-from commands.handlers import info, manage, post, schedule, status
+from commands.handlers import info, manage, pictures, post, retry, schedule, status
 from commands.normalize import normalize
 
 log = logging.getLogger(__name__)
 
 SUBCOMMANDS = (
     "help", "accounts", "analytics", "cancel", "edit", "status", "queue", "approve", "reject",
-    "post", "schedule",
+    "changes", "post", "schedule", "retry", "calendar",
 )  # fmt: skip
 _SUB_ALIASES = {
     "?": "help", "h": "help", "account": "accounts", "stats": "analytics", "delete": "cancel",
     "remove": "cancel", "next": "queue", "scheduled": "queue", "upcoming": "queue",
     "publish": "post", "update": "edit", "ok": "approve", "lgtm": "approve", "deny": "reject",
+    "change": "changes", "request-changes": "changes", "revise": "changes",
+    "cal": "calendar", "planner": "calendar",
 }  # fmt: skip
 # after /post, these words start a subcommand only when followed by a post id (or alone)
 _POST_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*[_-][A-Za-z0-9_-]+$")
@@ -85,14 +97,22 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
         return await info.help_(ctx, first or None)
     if what == "accounts":
         return await info.accounts(ctx)
+    period = " ".join(x for x in (rest, ids.get(opt.PERIOD, "").strip()) if x)
     if what == "analytics":
-        return await info.analytics(ctx)
+        pid = pid_opt or first or None
+        if pid and not pictures.is_range(pid):
+            return await info.analytics(ctx, pid)  # one post's numbers
+        return await pictures.analytics(ctx, period)  # the workspace's, with the chart
+    if what == "calendar":
+        return await pictures.calendar_(ctx, period)
     if what == "cancel":
-        return await manage.cancel(ctx, pid_opt or first or None)
+        return await manage.cancel(ctx, pid_opt or first or None, after if not pid_opt else rest)
     if what == "edit":
         return await manage.edit(sub_ctx)
-    if what == "queue":
-        return await status.queue(ctx)
+    if what == "retry":
+        return await retry.retry(ctx, pid_opt or first or None)
+    if what == "queue":  # the channel's posting slots if it has some, else what is scheduled
+        return await (slotting.queue(ctx) if ctx.config.slots else status.queue(ctx))
     if what == "status":
         sub = _sub(first) if first else None
         if sub == "queue":
@@ -101,8 +121,11 @@ async def _social(ctx: Context, what: str, rest: str) -> tuple[Reply, ...]:
             return await info.help_(ctx, "status")
         pid = pid_opt or first or None
         return await (status.one(ctx, pid) if pid else status.recent(ctx))
+    reason = ids.get(opt.REASON, "").strip() or (rest if pid_opt else after) or None
     if what in ("approve", "reject"):
-        return await manage.decide(ctx, what, pid_opt or first or None, after or None)
+        return await manage.decide(ctx, what, pid_opt or first or None, reason)
+    if what == "changes":
+        return await manage.changes(ctx, pid_opt or first or None, reason)
     if what == "post":
         return await post.post(sub_ctx)
     if what == "schedule":
@@ -137,7 +160,7 @@ async def route(core: Core, inv: Invocation) -> tuple[Reply, ...]:
             return await info.help_(ctx, rest.split(None, 1)[0] if rest else "post")
         if sub in ("accounts", "analytics", "queue") and not rest:
             return await _social(ctx, sub, rest)
-        if sub in ("cancel", "edit", "status", "approve", "reject"):
+        if sub in ("cancel", "edit", "status", "approve", "reject", "retry"):
             if _POST_ID.match(rest.split(None, 1)[0] if rest else ""):
                 return await _social(ctx, sub, rest)
         return await post.post(ctx)
@@ -218,7 +241,7 @@ async def _run_guarded(
             log.info("duplicate %s delivery %s ignored", kind, delivery_id)
             metrics.COMMANDS.labels(name, "duplicate").inc()
             return Outcome(duplicate=True)
-        out = Outcome(await run())
+        out = Outcome(tuple(_clipped(r) for r in await run()))
         outcome = "ok"
         if any(isinstance(r, ErrorReply) and r.reference is not None for r in out.replies):
             outcome = "error"  # a handler that answered with its own apology
@@ -230,13 +253,26 @@ async def _run_guarded(
     except UserError as e:
         log.info("%s: user error %s: %s", kind, type(e).__name__, e.title)
         metrics.COMMANDS.labels(name, "user_error").inc()
-        return Outcome((e.reply(),))
+        return Outcome((_clipped(e.reply()),))
     except Exception:
         reference = secrets.token_hex(4)
         details = " ".join(f"{k}={v}" for k, v in context.items())
         log.exception("%s failed (ref %s) %s delivery=%s", kind, reference, details, delivery_id)
         metrics.COMMANDS.labels(name, "error").inc()
         return Outcome((apology(reference),))
+
+
+def _clipped(reply: Reply) -> Reply:
+    """An error quotes the user's text back at most ``ECHO_LIMIT`` characters at a time."""
+    if not isinstance(reply, ErrorReply):
+        return reply
+    return replace(
+        reply,
+        title=clip_echoes(reply.title),
+        problems=tuple(clip_echoes(p) for p in reply.problems),
+        hint=clip_echoes(reply.hint) if reply.hint else reply.hint,
+        field_errors=tuple((n, clip_echoes(m)) for n, m in reply.field_errors),
+    )
 
 
 _METRIC_COMMANDS = frozenset({"post", "schedule", "status", "social"})
@@ -293,6 +329,28 @@ async def dispatch_reaction(core: Core, event: ReactionEvent, *, resumed: bool =
     )
 
 
+async def dispatch_reply(core: Core, event: ReplyEvent, *, resumed: bool = False) -> Outcome:
+    """Every thread reply in the channels the bot is in arrives here: only the reason an
+    approver owes after ✏️ is recorded (and claimed as a delivery); the rest is ignored."""
+    if not await approvals.awaits_reason(core, event):
+        return Outcome()
+    context: dict[str, object] = {
+        "platform": event.message.platform,
+        "channel": event.message.channel,
+        "message": event.message.message_id,
+        "user": event.user.id,
+        "text_chars": len(event.text),
+    }
+
+    async def run() -> tuple[Reply, ...]:
+        outcome = await approvals.on_reply(core, event)
+        return outcome.replies
+
+    return await _guarded(
+        core, "reply", event.message.platform, event.delivery_id, context, run, resumed
+    )
+
+
 async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = False) -> Outcome:
     context: dict[str, object] = {
         "platform": event.message.platform,
@@ -303,6 +361,8 @@ async def dispatch_button(core: Core, event: ButtonEvent, *, resumed: bool = Fal
     }
 
     async def run() -> tuple[Reply, ...]:
+        if event.decision == SPLIT:  # "Post as a thread of 3" on a too-long caption's reply
+            return await route(core, await threadoffer.claim(core, event))
         outcome = await approvals.on_button(core, event)
         return outcome.replies
 

@@ -2,7 +2,9 @@
 
     dispatch(core, inv, resumed=)               a command → Outcome
     dispatch_reaction(core, event, resumed=)    ✅ / ❌ on a card → Outcome
-    dispatch_button(core, event, resumed=)      Approve / Reject on a card → Outcome
+    dispatch_button(core, event, resumed=)      Approve / Reject / Request changes on a card, an
+                                                offer's button → Outcome
+    dispatch_reply(core, event, resumed=)       a reply in a card's thread (the reason for ✏️)
     target_choices(core, platform, team, channel, typed)          autocomplete / form pickers
     when_choices(core, platform, team, channel, typed, user_tz)   "tomorrow 9am → …"
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent
+from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, ReplyEvent
 from bot.core import Core
 from commands.complete import Choice
 
@@ -29,6 +31,10 @@ class Dispatcher(Protocol):
 
     async def dispatch_button(
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome: ...
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
     ) -> Outcome: ...
 
     async def target_choices(
@@ -68,6 +74,11 @@ class CommandLayer:
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
     ) -> Outcome:
         return await self._dispatch.dispatch_button(core, event, resumed=resumed)
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return await self._dispatch.dispatch_reply(core, event, resumed=resumed)
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str

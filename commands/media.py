@@ -6,18 +6,19 @@ checks the content type and the declared size. The post is validated with what t
 only then ``upload`` pipes each stream into ``client.upload`` — bytes are counted on the way and a
 stream larger than its bound is cut off. Nothing is held whole in memory.
 
-URLs must be http(s) on a public host: loopback, private and link-local addresses are refused
-(the bot must not fetch from its own network) unless ``allow_private`` (the sandbox/demo, whose
-API runs on loopback). Presigned / private URLs are never echoed back in full.
+Links go through ``Fetcher``: http(s) only, ports 80/443 unless configured, every name resolved
+and every address checked to be public (``bot/netguard.py``), the connection made to the checked
+address, each redirect hop (at most 5) checked again — all before any byte is asked for, and a
+refused link is refused before the API hears anything. ``[media] allow_private`` /
+``SOCIALBOT_ALLOW_PRIVATE_MEDIA=1`` (a local sandbox, the demo) lets loopback/private hosts through.
+Presigned / private URLs are never echoed back in full.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import mimetypes
 import re
-import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -27,8 +28,18 @@ import httpx
 
 from bot.api.client import SocialClient
 from bot.api.models import MediaKind
-from bot.chat import Attachment
-from commands.errors import MediaError
+from bot.chat import Attachment, MediaPreview
+from bot.config import MediaRules
+from bot.netguard import (
+    Guard,
+    GuardedTransport,
+    Network,
+    Reason,
+    Refused,
+    is_public,
+    names_inside,
+)
+from commands.errors import MediaError, UsageError
 from commands.validate import MediaInfo
 
 MB = 1024 * 1024
@@ -39,6 +50,7 @@ MAX_BYTES: dict[MediaKind, int] = {
 }
 MAX_ITEMS = 35  # the largest carousel (TikTok photos)
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+MAX_REDIRECTS = 5
 HINT = "media:https://example.com/photo.jpg (a public link to an image, video or PDF), or attach the file."
 
 log = logging.getLogger(__name__)
@@ -51,6 +63,40 @@ class Source:
     info: MediaInfo
     open: Callable[[], AsyncIterator[bytes]] | None = field(default=None, repr=False)
     media_id: str | None = None
+    shown_url: str | None = field(default=None, repr=False)  # a public link a card may show
+    slack_file: str | None = None
+    platform_url: str | None = field(default=None, repr=False)
+
+    def preview(self, cover_for: str | None = None) -> MediaPreview:
+        """How an approval card shows it."""
+        i = self.info
+        return MediaPreview(
+            name=i.name,
+            kind=str(i.kind),
+            size=i.size,
+            content_type=i.content_type,
+            url=self.shown_url,
+            slack_file=self.slack_file,
+            platform_url=self.platform_url,
+            cover_for=cover_for,
+        )
+
+
+_SECRET_PARAM = re.compile(
+    r"sig|signature|token|key|auth|credential|secret|pass|expires|policy|x-amz-|x-goog-", re.I
+)
+
+
+def shareable(url: str) -> bool:
+    """A link that may be shown to others: no credentials, nothing that looks like a signature
+    (a presigned URL is never echoed), short enough for an image block."""
+    try:
+        u = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    if u.userinfo or len(url) > 2000:
+        return False
+    return not any(_SECRET_PARAM.search(k) for k, _ in u.params.multi_items())
 
 
 def _short(url: str) -> str:
@@ -98,35 +144,104 @@ def check_kind(name: str, content_type: str, size: int | None) -> MediaKind:
     return kind
 
 
-def _private_host(host: str) -> bool:
-    h = host.strip("[]").lower()
-    if h in ("localhost", "localhost.localdomain") or h.endswith(
-        (".localhost", ".local", ".internal")
-    ):
-        return True
+def _label(option: str, url: str) -> str:
+    return f"{option}:{_short(url)}"
+
+
+def refusal(url: str, r: Refused, option: str = "media") -> MediaError:
+    """The reply for a link the fetch rules refuse (``url``: as the user gave it)."""
+    label = _label(option, url)
     try:
-        ip = ipaddress.ip_address(h)
-    except ValueError:
-        return False
-    return not ip.is_global
+        redirected = str(httpx.URL(url)) != r.url  # compared as httpx normalises them
+    except httpx.InvalidURL:
+        redirected = True
+    via = f"it redirects to {_short(r.url)}, and " if redirected else ""
+    if r.reason is Reason.PRIVATE:
+        text = (
+            f"{label}: {via}that address is inside a private network; "
+            "I only fetch public http(s) URLs."
+        )
+    elif r.reason is Reason.SCHEME and not via:
+        text = f"“{_short(url)}” is not a web address (http:// or https://)."
+    elif r.reason is Reason.SCHEME:
+        text = f"{label}: it redirects to a {r.detail}: address; I only fetch public http(s) URLs."
+    elif r.reason is Reason.PORT:
+        text = (
+            f"{label}: {via}port {r.detail} is not allowed; I only fetch from ports 80 and 443 "
+            "(an admin can allow others with [media] ports)."
+        )
+    elif r.reason is Reason.BAD_HOST:
+        text = f"{label}: “{r.detail}” is not a valid address."
+    else:
+        text = f"{label}: {via}I couldn't find the host “{r.detail}”."
+    return MediaError(problems=[text], hint=HINT, field=option)
 
 
-def check_url(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise MediaError(
-            problems=[f"“{_short(url)}” is not a web address (http:// or https://)."],
-            hint=HINT,
-            field="media",
-        )
-    if not allow_private and _private_host(parts.hostname):
-        raise MediaError(
-            problems=[
-                f"“{_short(url)}” points at a private network address; I only fetch public links."
-            ],
-            hint=HINT,
-            field="media",
-        )
+def is_url(ref: str) -> bool:
+    return re.match(r"[a-z][a-z0-9+.-]*://", ref.strip(), re.IGNORECASE) is not None
+
+
+class Fetcher:
+    """The links of one command: checked first (every name resolved, see bot/netguard.py), then
+    downloaded through a ``GuardedTransport`` that connects only to the checked addresses."""
+
+    def __init__(self, rules: MediaRules, network: Network | None = None) -> None:
+        network = network or Network()
+        self.guard = Guard(rules, network.resolve)
+        self.dial = network.dial
+
+    async def check(self, url: str, option: str = "media") -> httpx.URL:
+        try:
+            parsed = httpx.URL(url.strip())
+        except httpx.InvalidURL:
+            raise MediaError(
+                problems=[f"“{_short(url)}” is not a web address (http:// or https://)."],
+                hint=HINT,
+                field=option,
+            ) from None
+        try:
+            await self.guard.check(parsed)
+        except Refused as r:
+            raise refusal(url.strip(), r, option) from None
+        return parsed
+
+    def check_link(self, url: str | None, option: str) -> None:
+        """A link handed on to the Social API, never fetched by the bot (``article:``,
+        ``link:``): it must not name an address inside a private network either."""
+        if url is None or self.guard.rules.allow_private:
+            return
+        try:
+            host = httpx.URL(url.strip()).host
+        except httpx.InvalidURL:
+            return  # validation says what is wrong with its form
+        if host and names_inside(host):
+            raise UsageError(
+                "I won't pass that link on",
+                problems=[
+                    f"{option}:{_short(url)}: that address is inside a private network; "
+                    "I only pass on public http(s) links."
+                ],
+                hint="Give the public address of the page, e.g. link:https://example.com/recipe",
+                field=option,
+            )
+
+    def public(self, url: str) -> bool:
+        """Whether ``url`` was checked and its address is public (whatever ``allow_private``
+        says): only such a link is ever put in an approval card."""
+        try:
+            u = httpx.URL(url.strip())
+        except httpx.InvalidURL:
+            return False
+        address = self.guard.answer(u)
+        return address is not None and is_public(address)
+
+    async def precheck(self, refs: Sequence[str], cover: str | None) -> None:
+        """Refuse a bad link before anything else happens (no API call, no connection)."""
+        if cover and is_url(cover):
+            await self.check(cover, "cover")
+        for ref in refs:
+            if is_url(ref):
+                await self.check(ref)
 
 
 async def _limited(chunks: AsyncIterator[bytes], name: str, limit: int) -> AsyncIterator[bytes]:
@@ -147,61 +262,55 @@ async def _limited(chunks: AsyncIterator[bytes], name: str, limit: int) -> Async
         ) from None
 
 
-_ssl: ssl.SSLContext | None = None
-
-
-def _ssl_context() -> ssl.SSLContext:
-    """One verified TLS context for every download (building one costs ~60 ms)."""
-    global _ssl
-    if _ssl is None:
-        _ssl = ssl.create_default_context()
-    return _ssl
-
-
 class MediaSet:
     """The references of one post, opened inside an ``AsyncExitStack`` the caller closes."""
 
-    def __init__(self, stack: AsyncExitStack, allow_private: bool) -> None:
+    def __init__(self, stack: AsyncExitStack, fetcher: Fetcher) -> None:
         self._stack = stack
-        self._allow_private = allow_private
+        self._fetcher = fetcher
         self._http: httpx.AsyncClient | None = None
 
     async def _client(self) -> httpx.AsyncClient:
         if self._http is None:
-
-            async def on_request(request: httpx.Request) -> None:  # redirects are checked too
-                check_url(str(request.url), self._allow_private)
-
+            transport = GuardedTransport(self._fetcher.guard, self._fetcher.dial)
             self._http = await self._stack.enter_async_context(
                 httpx.AsyncClient(
+                    transport=transport,
                     timeout=TIMEOUT,
-                    verify=_ssl_context(),
                     follow_redirects=True,
-                    max_redirects=5,
-                    event_hooks={"request": [on_request]},
+                    max_redirects=MAX_REDIRECTS,
+                    trust_env=False,
                 )
             )
         return self._http
 
-    async def open_url(self, url: str, index: int) -> Source:
-        check_url(url, self._allow_private)
+    async def open_url(self, url: str, index: int, option: str = "media") -> Source:
+        await self._fetcher.check(url, option)
         http = await self._client()
         name = _name_from_url(url, index)
         try:
             resp = await self._stack.enter_async_context(http.stream("GET", url))
-        except MediaError:
-            raise
+        except Refused as r:  # a redirect hop
+            raise refusal(url, r, option) from None
+        except httpx.TooManyRedirects:
+            raise MediaError(
+                problems=[
+                    f"{_label(option, url)}: more than {MAX_REDIRECTS} redirects; I stop there."
+                ],
+                hint=HINT,
+                field=option,
+            ) from None
         except httpx.HTTPError as e:
             raise MediaError(
                 problems=[f"I couldn't download “{_short(url)}”: {type(e).__name__}."],
                 hint=HINT,
-                field="media",
+                field=option,
             ) from None
         if resp.status_code != 200:
             raise MediaError(
                 problems=[f"Downloading “{_short(url)}” answered HTTP {resp.status_code}."],
                 hint=HINT,
-                field="media",
+                field=option,
             )
         ct = _content_type(resp.headers.get("content-type"), name)
         length = resp.headers.get("content-length")
@@ -210,9 +319,11 @@ class MediaSet:
             ext = mimetypes.guess_extension(ct) or ""
             name += ext
         kind = check_kind(name, ct, size)
+        shown = url if self._fetcher.public(url) and shareable(url) else None
         return Source(
             MediaInfo(name, kind, ct, size),
             open=lambda: _limited(resp.aiter_bytes(), name, MAX_BYTES[kind]),
+            shown_url=shown,
         )
 
     @staticmethod
@@ -222,6 +333,8 @@ class MediaSet:
         return Source(
             MediaInfo(att.name, kind, ct, att.size),
             open=lambda: _limited(att.open(), att.name, MAX_BYTES[kind]),
+            slack_file=att.slack_file,
+            platform_url=att.platform_url,
         )
 
 
@@ -231,20 +344,23 @@ async def open_media(
     cover: str | None,
     *,
     stack: AsyncExitStack,
-    allow_private: bool,
+    fetcher: Fetcher,
     client: SocialClient,
 ) -> tuple[list[Source], Source | None]:
-    """(post media in order: attachments then references, the cover or None)."""
-    media_set = MediaSet(stack, allow_private)
+    """(post media in order: attachments then references, the cover or None).
+
+    Every link is checked before anything is opened or asked of the API."""
+    await fetcher.precheck(refs, cover)
+    media_set = MediaSet(stack, fetcher)
     by_name = {a.name.lower(): a for a in attachments}
     used: set[str] = set()
     library: dict[str, MediaInfo] | None = None
 
-    async def one(ref: str, index: int) -> Source:
+    async def one(ref: str, index: int, option: str = "media") -> Source:
         nonlocal library
         r = ref.strip()
-        if re.match(r"[a-z][a-z0-9+.-]*://", r, re.IGNORECASE):
-            return await media_set.open_url(r, index)
+        if is_url(r):
+            return await media_set.open_url(r, index, option)
         att = by_name.get(r.lower())
         if att is not None:
             used.add(att.name.lower())
@@ -274,7 +390,7 @@ async def open_media(
             field="media",
         )
 
-    cover_src = await one(cover, 0) if cover else None
+    cover_src = await one(cover, 0, "cover") if cover else None
     from_refs = [await one(r, i) for i, r in enumerate(refs, 1)]
     from_chat = [MediaSet.from_attachment(a) for a in attachments if a.name.lower() not in used]
     sources = from_chat + from_refs

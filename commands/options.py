@@ -10,6 +10,7 @@ layer reads them alongside (and on top of) the free text. Formats:
     when      a time: "tomorrow 9am", "in 2 hours", "2026-07-01 09:00 Europe/Berlin"
     times     one per line: "x: tomorrow 12:00"
     draft     "true" / "false"
+    split     "true" / "false": post a caption too long for X / Threads as a numbered thread
     media     media URLs separated by whitespace
     thread    thread segments separated by lines containing only ---
     link      destination link (Pinterest pin link)
@@ -20,7 +21,10 @@ layer reads them alongside (and on top of) the free text. Formats:
     cover     reel cover: a URL, an attachment name or a media id
     cover_offset  reel cover frame offset in milliseconds
     id        a post id (status, cancel, edit)
-    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics
+    reason    why (request changes, reject)
+    what      the /social subcommand: help, accounts, cancel, edit, status, queue, analytics,
+              calendar
+    period    calendar: "[week|month] [next|last|<date>]"; analytics: "7d" | "30d" | "90d"
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ TYPE = "type"
 WHEN = "when"
 TIMES = "times"
 DRAFT = "draft"
+SPLIT = "split"
 MEDIA = "media"
 THREAD = "thread"
 LINK = "link"
@@ -42,7 +47,9 @@ PRIVACY = "privacy"
 COVER = "cover"
 COVER_OFFSET = "cover_offset"
 ID = "id"
+REASON = "reason"
 WHAT = "what"
+PERIOD = "period"
 
 ALL = (
     TARGETS,
@@ -52,6 +59,7 @@ ALL = (
     WHEN,
     TIMES,
     DRAFT,
+    SPLIT,
     MEDIA,
     THREAD,
     LINK,
@@ -62,5 +70,7 @@ ALL = (
     COVER,
     COVER_OFFSET,
     ID,
+    REASON,
     WHAT,
+    PERIOD,
 )

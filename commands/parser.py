@@ -6,7 +6,7 @@ The grammar is forgiving on purpose; see ``commands/help.py`` for the forms user
     /post to ig,x: caption text …             everything after the colon is the caption
     /post ig caption text …                   leading words that name targets, then the caption
     options: key:value  key:"a value"  --key value  --key=value  ig:"per-platform caption"
-             x@"tomorrow 12:00" (per-platform time)  thread:"one" | "two"  draft
+             x@"tomorrow 12:00" (per-platform time)  thread:"one" | "two"  draft  split
 
 Text is normalised first (``commands.normalize``). Values with spaces need quotes, except for
 ``caption``, ``when``, ``thread``, ``title`` and ``description``, which take the following words.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.platforms import platform_by_name
+from bot.text import clip
 from commands import options as opt
 from commands.errors import UsageError
 from commands.spec import PostSpec
@@ -34,6 +35,7 @@ for _canon, _aliases in {
     opt.WHEN: ("when", "at", "time", "schedule", "date"),
     opt.TIMES: ("times",),
     opt.DRAFT: ("draft",),
+    opt.SPLIT: ("split", "as-thread", "auto-thread"),
     opt.MEDIA: ("media", "image", "images", "img", "photo", "video", "file", "pic", "url"),
     opt.THREAD: ("thread", "segments"),
     opt.LINK: ("link", "destination", "dest", "pin-link", "pinlink"),
@@ -93,16 +95,49 @@ def _key(raw: str, sep: str, quoted: bool) -> str | None:
     return None
 
 
-_QUOTED_KEY = re.compile(r'([A-Za-z][\w.\-]*)([:=@])"')
+_QUOTED_KEY = re.compile(r"""([A-Za-z][\w.\-]*)([:=@])["']""")
 _BARE_KEY = re.compile(r"([A-Za-z][\w.\-]*)([:=])(\S*)")
 _LONG = re.compile(r"--([A-Za-z][\w.\-]*)(=?)")
 
 
+def _closing(text: str, i: int) -> int:
+    """Index of the quote that closes the one at ``text[i]``, or -1.
+
+    ``"`` closes at the next ``"``. ``'`` quotes only when it opens a word, and closes at a
+    ``'`` that ends a word (so the apostrophe in ``'It's done'`` stays in the text)."""
+    q = text[i]
+    if q == '"':
+        return text.find('"', i + 1)
+    j = i + 1
+    while (j := text.find("'", j)) >= 0:
+        if j + 1 >= len(text) or text[j + 1].isspace() or text[j + 1] == "|":
+            return j
+        j += 1
+    return -1
+
+
+def unclosed_quote(text: str, i: int) -> UsageError:
+    """The error for a quote opened at ``text[i]`` and never closed: where, and the right form."""
+    q = text[i]
+    shown = text[i : i + 30] + ("…" if len(text) > i + 30 else "")
+    name = "double" if q == '"' else "single"
+    fixed = text.rstrip() + q
+    return UsageError(
+        f"A {name} quote is never closed",
+        problems=[
+            f"The {q} at character {i + 1} ({shown}) has no closing {q}, so I can't tell "
+            "where the text ends. Nothing was sent."
+        ],
+        hint=f'{clip(fixed, 100)}   (close the quote; for an apostrophe, put the text in "…")',
+    )
+
+
 def _quoted(text: str, i: int) -> tuple[str, int]:
-    """The quoted string starting at ``text[i] == '"'``; an unclosed quote runs to the end."""
-    j = text.find('"', i + 1)
+    """The quoted string starting at ``text[i]`` (``"`` or ``'``); an unclosed quote is a
+    ``UsageError`` that says where it opened."""
+    j = _closing(text, i)
     if j < 0:
-        return text[i + 1 :], len(text)
+        raise unclosed_quote(text, i)
     return text[i + 1 : j], j + 1
 
 
@@ -125,7 +160,7 @@ def tokenize(text: str) -> list[Tok]:
             toks.append(Tok("pipe", "|", i, i + 1))
             i += 1
             continue
-        if c == '"':
+        if c == '"' or (c == "'" and (i == 0 or text[i - 1].isspace() or text[i - 1] == "|")):
             value, j = _quoted(text, i)
             toks.append(Tok("quoted", value, i, j))
             i = j
@@ -141,7 +176,7 @@ def tokenize(text: str) -> list[Tok]:
                 )
             j = m.end()
             if m.group(2):  # --key=value
-                quoted = j < n and text[j] == '"'
+                quoted = j < n and text[j] in "\"'"
                 if quoted:
                     value, j = _quoted(text, j)
                 else:
@@ -182,8 +217,17 @@ def _span(text: str, toks: Sequence[Tok]) -> str:
     return text[toks[0].start : toks[-1].end].strip()
 
 
+# bare words that switch something on: "draft", "split" (post a too-long caption as a thread)
+_FLAGS = {"draft": "draft", "split": "split"}
+
+
 def _is_draft(t: Tok) -> bool:
-    return t.kind == "word" and t.text.lower() == "draft"
+    """A flag word (``draft`` or ``split``); named for the first of them."""
+    return t.kind == "word" and t.text.lower() in _FLAGS
+
+
+def _set_flag(spec: PostSpec, t: Tok) -> None:
+    setattr(spec, _FLAGS[t.text.lower()], True)
 
 
 def _is_url(word: str) -> bool:
@@ -244,6 +288,8 @@ def _apply(spec: PostSpec, key: str, value: str) -> None:
         spec.targets.extend(p for p in re.split(r"[\s,]+", value) if p)
     elif key == opt.DRAFT:
         spec.draft = parse_bool(value, opt.DRAFT)
+    elif key == opt.SPLIT:
+        spec.split = parse_bool(value, opt.SPLIT)
     elif key == opt.MEDIA:
         spec.media.extend(split_media(value))
     elif key == opt.THREAD:
@@ -321,7 +367,12 @@ def parse(
 ) -> PostSpec:
     """Normalised text → ``PostSpec`` (``command`` "post", "schedule" or "edit")."""
     spec = PostSpec()
-    toks = tokenize(text)
+    try:
+        toks = tokenize(text)
+    except UsageError as e:
+        if e.hint and e.title.endswith("quote is never closed"):
+            e.hint = ("/social edit " if command == "edit" else f"/{command} ") + e.hint
+        raise
     free: list[Tok] = []
     i = 0
     while i < len(toks):
@@ -341,7 +392,7 @@ def parse(
             spec.thread.extend(segs)
             continue
         value = t.text
-        if t.key == opt.DRAFT and not t.attached:
+        if t.key in (opt.DRAFT, opt.SPLIT) and not t.attached:
             if i < len(toks) and toks[i].kind == "word" and toks[i].text.lower() in _TRUE | _FALSE:
                 value = toks[i].text
                 i += 1
@@ -409,7 +460,7 @@ def _interpret_free(
             continue
         if has_quote:  # before a quoted caption every word is a target, a URL, draft or a time
             if _is_draft(t):
-                spec.draft = True
+                _set_flag(spec, t)
             elif _is_url(w):
                 spec.media.append(w)
             elif command == "schedule":
@@ -490,7 +541,7 @@ def _trailing(
             continue
         w = t.text
         if _is_draft(t):
-            spec.draft = True
+            _set_flag(spec, t)
         elif w.lower() in ("to", *_CONNECTORS):
             continue
         elif _targetish(w, is_target):

@@ -1,43 +1,37 @@
 """The post creation flow shared by /post and /schedule.
 
-resolve targets → read times → open media (headers only) → validate every target → upload →
-build ``NewPost`` → approval (``bot.approvals.submit``) or ``client.create_post`` + the tracked
-row the notifier follows → a confirmation.
+resolve targets → read times → open media (headers only) → validate every target (a caption
+too long for X / Threads: offer a thread, or with ``split`` plan one) → upload → take a posting
+slot (``next``) → ``commands.create``: approval (``bot.approvals.submit``) or
+``client.create_post`` + the tracked row the notifier follows → a confirmation.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 
-import sqlite_utils
-
-from bot import approvals, journal, tracking
-from bot.api.errors import AmbiguousCreateError, ApiError
-from bot.api.models import (
-    Account,
-    Article,
-    CreatedPost,
-    NewPost,
-    Platform,
-    PostStatus,
-    PostType,
-    ThreadSegment,
-)
-from bot.chat import Confirmation, Field, Reply
+from bot import slotclaims
+from bot.api.errors import AmbiguousCreateError
+from bot.api.models import Account, MediaKind, Platform, PostType
+from bot.chat import Confirmation, MediaPreview, Reply
 from bot.platforms import auto_post_type, platform_by_name
+from bot.text import clip
 from commands import media as media_mod
-from commands.apierrors import api_errors, translate
+from commands import slotting, threadoffer
+from commands.apierrors import api_errors
 from commands.context import Context
+from commands.create import Built, Timing, create_several, submit_or_create
 from commands.errors import TimeError, UsageError, ValidationFailed
-from commands.render import preview, schedules_text, targets_text, when_text
+from commands.render import preview
 from commands.spec import PostSpec
 from commands.targets import platform_label, resolve
+from commands.threadoffer import Overflow
 from commands.times import HINT as TIME_HINT
-from commands.times import format_when, parse_when
+from commands.times import parse_when, written_zone
 from commands.validate import Draft, problems
 
 TYPE_ALIASES: dict[str, PostType] = {
@@ -100,23 +94,24 @@ def cover_offset(value: str | None) -> int | None:
     return int(n * 1000) if m.group(2) and m.group(2).startswith("s") else int(n)
 
 
-@dataclass(frozen=True)
-class Timing:
-    publish_now: bool
-    scheduled_at: datetime | None
-    schedules: dict[Platform, datetime]
-    draft: bool
-
-    def times(self) -> list[datetime]:
-        return ([self.scheduled_at] if self.scheduled_at else []) + list(self.schedules.values())
-
-
 def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account, ...]) -> Timing:
     """When it goes out: a draft, now (/post), or the times read from the text (/schedule)."""
     schedules = {
         p: _when(t, ctx, f"the {platform_label(p)} time")
         for p, t in platform_keys(spec.times, "times").items()
     }
+    if schedule and slotting.wanted(spec.when) and not spec.draft:
+        if schedules:
+            raise UsageError(
+                "A posting slot is one time for every target",
+                problems=[
+                    "“next” takes the channel's next free slot; per-platform times can't "
+                    "be combined with it."
+                ],
+                hint='/schedule x,li "…" next — or give the times: x@"tomorrow 12:00"',
+                field="times",
+            )
+        return Timing(False, None, {}, False, slot=True)
     main = _when(spec.when, ctx, "the time") if spec.when else None
     if spec.draft:
         return Timing(False, None, {}, True)
@@ -133,7 +128,7 @@ def timing(ctx: Context, spec: PostSpec, schedule: bool, targets: tuple[Account,
         return Timing(False, None, schedules, False)
     if main is None:
         return Timing(True, None, schedules, False)
-    return Timing(False, main, schedules, False)
+    return Timing(False, main, schedules, False, written_zone(spec.when))
 
 
 def _when(text: str, ctx: Context, what: str) -> datetime:
@@ -153,7 +148,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
     if spec.extra_words:
         raise UsageError(
             "I didn't understand part of that",
-            problems=[f"Not understood: {' '.join(spec.extra_words)}"],
+            problems=[f"Not understood: {clip(' '.join(spec.extra_words))}"],
             hint=(
                 '/schedule ig,x "caption" tomorrow 9am'
                 if schedule
@@ -161,6 +156,10 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             ),
         )
     client = ctx.client()
+    fetcher = ctx.media_fetcher()
+    await fetcher.precheck(spec.media, spec.cover)  # a refused link: nothing asked of the API
+    fetcher.check_link(spec.article, "article")
+    fetcher.check_link(spec.link, "link")
     accounts = await ctx.accounts()
     targets = resolve(spec.targets, accounts, ctx.config.aliases, ctx.config.default_targets)
     captions = platform_keys(spec.captions, "captions")
@@ -188,7 +187,7 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
                 ctx.inv.attachments,
                 spec.cover,
                 stack=stack,
-                allow_private=ctx.allow_private_media,
+                fetcher=fetcher,
                 client=client,
             )
         kinds = [s.info.kind for s in sources]
@@ -214,162 +213,119 @@ async def publish(ctx: Context, spec: PostSpec, *, schedule: bool) -> tuple[Repl
             document_title=spec.document_title,
             schedules=when.schedules,
         )
-        found = problems(draft, targets)
+        over = threadoffer.overflows(draft, targets)
+        found = problems(threadoffer.without_overflow(draft, over) if over else draft, targets)
+        if over and not spec.split:
+            every = problems(draft, targets)
+            if not found:  # only too long: offer the thread
+                raise await threadoffer.offer(
+                    ctx.core, ctx.inv, over, _others(targets, over), every
+                )
+            found = every
         if found:
+            hint = "Nothing was posted. Fix these and send it again — `/post help` shows the forms."
+            if over and not spec.split:
+                hint += " Too long for " + " and ".join(o.label for o in over) + "? Add `split`."
             raise ValidationFailed(
-                problems=found,
-                hint="Nothing was posted. Fix these and send it again — `/post help` shows the forms.",
-                field_errors=[(p.field, p) for p in found],
+                problems=found, hint=hint, field_errors=[(p.field, p) for p in found]
             )
+        plan = _plan(targets, over if spec.split else [])
+        if len(plan) > 1 and policy.required:
+            raise UsageError(
+                "A thread for some targets and one post for the others can't go through approval "
+                "yet",
+                problems=["Under approval a request is one post: here it would be "
+                          f"{len(plan)} (a thread on {', '.join(o.label for o in over)}, the "
+                          "whole caption elsewhere)."],
+                hint="Send the thread and the rest as two requests: "
+                '/post x "…" split, then /post fb "…"',
+                field="targets",
+            )  # fmt: skip
+        if len(plan) == 1 and plan[0][1] is not None:  # every target takes the same thread
+            pt, thread, caption = PostType.THREAD, list(plan[0][1].parts), ""
+            captions = {}
         with api_errors(ctx.action("upload the media", "media:write", "nothing was posted")):
             media_ids = await media_mod.upload(client, sources)
             cover_ids = await media_mod.upload(client, [cover]) if cover else []
     uploaded = [*media_ids, *cover_ids]
-
-    segments: tuple[ThreadSegment, ...] = ()
-    if pt is PostType.THREAD:
-        segments = tuple(
-            ThreadSegment(t, tuple(media_ids) if i == 0 else ()) for i, t in enumerate(thread)
-        )
-        media_ids = []
-    article = (
-        Article(spec.article, spec.article_title or spec.title, spec.description)
-        if spec.article
-        else None
-    )
-    doc_title = spec.document_title or (spec.title if not spec.article else None)
-    new_post = NewPost(
-        account_ids=tuple(a.account_id for a in targets),
-        content=caption or None,
-        media_ids=tuple(media_ids),
-        post_type=pt if explicit is not None or pt in (PostType.THREAD, PostType.ARTICLE) else None,
-        scheduled_at=when.scheduled_at,
-        publish_now=when.publish_now,
-        draft=when.draft,
-        platform_content=captions,
-        platform_schedules=when.schedules,
-        thread=segments,
-        article=article,
-        link=spec.link,
-        cover_media_id=cover_ids[0] if cover_ids else None,
-        cover_offset_ms=offset,
-        document_title=doc_title if pt is PostType.DOCUMENT else None,
-        yt_privacy=spec.privacy.lower() if spec.privacy else None,
-    )
     summary = preview(caption or (thread[0] if thread else "") or spec.article or "", 200)
-    when_human = _when_human(ctx, when)
-
-    if policy.required:
-        request = approvals.PostRequest(
-            workspace=ctx.workspace,
-            post=new_post,
-            targets=targets,
-            when=when_human,
-            summary=summary,
-            media=tuple(s.info.name for s in sources),
-            origin=ctx.origin(),
-            requester=ctx.inv.user,
-            delivery_id=ctx.inv.delivery_id,
-        )
+    slot_why: str | None = None
+    if when.slot:
         try:
-            return await approvals.submit(ctx.core, request, policy)
-        except ApiError as e:
-            if not isinstance(e, AmbiguousCreateError):
-                await media_mod.discard(client, uploaded)
-            raise translate(
-                e, ctx.action("save the post for approval", "posts:write", "nothing was posted")
-            ) from e
-
-    try:
-        created = await _create(ctx, new_post)
-    except ApiError as e:
-        if not isinstance(e, AmbiguousCreateError):  # it may exist, and need its media
+            claimed, slot_why = await slotting.take(ctx, targets, summary)
+        except BaseException:
             await media_mod.discard(client, uploaded)
-        raise translate(
-            e, ctx.action("create the post", "posts:write", "nothing was posted")
-        ) from e
-    post = created.post
-    times = when.times()
-    inv = ctx.inv
-    status = str(post.status) or ("draft" if when.draft else "scheduled")
-    if tracking.is_terminal(status):
-        # Found already finished (adopted after a restart, or reconciled late): record it as
-        # in flight so the notifier sees it land and announces it.
-        status = PostStatus.PUBLISHING.value
-    row = tracking.TrackedPost(
-        post_id=post.post_id,
-        workspace=ctx.workspace,
-        platform=inv.platform,
-        team=inv.team,
-        channel=inv.channel,
-        thread=inv.thread,
-        requester=inv.user.id,
-        requester_name=inv.user.name,
-        created_at=ctx.now(),
-        scheduled_at=min(times) if times else None,
-        last_due_at=max(times) if times else None,
-        status=status,
-        summary=summary,
-        accounts=tracking.account_labels(targets),
+            raise
+        when = replace(when, scheduled_at=claimed.slot_at)
+    built = Built(
+        targets, captions, pt, explicit, offset, caption, thread, sources,
+        media_ids, cover_ids, summary, previews=media_previews(sources, cover),
+    )  # fmt: skip
+    try:
+        if len(plan) > 1:
+            pieces = [_piece(built, accounts, o) for accounts, o in plan]
+            replies = await create_several(ctx, spec, when, pieces, slot_why, targets)
+        else:
+            replies = await submit_or_create(ctx, spec, when, built, slot_why)
+    except BaseException as e:
+        maybe_created = isinstance(e, AmbiguousCreateError) or isinstance(
+            e.__cause__, AmbiguousCreateError
+        )
+        if when.slot and not maybe_created:  # (a claim never linked lapses on its own)
+            await slotclaims.release(ctx.core.db, ctx.inv.delivery_id)
+        raise
+    if when.slot and not any(isinstance(r, Confirmation) for r in replies):
+        await slotclaims.release(ctx.core.db, ctx.inv.delivery_id)
+    return replies
+
+
+def _others(targets: Sequence[Account], over: Sequence[Overflow]) -> list[str]:
+    """Labels of the target platforms that keep the whole caption."""
+    split = {o.platform for o in over}
+    return list(
+        dict.fromkeys(platform_label(a.platform) for a in targets if a.platform not in split)
     )
 
-    def write(sdb: sqlite_utils.Database) -> None:
-        tracking.record(sdb, row)
-        journal.note_post(sdb, inv.delivery_id, post.post_id)
 
-    await ctx.core.db.transaction(write)
-    return (_confirmation(ctx, post.post_id, targets, when, when_human, pt, sources),)
-
-
-async def _create(ctx: Context, new_post: NewPost) -> CreatedPost:
-    """``create_post``; when re-running a request a crash interrupted (``journal.resuming``),
-    first adopt the post it may already have created."""
-    client = ctx.client()
-    delivery = ctx.inv.delivery_id
-    if journal.resuming.get():
-        found = await journal.find_created(ctx.core.db, client, new_post, delivery)
-        if found is not None:
-            return CreatedPost(post=found, immediate=new_post.publish_now, reconciled=True)
-    await journal.mark_creating(ctx.core.db, delivery)
-    return await client.create_post(new_post)
+def _plan(
+    targets: Sequence[Account], over: Sequence[Overflow]
+) -> list[tuple[tuple[Account, ...], Overflow | None]]:
+    """The API posts of a request: the targets that keep the caption (if any) first, then one
+    thread per overflowing platform. Without ``split`` (``over`` empty): one post."""
+    by = {o.platform: o for o in over}
+    rest = tuple(a for a in targets if a.platform not in by)
+    out: list[tuple[tuple[Account, ...], Overflow | None]] = [(rest, None)] if rest else []
+    for p, o in by.items():
+        out.append((tuple(a for a in targets if a.platform == p), o))
+    return out
 
 
-def _when_human(ctx: Context, when: Timing) -> str:
-    if when.draft:
-        return "draft (not scheduled)"
-    base = "now" if when.publish_now else when_text(when.scheduled_at, ctx.tz)
-    if when.scheduled_at is None and not when.publish_now and when.schedules:
-        base = "per platform"
-    if when.schedules:
-        return f"{base}; {schedules_text(when.schedules, ctx.tz)}"
-    return base
+def _piece(b: Built, accounts: tuple[Account, ...], o: Overflow | None) -> Built:
+    """One post of several: the thread for ``o``'s platform, or the caption for the rest."""
+    platforms = {a.platform for a in accounts}
+    if o is None:
+        labels = ", ".join(dict.fromkeys(platform_label(p) for p in platforms))
+        captions = {p: c for p, c in b.captions.items() if p in platforms}
+        return replace(b, targets=accounts, captions=captions, label=f"{labels}: the caption")
+    return replace(
+        b,
+        targets=accounts,
+        captions={},
+        pt=PostType.THREAD,
+        explicit=None,
+        caption="",
+        thread=list(o.parts),
+        cover_ids=[],
+        label=f"{o.label}: thread of {len(o.parts)}",
+    )
 
 
-def _confirmation(
-    ctx: Context,
-    post_id: str,
-    targets: tuple[Account, ...],
-    when: Timing,
-    when_human: str,
-    pt: PostType,
-    sources: list[media_mod.Source],
-) -> Confirmation:
-    if when.draft:
-        title = f"Saved as a draft for {len(targets)} account{'s' if len(targets) != 1 else ''}"
-        text = f'Nothing goes out until you activate it: /social edit {post_id} when:"tomorrow 9am"'
-    elif when.publish_now:
-        title = f"Publishing now to {targets_text(targets)}"
-        text = "I'll announce the result here."
-    else:
-        first = when.scheduled_at or min(when.schedules.values())
-        title = f"Scheduled for {format_when(first, ctx.tz)}"
-        text = "I'll announce the result here when it goes out."
-    fields = [
-        Field("Post", post_id),
-        Field("Targets", targets_text(targets)),
-        Field("When", when_human),
-        Field("Type", pt.value),
-    ]
-    if sources:
-        fields.append(Field("Media", ", ".join(s.info.name for s in sources)))
-    return Confirmation(title=title, fields=tuple(fields), text=text)
+def media_previews(
+    sources: list[media_mod.Source], cover: media_mod.Source | None
+) -> tuple[MediaPreview, ...]:
+    """How the approval card shows the media: in post order, a video's cover last."""
+    out = [s.preview() for s in sources]
+    if cover is not None:
+        video = next((s.info.name for s in sources if s.info.kind is MediaKind.VIDEO), None)
+        out.append(cover.preview(cover_for=video or "the video"))
+    return tuple(out)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 
 from bot.api.models import Account, Platform, PostStatus, Target
-from bot.chat import TargetLine
+from bot.chat import Field, TargetLine
 from commands.targets import account_label, platform_label
 from commands.times import format_when
 
@@ -52,3 +52,14 @@ def target_line(t: Target, accounts: Mapping[str, Account]) -> TargetLine:
 
 def schedules_text(schedules: Mapping[Platform, datetime], tz: tzinfo) -> str:
     return "; ".join(f"{platform_label(p)}: {format_when(t, tz)}" for p, t in schedules.items())
+
+
+def caption_fields(
+    default: str | None, captions: Mapping[Platform, str] | Mapping[Platform | str, str]
+) -> list[Field]:
+    """One field per platform whose caption differs from the default ("Instagram caption")."""
+    return [
+        Field(f"{platform_label(p)} caption", preview(text, 300))
+        for p, text in captions.items()
+        if text.strip() and text.strip() != (default or "").strip()
+    ]

@@ -14,6 +14,7 @@ class PostSpec:
     when: str | None = None
     times: dict[str, str] = field(default_factory=dict)  # platform name as typed → time text
     draft: bool = False
+    split: bool = False  # a caption too long for X / Threads goes out there as a thread
     media: list[str] = field(default_factory=list)  # URLs, attachment names or media ids
     thread: list[str] = field(default_factory=list)
     link: str | None = None

@@ -218,8 +218,29 @@ def _read(raw: str, now: datetime, tz: tzinfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def format_when(t: datetime, tz: tzinfo) -> str:
-    """'Tue 1 Jul 09:00 Europe/Berlin (07:00 UTC)'; the UTC part shows its date if it differs."""
+def written_zone(text: str | None) -> tzinfo | None:
+    """The zone written at the end of a time ("9am Europe/Berlin" → Europe/Berlin), if any."""
+    raw = " ".join((text or "").strip().strip('"').split())
+    return _split_zone(raw)[1] if raw and len(raw) <= 100 else None
+
+
+def format_when(t: datetime, tz: tzinfo, named: tzinfo | None = None) -> str:
+    """'Tue 1 Jul 09:00 Europe/Berlin (07:00 UTC)'; the UTC part shows its date if it differs.
+
+    ``named``: the zone the user wrote ("9am Europe/Berlin"): the time is shown there first,
+    then in the user's zone ``tz`` and UTC where they differ."""
+    if named is not None and zone_name(named) != zone_name(tz):
+        there = t.astimezone(named)
+        head = f"{there:%a} {there.day} {there:%b %Y %H:%M} {zone_name(named)}"
+        others: list[str] = []
+        for z in (tz, UTC):
+            name = zone_name(z)
+            if name in (zone_name(named), *(o.rsplit(" ", 1)[1] for o in others)):
+                continue
+            at = t.astimezone(z)
+            day = "" if at.date() == there.date() else f"{at:%a} {at.day} {at:%b} "
+            others.append(f"{day}{at:%H:%M} {name}")
+        return f"{head} ({', '.join(others)})"
     local = t.astimezone(tz)
     utc = t.astimezone(UTC)
     name = zone_name(tz)

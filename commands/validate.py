@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from bot.api.models import Account, MediaKind, Platform, PostType
 from bot.platforms import POST_TYPE_MEDIA, RULES, YT_PRIVACY, max_text
+from bot.textcount import count, describe
 from commands.targets import account_label
 
 # Pinterest is image only; TikTok carousels are photos (the table's notes).
@@ -202,21 +203,22 @@ def target_problems(d: Draft, acc: Account) -> list[Problem]:
     limit = max_text(p, acc.premium)
     free = " on the free tier — longer posts need X Premium" if limit != rules.max_text else ""
     caption = d.captions.get(p, d.caption)
-    if pt is not PostType.THREAD and len(caption) > limit:
+    size = count(p, caption) if pt is not PostType.THREAD else 0
+    if size > limit:
         out.append(
             _p(
                 "captions" if p in d.captions else "caption",
-                f"{who}: the caption is {len(caption):,} characters; the limit is {limit:,}{free}.",
+                f"{who}: the caption is {describe(p, size)} (limit {limit:,}){free}.",
             )
         )
     if pt is PostType.THREAD and rules.threads:
         for i, seg in enumerate(d.thread, 1):
-            if len(seg) > limit:
+            size = count(p, seg)
+            if size > limit:
                 out.append(
                     _p(
                         "thread",
-                        f"{who}: thread segment {i} is {len(seg):,} characters; the limit is "
-                        f"{limit:,}{free}.",
+                        f"{who}: thread segment {i} is {describe(p, size)} (limit {limit:,}){free}.",
                     )
                 )
     return out

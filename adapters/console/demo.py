@@ -1,7 +1,9 @@
 """``socialbot demo``: the local sandbox + the bot + the console adapter, no account needed.
 
-Two demo channels: ``#general`` (no approval) and ``#launches`` (approval required: approvers
-alice and bob, one approval). The console user starts as alice in #general.
+Three demo channels: ``#general`` (no approval), ``#launches`` (approvers alice and bob, one
+approval) and ``#board`` (approvers alice, bob and carol, two approvals). The demo users live in
+different zones (``USERS``), so times typed as bob or carol are read in their zone. The console
+user starts as alice in #general.
 
 Non-interactive (stdin is not a TTY): the piped lines run in order; once input ends the demo
 waits until what they started has settled — no post publishing or due within ``--wait``, no
@@ -37,6 +39,7 @@ from bot.config import (
     ApprovalPolicy,
     ChannelBinding,
     ChannelConfig,
+    MediaRules,
     Settings,
     Workspace,
 )
@@ -44,19 +47,29 @@ from bot.core import Clients, Core
 from bot.deliveries import Deliveries
 from bot.logs import setup_logging
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands.dispatcher import CommandLayer, Dispatcher
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("general", "launches")
+CHANNELS = ("general", "launches", "board")
 APPROVERS = ("alice", "bob")
+BOARD = ("alice", "bob", "carol")
+# demo user → time zone (what Slack / Discord would tell the bot)
+USERS = {"alice": "UTC", "bob": "Europe/Berlin", "carol": "America/New_York"}
 DEFAULT_TARGETS = ("x", "facebook")
+SLOTS = ["mon-fri 09:00", "mon-fri 13:30", "sat 11:00"]  # #general's posting slots (UTC)
+PICTURES_DIR = os.path.join(tempfile.gettempdir(), "socialbot-pictures")
 
 
 def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
     workspace = Workspace(DEFAULT_WORKSPACE, DEFAULT_KEY_ENV, key=Secret(SANDBOX_DEMO_KEY))
-    general = ChannelConfig(default_targets=DEFAULT_TARGETS, timezone="UTC")
+    general = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        slots=parse_slots(SLOTS),  # /schedule x "…" next · /social queue
+    )
     launches = ChannelConfig(
         default_targets=DEFAULT_TARGETS,
         timezone="UTC",
@@ -68,6 +81,17 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
             expires_after=timedelta(hours=48),
         ),
     )
+    board = ChannelConfig(
+        default_targets=DEFAULT_TARGETS,
+        timezone="UTC",
+        approval=ApprovalPolicy(
+            required=True,
+            approvers=BOARD,
+            quorum=2,
+            allow_self=False,
+            expires_after=timedelta(hours=48),
+        ),
+    )
     return Settings(
         api_url=api_url,
         db_path=db_path,
@@ -75,8 +99,10 @@ def demo_settings(api_url: str, db_path: str, poll_interval: float) -> Settings:
         bindings=(
             ChannelBinding(PLATFORM, None, "general", general),
             ChannelBinding(PLATFORM, None, "launches", launches),
+            ChannelBinding(PLATFORM, None, "board", board),
         ),
         poll_interval=poll_interval,
+        media=MediaRules.local(),  # the demo is all on this machine: its media links too
     )
 
 
@@ -89,12 +115,23 @@ class _Service(Protocol):
 
 
 @contextlib.asynccontextmanager
-async def _sandbox(publish_delay: float, fail: list[str]) -> AsyncIterator[str]:
-    """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL."""
+async def _sandbox(
+    publish_delay: float, fail: list[str], db_path: str | None = None, port: int = 0
+) -> AsyncIterator[str]:
+    """The Social API sandbox in this process on 127.0.0.1:<free port>; yields its URL.
+    ``db_path``: keep its state there (``--db``), so the bot's posts still exist next time."""
     from bot.sandbox import SandboxOptions, start_sandbox
 
-    opts = SandboxOptions(publish_delay=publish_delay, fail_platforms=frozenset(fail))
-    async with start_sandbox(opts, host="127.0.0.1", port=0) as sb:
+    opts = SandboxOptions(
+        publish_delay=publish_delay, fail_platforms=frozenset(fail), db_path=db_path
+    )
+    async with contextlib.AsyncExitStack() as stack:
+        try:  # the documented port (sample media URLs), else any free one
+            sb = await stack.enter_async_context(start_sandbox(opts, host="127.0.0.1", port=port))
+        except OSError:
+            if not port:
+                raise
+            sb = await stack.enter_async_context(start_sandbox(opts, host="127.0.0.1", port=0))
         yield sb.url
 
 
@@ -158,6 +195,7 @@ class DemoOptions:
     fail: tuple[str, ...] = ()
     db: str | None = None
     poll_interval: float = 1.0
+    sandbox_port: int = 0  # 0: any free port (the CLI asks for 8765, the documented one)
 
 
 async def demo(
@@ -176,9 +214,12 @@ async def demo(
     if db_path is None:
         tmpdir = tempfile.TemporaryDirectory(prefix="socialbot-demo-")
         db_path = os.path.join(tmpdir.name, "demo.db")
-    port = ConsolePort(out)
+    port = ConsolePort(out, pictures_dir=PICTURES_DIR)
     try:
-        async with _sandbox(opts.publish_delay, list(opts.fail)) as api_url:
+        sandbox_db = f"{opts.db}.sandbox" if opts.db is not None else None
+        async with _sandbox(
+            opts.publish_delay, list(opts.fail), sandbox_db, opts.sandbox_port
+        ) as api_url:
             settings = demo_settings(api_url, db_path, opts.poll_interval)
             clock = SystemClock()
             db = await Database.open(db_path)
@@ -213,9 +254,23 @@ async def demo(
                 deliveries=deliveries,
                 wait=wait,
                 echo=not interactive,
+                zones=USERS,
+                samples_url=f"{api_url}/samples",
             )
             port.note(f"socialbot demo — Social API sandbox at {api_url}, database {db_path}")
-            port.note("channels: #general (no approval), #launches (alice or bob approves)")
+            port.note(
+                "channels: #general (no approval), #launches (alice or bob approves), "
+                "#board (two of alice, bob, carol approve)"
+            )
+            port.note("users: alice (UTC), bob (Europe/Berlin), carol (America/New_York)")
+            port.note(
+                f"sample media ($samples): {api_url}/samples/photo.png, cover.png, clip.mp4, "
+                "deck.pdf"
+            )
+            port.note(
+                "pictures: /social calendar (this week; `month`, `next`) and /social analytics "
+                f"are saved as PNG files in {PICTURES_DIR}"
+            )
             if interactive:
                 for h in HELP.splitlines():
                     port.note(h)
@@ -248,6 +303,7 @@ async def demo(
                 if notifier is not None:
                     await notifier.stop()
                 await clients.aclose()
+                await core.pictures.aclose()
                 await db.close()
             port.note("demo finished")
             return 0 if settled else 1
@@ -263,6 +319,7 @@ def run_demo(args: argparse.Namespace | Any) -> int:
         fail=tuple(args.fail or ()),
         db=args.db,
         poll_interval=float(args.poll_interval),
+        sandbox_port=int(getattr(args, "sandbox_port", 0) or 0),
     )
     # The transcript is stdout; logs go to stderr, warnings and up unless --log-level DEBUG.
     level = "DEBUG" if str(getattr(args, "log_level", "")).upper() == "DEBUG" else "WARNING"

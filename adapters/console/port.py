@@ -8,16 +8,27 @@ Replies in a thread read ``↳ in thread of #3``; updates of a message reprint i
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
 from adapters.console.render import is_ephemeral, render
-from bot.chat import APPROVE, REJECT, ApprovalCard, Destination, MessageRef, Reply
+from bot.chat import (
+    APPROVE,
+    REJECT,
+    ApprovalCard,
+    Destination,
+    MessageRef,
+    PictureReply,
+    Reply,
+)
 
 PLATFORM = "console"
 EMOJI = {APPROVE: "✅", REJECT: "❌"}
 _INDENT = "     "
+_POST_ID = re.compile(r"\bpst_[A-Za-z0-9]+")
 
 
 @dataclass(frozen=True)
@@ -30,8 +41,16 @@ class ConsoleMessage:
 class ConsolePort:
     platform = PLATFORM
 
-    def __init__(self, out: TextIO, groups: dict[str, frozenset[str]] | None = None) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        groups: dict[str, frozenset[str]] | None = None,
+        *,
+        pictures_dir: str | None = None,
+    ) -> None:
         self.out = out
+        self.pictures_dir = pictures_dir  # where PictureReply PNGs are written (None: not)
+        self.saved: list[str] = []  # paths of the pictures written
         self.groups = groups or {}
         self.messages: dict[str, ConsoleMessage] = {}
         self._keys: dict[str, MessageRef] = {}
@@ -39,6 +58,7 @@ class ConsolePort:
         self._card_of: dict[str, str] = {}  # message number → card number
         self._n = 0
         self._prompt: str | None = None  # shown and waiting for input (interactive mode)
+        self.last_post_id: str | None = None  # the first post id of the latest message: $last
 
     # ---------------------------------------------------------------- ChatPort
 
@@ -83,7 +103,7 @@ class ConsolePort:
         """A reply to the user who typed a command (ephemeral ones only they would see)."""
         ref = self._new(channel, thread)
         only = user if is_ephemeral(reply) else None
-        self._print(self._header(ref, thread, only), render(reply))
+        self._print(self._header(ref, thread, only), self._lines(ref, reply))
         return ref
 
     def show_prompt(self, prompt: str) -> None:
@@ -119,8 +139,27 @@ class ConsolePort:
         self.messages[number] = ConsoleMessage(self._n, channel, thread)
         return MessageRef(PLATFORM, channel, number)
 
+    def _save(self, ref: MessageRef, reply: PictureReply) -> list[str]:
+        """Write the PNGs; the lines that say where (and what they show, in words)."""
+        if not reply.pictures:
+            return []
+        if self.pictures_dir is None:
+            return [f"  (a picture: {p.alt})" for p in reply.pictures]
+        os.makedirs(self.pictures_dir, exist_ok=True)
+        out = []
+        for p in reply.pictures:
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{ref.message_id}-{p.filename}")
+            path = os.path.join(self.pictures_dir, name)
+            with open(path, "wb") as f:
+                f.write(p.png)
+            self.saved.append(path)
+            out.append(f"  🖼  picture: {path}")
+        return out
+
     def _lines(self, ref: MessageRef, reply: Reply) -> list[str]:
         lines = render(reply)
+        if isinstance(reply, PictureReply):
+            lines += self._save(ref, reply)
         card = self._card_of.get(ref.message_id)
         if card and isinstance(reply, ApprovalCard) and reply.state == "pending" and reply.buttons:
             lines.append(f"  (console: :react {card} ✅ or :react {card} ❌)")
@@ -138,6 +177,9 @@ class ConsolePort:
         return head
 
     def _print(self, header: str, lines: list[str]) -> None:
+        found = _POST_ID.search("\n".join(lines))
+        if found:
+            self.last_post_id = found.group(0)
         self._write("\n".join([header, *(_INDENT + line for line in lines)]))
 
     def _write(self, text: str) -> None:

@@ -12,12 +12,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.chat import (
+    CHANGES,
+    SPLIT,
     Announcement,
     ApprovalCard,
+    Button,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -58,22 +64,46 @@ def _fields(fields: tuple[Field, ...]) -> list[str]:
     return out
 
 
-def _target(t: TargetLine) -> str:
+_KIND = {"image": "🖼  image", "video": "🎬 video", "document": "📄 PDF"}
+
+
+def size_text(n: int | None) -> str:
+    if n is None:
+        return "size unknown"
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f"{n:.1f} GB"
+
+
+def _media(m: MediaPreview) -> str:
+    """One line per media item: its kind and size (and its public link, if it has one)."""
+    kind = _KIND.get(m.kind, f"📎 {m.kind}")
+    cover = f" (cover of {m.cover_for})" if m.cover_for else ""
+    link = f"  <{m.url}>" if m.url else ""
+    return f"  {kind} {m.name}{cover} · {size_text(m.size)}{link}"
+
+
+def _target(t: TargetLine) -> list[str]:
     line = f"  • {t.platform} {t.account} — {t.status}"
     if t.scheduled_at is not None:
         line += f" ({_when(t.scheduled_at)})"
     if t.permalink:
         line += f"  {t.permalink}"
-    if t.error:
-        line += f"\n      {plain(t.error)}"
-    return line
+    return [line, f"      {plain(t.error)}"] if t.error else [line]
+
+
+def _actions(actions: tuple[CommandButton, ...]) -> list[str]:
+    """Buttons: the console has none, so each shows the command that does the same."""
+    return [f"  [{a.label}]  = /{a.command} {a.text}" for a in actions]
 
 
 def confirmation(r: Confirmation) -> list[str]:
     out = [f"{TONE_MARK.get(r.tone, '✔')} {plain(r.title)}"]
     if r.text:
         out += [f"  {line}" for line in plain(r.text).splitlines()]
-    return out + _fields(r.fields)
+    return out + _fields(r.fields) + _buttons(r.buttons) + _actions(r.actions)
 
 
 def error(r: ErrorReply) -> list[str]:
@@ -83,16 +113,23 @@ def error(r: ErrorReply) -> list[str]:
         out.append(f"  try: {plain(r.hint)}")
     if r.reference:
         out.append(f"  (reference {r.reference})")
-    return out
+    return out + _buttons(r.buttons)
+
+
+def _buttons(buttons: tuple[Button, ...]) -> list[str]:
+    """Slack and Discord show these as buttons; here, what typing does the same."""
+    typed = {SPLIT: "send it again with `split`", CHANGES: "/social changes <post id> <reason>"}
+    return [f"  [{b.label}] — {typed.get(b.decision, b.decision)}" for b in buttons]
 
 
 def status(r: StatusCard) -> list[str]:
-    out = [f"📋 {plain(r.title)} — {r.status}  [{r.post_id}]"]
+    head = plain(r.title) if r.post_id in r.title else f"{plain(r.title)}  [{r.post_id}]"
+    out = [f"📋 {head} — {r.status}"]
     if r.caption:
         out.append(f"  “{plain(r.caption)}”")
     if r.scheduled_at is not None:
-        out.append(f"  when: {_when(r.scheduled_at)}")
-    out += [_target(t) for t in r.targets]
+        out.append(f"  When: {_when(r.scheduled_at)}")
+    out += [line for t in r.targets for line in _target(t)]
     out += _fields(r.fields)
     if r.history:
         out.append("  approvals:")
@@ -102,7 +139,10 @@ def status(r: StatusCard) -> list[str]:
 
 def listing(r: ListReply) -> list[str]:
     out = [f"☰ {plain(r.title)}"]
-    out += [f"  {i}. {plain(item)}" for i, item in enumerate(r.items, 1)] or ["  (nothing)"]
+    if r.plain:
+        out += [f"  {plain(item)}" for item in r.items] or ["  (nothing)"]
+    else:
+        out += [f"  {i}. {plain(item)}" for i, item in enumerate(r.items, 1)] or ["  (nothing)"]
     if r.footer:
         out.append(f"  {plain(r.footer)}")
     return out
@@ -112,7 +152,13 @@ def approval_card(r: ApprovalCard) -> list[str]:
     state = CARD_STATE.get(r.state, r.state)
     out = [f"🗳  APPROVAL — {plain(r.title)}", f"  state: {state}  [{r.card_id}]"]
     out.append(f"  asked by @{r.requester.name or r.requester.id} · when: {plain(r.when)}")
+    if r.caption:
+        out += [
+            f"  “{line}”" if i == 0 else f"   {line}"
+            for i, line in enumerate(plain(r.caption).splitlines())
+        ]
     out += _fields(r.previews)
+    out += [_media(m) for m in r.media]
     approvals = ", ".join("@" + a for a in r.approvals) or "none yet"
     out.append(f"  approvals: {len(r.approvals)}/{r.needed} ({approvals})")
     if r.decided_by and r.state != "pending":
@@ -130,8 +176,17 @@ def announcement(r: Announcement) -> list[str]:
     out = [f"{mark} {plain(r.title)}{post}"]
     if r.mentions:
         out.append("  " + " ".join("@" + m for m in r.mentions))
-    out += [_target(t) for t in r.targets]
+    out += [line for t in r.targets for line in _target(t)]
     out += [f"  {plain(line)}" for line in r.lines]
+    return out + _actions(r.actions)
+
+
+def picture(r: PictureReply) -> list[str]:
+    """The words of a picture reply; the port writes the PNG and adds its path."""
+    out = [f"🖼  {plain(r.title)}"]
+    out += [f"  • {plain(x)}" for x in r.lines]
+    if r.footer:
+        out.append(f"  {plain(r.footer)}")
     return out
 
 
@@ -142,6 +197,7 @@ _RENDERERS: dict[type[Any], Callable[[Any], list[str]]] = {
     ListReply: listing,
     ApprovalCard: approval_card,
     Announcement: announcement,
+    PictureReply: picture,
 }
 
 

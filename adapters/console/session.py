@@ -5,6 +5,9 @@
 :channel launches      switch channel
 :react 4 ✅ | ❌        react on message #4 (also :unreact 4 ✅)
 :wait [seconds]        wait until what was started has settled
+:attach PATH           attach a local file to your next /post or /schedule
+$last                  in a command: the post id the console showed last
+$samples               in a command: the sandbox's sample media (…/samples/photo.png)
 :help                  this list
 
 Crash safety is the same as on Slack and Discord (``bot.deliveries``): a line read is the ack,
@@ -14,10 +17,13 @@ killed demo (``socialbot demo --db FILE``) left unfinished, answering in its cha
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import mimetypes
 import shlex
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from adapters.console.port import PLATFORM, ConsolePort
@@ -25,6 +31,7 @@ from bot import journal
 from bot.chat import (
     APPROVE,
     REJECT,
+    Attachment,
     ErrorReply,
     Invocation,
     MessageRef,
@@ -34,6 +41,7 @@ from bot.chat import (
 )
 from bot.core import Core
 from bot.deliveries import Deliveries
+from bot.text import clip
 from commands.dispatcher import Dispatcher
 from commands.emoji import normalise_emoji
 
@@ -47,14 +55,32 @@ HELP = """\
 Type a command as you would in Slack, for example:
   /post "Hello from the demo 👋"            (to the channel's defaults: X and Facebook)
   /post x,fb "Hello again"
+  /post ig "Orange 🍊" media:$samples/photo.png      (sample media the sandbox serves:
+  /post li "Our deck" media:$samples/deck.pdf        photo.png, cover.png, clip.mp4, deck.pdf)
   /schedule x "Launch day 🚀" tomorrow 9am
-  /status            /status <post id>            /social help
+  /schedule x "Tips 💡" next      (#general's next free posting slot; /social queue shows them)
+  /post x "<a caption over 280 characters>" split      (posted as a numbered thread on X)
+  /status            /status <post id>  (or /status $last: the id shown last)
+  /social help
+  /social calendar   (this week as a picture: saved as a PNG, its path printed;
+                      also /social calendar month · /social calendar next)
 Console switches:
-  :as <user>             act as another user (approvers in #launches: alice, bob)
-  :channel <name>        switch channel (#general: no approval, #launches: approval needed)
-  :react <card> ✅|❌     react on approval card <card> (:unreact <card> ✅ withdraws)
+  :as <user>             act as another user: alice (UTC), bob (Europe/Berlin),
+                         carol (America/New_York) — times you type are read in your zone
+  :channel <name>        #general: no approval · #launches: one approval (alice or bob)
+                         #board: two approvals (alice, bob, carol)
+  :attach PATH           attach a local file to your next /post or /schedule
+  :react <card> ✅|❌|✏️   react on approval card <card> (:unreact <card> ✅ withdraws;
+                         ✏️ asks for changes: then /social changes <post id> <reason>)
   :wait [seconds]        wait until posts and announcements have settled
   :help  :quit"""
+
+
+async def _chunks(path: Path, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """A local file in chunks (never whole in memory)."""
+    with path.open("rb") as f:
+        while chunk := await asyncio.to_thread(f.read, size):
+            yield chunk
 
 
 def normalize_emoji(text: str) -> str:
@@ -78,6 +104,8 @@ class Session:
         deliveries: Deliveries,
         wait: Waiter,
         echo: bool,
+        zones: dict[str, str] | None = None,
+        samples_url: str | None = None,
     ) -> None:
         self.core = core
         self.port = port
@@ -88,6 +116,9 @@ class Session:
         self.deliveries = deliveries
         self._wait = wait
         self.echo = echo
+        self.zones = zones or {}  # user → IANA zone (as Slack/Discord would tell)
+        self.samples_url = samples_url  # $samples: the sandbox's sample media
+        self.attachments: list[Attachment] = []  # :attach — sent with the next command
         self.done = False
 
     @property
@@ -119,6 +150,10 @@ class Session:
             )
 
     async def _command(self, line: str) -> None:
+        if "$last" in line and self.port.last_post_id:
+            line = line.replace("$last", self.port.last_post_id)
+        if "$samples" in line and self.samples_url:
+            line = line.replace("$samples", self.samples_url)
         name, _, text = line[1:].partition(" ")
         name = name.lower()
         ref = self.port.typed(self.channel, self.user, line, echo=self.echo)
@@ -128,7 +163,7 @@ class Session:
                 ref.message_id,
                 self.user,
                 ErrorReply(
-                    title=f"Unknown command /{name}",
+                    title=f"Unknown command /{clip(name, 40)}",
                     hint="/post, /schedule, /status or /social (:help for more)",
                 ),
             )
@@ -141,12 +176,15 @@ class Session:
             channel=self.channel,
             delivery_id=f"console-{uuid.uuid4().hex}",
             thread=ref.message_id,
-            user_tz="UTC",
+            user_tz=self.zones.get(self.user, "UTC"),
+            attachments=tuple(self.attachments) if name in ("post", "schedule") else (),
         )
         await self.deliveries.record(inv.delivery_id, "command", command_payload(inv))
         outcome = await self.deliveries.guarded(
             self.dispatcher.dispatch(self.core, inv), inv.delivery_id
         )
+        if name in ("post", "schedule"):
+            self.attachments = []
         for reply in outcome.replies:
             self.port.reply(self.channel, ref.message_id, self.user, reply)
 
@@ -164,31 +202,51 @@ class Session:
         elif verb in ("quit", "exit", "q"):
             self.done = True
         elif verb == "as" and len(args) == 1:
-            self.user = args[0].lstrip("@").lower()
-            self.port.note(f"you are now @{self.user}")
+            name = args[0].lstrip("@").lower()
+            if not name.isidentifier() or len(name) > 40:
+                self.port.note(f"user names are short words, e.g. :as bob (got {clip(name, 40)!r})")
+                return
+            self.user = name
+            self.port.note(f"you are now @{self.user} ({self.zones.get(name, 'UTC')})")
         elif verb == "channel" and len(args) == 1:
             name = args[0].lstrip("#").lower()
             if name not in self.channels:
                 known = ", ".join("#" + c for c in self.channels)
-                self.port.note(f"no channel #{name} in the demo (channels: {known})")
+                self.port.note(f"no channel #{clip(name, 40)} in the demo (channels: {known})")
                 return
             self.channel = name
             self.port.note(f"now in #{self.channel}")
         elif verb in ("react", "unreact") and len(args) in (1, 2):
             await self._react(verb, args)
+        elif verb == "attach" and len(args) == 1:
+            self._attach(args[0])
         elif verb == "wait":
             seconds = float(args[0]) if args else None
             settled = await self._wait(seconds)
             self.port.note("settled" if settled else "still busy; moving on")
         else:
-            self.port.note(f"unknown console command {line!r} (:help)")
+            self.port.note(f"unknown console command {clip(line)!r} (:help)")
+
+    def _attach(self, raw: str) -> None:
+        path = Path(raw).expanduser()
+        if not path.is_file():
+            self.port.note(f"no file {clip(raw, 80)!r} (:attach PATH — an image, video or PDF)")
+            return
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        self.attachments.append(
+            Attachment(path.name, ctype, path.stat().st_size, open=lambda: _chunks(path))
+        )
+        names = ", ".join(a.name for a in self.attachments)
+        self.port.note(f"attached {names} — sent with your next /post or /schedule")
 
     async def _react(self, verb: str, args: list[str]) -> None:
         target = args[0]
         emoji = normalize_emoji(args[1] if len(args) == 2 else "✅")
         ref = self.port.card(target)
         if ref is None:
-            self.port.note(f"no card {target} (cards are numbered 1, 2, …; #n is message n)")
+            self.port.note(
+                f"no card {clip(target, 40)} (cards are numbered 1, 2, …; #n is message n)"
+            )
             return
         action = ReactionAction.ADDED if verb == "react" else ReactionAction.REMOVED
         mark = "✅" if emoji == APPROVE else "❌" if emoji == REJECT else f":{emoji}:"
@@ -213,7 +271,13 @@ class Session:
 
 
 def command_payload(inv: Invocation) -> dict[str, Any]:
-    return {"command": inv.command, "text": inv.text, "user": inv.user.id, "channel": inv.channel}
+    return {
+        "command": inv.command,
+        "text": inv.text,
+        "user": inv.user.id,
+        "channel": inv.channel,
+        "tz": inv.user_tz,
+    }
 
 
 def reaction_payload(event: ReactionEvent) -> dict[str, Any]:
@@ -246,7 +310,7 @@ class ConsoleReplayer:
                 platform=PLATFORM,
                 channel=channel,
                 delivery_id=entry.id,
-                user_tz="UTC",
+                user_tz=p.get("tz") or "UTC",
             )
             outcome = await self.dispatcher.dispatch(self.core, inv, resumed=True)
         else:

@@ -1,8 +1,9 @@
-"""The app commands: /post, /schedule, /status, /social <help|accounts|queue|cancel|edit|analytics>.
+"""The app commands: /post, /schedule, /status,
+/social <help|accounts|queue|cancel|edit|changes|analytics|calendar>.
 
 Each callback only collects its typed options under the canonical names of
-``commands/options.py`` (targets, caption, captions, type, when, times, draft, media, thread,
-link, article, title, description, privacy, cover, cover_offset, id, what) and hands them to
+``commands/options.py`` (targets, caption, captions, type, when, times, draft, split, media,
+thread, link, article, title, description, privacy, cover, cover_offset, id, reason, what) and hands them to
 ``CommandRunner.run_command``; the command layer validates everything, including autocompleted
 values (autocomplete is only a suggestion). Discord options are single-line: per-platform
 captions/times typed as "x: short | linkedin: long" and threads as "one --- two" are turned
@@ -94,6 +95,7 @@ _POST_DESCRIBE: dict[str, str] = {
     "title": "Title (YouTube, LinkedIn document, article)",
     "privacy": "YouTube privacy",
     "draft": "Save as a draft instead of publishing",
+    "split": "Too long for X / Threads? Post it there as a numbered thread",
     "thread": "A thread (X, Threads): segments separated by ---",
     "article": "Article URL to share (LinkedIn, Facebook)",
     "description": "Article description",
@@ -140,6 +142,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         title: str | None = None,
         privacy: app_commands.Choice[str] | None = None,
         draft: bool | None = None,
+        split: bool | None = None,
         thread: str | None = None,
         article: str | None = None,
         description: str | None = None,
@@ -156,6 +159,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
             title=title,
             privacy=privacy,
             draft=draft,
+            split=split,
             thread=as_segments(thread),
             article=article,
             description=description,
@@ -169,7 +173,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
 
     @app_commands.command(name="schedule", description="Schedule a post for later")
     @app_commands.describe(
-        when="When to publish, e.g. 'tomorrow 9am' or '2026-07-01 18:00'",
+        when="When to publish, e.g. 'tomorrow 9am', '2026-07-01 18:00', or 'next' (free slot)",
         times="Per-platform times, e.g. 'instagram: 9am | x: 10am'",
         **_POST_DESCRIBE,
     )
@@ -193,6 +197,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         title: str | None = None,
         privacy: app_commands.Choice[str] | None = None,
         draft: bool | None = None,
+        split: bool | None = None,
         thread: str | None = None,
         article: str | None = None,
         description: str | None = None,
@@ -211,6 +216,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
             title=title,
             privacy=privacy,
             draft=draft,
+            split=split,
             thread=as_segments(thread),
             article=article,
             description=description,
@@ -229,7 +235,9 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         await runner.run_command(interaction, "status", collect(id=id), (), ephemeral=False)
 
     social = app_commands.Group(
-        name="social", description="Accounts, queue, cancel, edit, analytics, help", guild_only=True
+        name="social",
+        description="Accounts, queue, cancel, edit, analytics, calendar, help",
+        guild_only=True,
     )
 
     @social.command(name="help", description="What the bot can do")
@@ -246,7 +254,7 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
     async def queue(interaction: discord.Interaction[Any]) -> None:
         await runner.run_command(interaction, "social", collect(what="queue"), (), ephemeral=True)
 
-    @social.command(name="cancel", description="Cancel a scheduled post")
+    @social.command(name="cancel", description="Cancel a scheduled post (a live one asks first)")
     @app_commands.describe(id="The post id")
     async def cancel(interaction: discord.Interaction[Any], id: str) -> None:
         await runner.run_command(
@@ -280,11 +288,29 @@ def install(tree: app_commands.CommandTree[Any], runner: CommandRunner) -> None:
         )
         await runner.run_command(interaction, "social", opts, (), ephemeral=False)
 
-    @social.command(name="analytics", description="How a post (or the recent ones) performed")
-    @app_commands.describe(id="The post id (optional)")
-    async def analytics(interaction: discord.Interaction[Any], id: str | None = None) -> None:
+    @social.command(name="changes", description="Send a post waiting for approval back")
+    @app_commands.describe(id="The post id (on the approval card)", reason="What should change")
+    async def changes(interaction: discord.Interaction[Any], id: str, reason: str) -> None:
+        opts = collect(what="changes", id=id, reason=reason)
+        await runner.run_command(interaction, "social", opts, (), ephemeral=True)
+
+    @social.command(name="analytics", description="Post counts and engagement, with a chart")
+    @app_commands.describe(period="How many days the chart covers")
+    @app_commands.choices(
+        period=[app_commands.Choice(name=p, value=p) for p in ("7d", "30d", "90d")]
+    )
+    async def analytics(interaction: discord.Interaction[Any], period: str | None = None) -> None:
         await runner.run_command(
-            interaction, "social", collect(what="analytics", id=id), (), ephemeral=True
+            interaction, "social", collect(what="analytics", period=period), (), ephemeral=True
+        )
+
+    @social.command(name="calendar", description="The posts of a week or month, as a picture")
+    @app_commands.describe(
+        period="week or month, then next, last or a date: “month next”, “week 2026-07-14”"
+    )
+    async def calendar(interaction: discord.Interaction[Any], period: str | None = None) -> None:
+        await runner.run_command(
+            interaction, "social", collect(what="calendar", period=period), (), ephemeral=False
         )
 
     commands: list[app_commands.Command[Any, ..., Any] | app_commands.Group] = [

@@ -2,7 +2,8 @@
 
 Allowed: image/*, video/*, application/pdf, up to ``max_bytes``. The bytes are never held whole:
 ``open()`` is an async iterator over an aiohttp streaming GET of the attachment URL (Discord CDN
-URLs are signed: they are never logged or put in a reply).
+URLs are signed: they are never logged or put in a reply — only in an approval card's embed
+image, on Discord itself).
 """
 
 from __future__ import annotations
@@ -83,4 +84,10 @@ def streamed(att: discord.Attachment, session: SessionGetter, max_bytes: int) ->
             # aiohttp's messages carry the (signed) URL: keep only the class name.
             raise AttachmentError(f"{name}: download failed ({type(e).__name__})") from None
 
-    return Attachment(name=name, content_type=content_type_of(att), size=att.size, open=open_stream)
+    return Attachment(
+        name=name,
+        content_type=content_type_of(att),
+        size=att.size,
+        open=open_stream,
+        platform_url=url,  # the approval card's embed shows it (only ever on Discord)
+    )

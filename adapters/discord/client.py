@@ -17,9 +17,11 @@ Errors:
     missing permissions    → said in words to the person who asked (ephemeral), logged
     anything else          → logged with a reference id; the user gets a short apology with it
 
-Crash safety is ``bot.deliveries`` (recorded after the defer; replayed by ``replay.py``). At
-~410 lines this stays one module: it is the one class discord.py calls into (events, commands,
-autocomplete, buttons), each handler a few lines of translate → dispatch → answer.
+Crash safety is ``bot.deliveries`` (recorded after the defer; replayed by ``replay.py``);
+connecting is ``connection.py``. Over 400 lines (~470) on purpose: this is the one class
+discord.py calls into (events, commands, autocomplete, card and command buttons, reactions),
+each handler a few lines of translate → record → dispatch → answer; splitting the class would
+scatter one dispatch table over mixins.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -54,7 +56,7 @@ from adapters.discord.replay import (
 from adapters.discord.respond import CURRENT, Responder
 from adapters.discord.sync import sync_if_changed
 from adapters.discord.translate import PLATFORM, message_ref, reaction_event, user_of
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import ApprovalView, OfferButton, RunButton
 from bot import journal
 from bot.chat import (
     ButtonEvent,
@@ -76,6 +78,9 @@ from commands.dispatcher import CommandLayer, Dispatcher
 log = logging.getLogger(__name__)
 
 AUTOCOMPLETE_BUDGET = 2.5  # seconds: Discord drops autocomplete answers after 3 s
+
+
+BRIEF_SECONDS = 60.0
 
 
 class SocialDiscordClient(discord.Client):
@@ -105,6 +110,7 @@ class SocialDiscordClient(discord.Client):
         install(self.tree, self)
         self.port = DiscordPort(self)
         self.deliveries = Deliveries(core, PLATFORM)
+        self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
         self._session: aiohttp.ClientSession | None = None
         self._runner: asyncio.Task[None] | None = None
@@ -115,6 +121,8 @@ class SocialDiscordClient(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_view(ApprovalView())  # persistent: buttons on old cards keep working
+        self.add_dynamic_items(RunButton)  # command buttons (Confirm delete, Retry failed)
+        self.add_dynamic_items(OfferButton)  # "Post as a thread of 3", "Give the reason"
         app_id = self.application_id
         if app_id is None:
             log.error("discord: no application id after login; commands not synced")
@@ -187,11 +195,17 @@ class SocialDiscordClient(discord.Client):
         begin, _ = await self.deliveries.record(
             inv.delivery_id, "command", command_payload(inv, fields, ephemeral=ephemeral)
         )
-        resumed = begin is journal.Begin.TAKEN_OVER
-        outcome = await self.deliveries.guarded(
-            self.dispatcher.dispatch(self.core, inv, resumed=resumed), inv.delivery_id
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command}"
         )
-        await self._answer(responder, outcome)
+
+    async def _run(
+        self, responder: Responder, call: Coroutine[Any, Any, Outcome], delivery_id: str
+    ) -> None:
+        """Tracked (``deliveries``), so a shutdown lets it finish; answers through ``responder``
+        (``CURRENT`` is copied into the task with the rest of the context)."""
+        await self._answer(responder, await self.deliveries.guarded(call, delivery_id))
 
     def _interaction_fields(
         self, interaction: discord.Interaction[Any], responder: Responder
@@ -281,31 +295,98 @@ class SocialDiscordClient(discord.Client):
             log.warning("discord: autocomplete failed", exc_info=True)
             return []
 
+    async def on_run_button(
+        self, interaction: discord.Interaction[Any], command: str, text: str
+    ) -> None:
+        """A command button (Confirm delete, Retry failed): the command, run as the presser."""
+        responder = Responder(interaction, self.clock)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=True)
+        inv = Invocation(
+            command=command,
+            text=text,
+            user=user_of(interaction.user),
+            platform=PLATFORM,
+            channel=str(interaction.channel_id),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            thread=str(interaction.message.id) if interaction.message else None,
+        )
+        fields = self._interaction_fields(interaction, responder)
+        begin, _ = await self.deliveries.record(
+            inv.delivery_id, "command", command_payload(inv, fields, ephemeral=True)
+        )
+        call = self.dispatcher.dispatch(self.core, inv, resumed=begin is journal.Begin.TAKEN_OVER)
+        self.deliveries.spawn(
+            self._run(responder, call, inv.delivery_id), name=f"discord /{command} button"
+        )
+
     # ------------------------------------------------------------------ approvals
 
-    async def on_card_button(self, interaction: discord.Interaction[Any], decision: str) -> None:
+    async def on_card_button(
+        self,
+        interaction: discord.Interaction[Any],
+        decision: str,
+        *,
+        reason: str | None = None,
+        value: str = "",
+        card_message: int | None = None,
+    ) -> None:
+        """A card's button, or the reason form it opened (``reason``; the card is
+        ``card_message``, or the post is named by ``value`` for "Give the reason")."""
         responder = Responder(interaction, self.clock)
         CURRENT.set(responder)
         await responder.defer(ephemeral=True)
         message = interaction.message
-        if message is None or interaction.channel_id is None:
+        message_id = card_message or (message.id if message is not None else None)
+        if message_id is None or interaction.channel_id is None:
             return
         event = ButtonEvent(
             decision=decision,
             user=user_of(interaction.user),
-            message=message_ref(interaction.channel_id, message.id),
+            message=message_ref(interaction.channel_id, message_id),
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
+            value=value,
+            reason=reason,
         )
         fields = self._interaction_fields(interaction, responder)
         begin, _ = await self.deliveries.record(
             event.delivery_id, "button", card_payload(event, fields)
         )
-        resumed = begin is journal.Begin.TAKEN_OVER
-        outcome = await self.deliveries.guarded(
-            self.dispatcher.dispatch_button(self.core, event, resumed=resumed), event.delivery_id
+        call = self.dispatcher.dispatch_button(
+            self.core, event, resumed=begin is journal.Begin.TAKEN_OVER
         )
-        await self._answer(responder, outcome)
+        self.deliveries.spawn(self._run(responder, call, event.delivery_id), name="discord button")
+
+    async def on_offer_button(
+        self, interaction: discord.Interaction[Any], decision: str, value: str
+    ) -> None:
+        """An error reply's offer pressed: the kept request runs again, answered like a slash
+        command (its public thinking message is the request's thread)."""
+        responder = Responder(interaction, self.clock, as_command=True)
+        CURRENT.set(responder)
+        await responder.defer(ephemeral=False)
+        if interaction.channel_id is None:
+            return
+        event = ButtonEvent(
+            decision=decision,
+            user=user_of(interaction.user),
+            message=message_ref(
+                interaction.channel_id, interaction.message.id if interaction.message else 0
+            ),
+            delivery_id=f"discord:{interaction.id}",
+            team=str(interaction.guild_id) if interaction.guild_id else None,
+            value=value,
+            thread=responder.thread,
+        )
+        fields = self._interaction_fields(interaction, responder)
+        payload = {**card_payload(event, fields), "ephemeral": False, "command_like": True}
+        begin, _ = await self.deliveries.record(event.delivery_id, "button", payload)
+        call = self.dispatcher.dispatch_button(
+            self.core, event, resumed=begin is journal.Begin.TAKEN_OVER
+        )
+        self.deliveries.spawn(self._run(responder, call, event.delivery_id), name="discord offer")
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         await self._on_reaction(payload, ReactionAction.ADDED)
@@ -325,7 +406,7 @@ class SocialDiscordClient(discord.Client):
             return
         # A gateway event is acknowledged by its sequence number: record it on receipt.
         await self.deliveries.record(event.delivery_id, "reaction", card_payload(event, None))
-        await self.run_reaction(event)
+        self.deliveries.spawn(self.run_reaction(event), name="discord reaction")
 
     async def run_reaction(self, event: ReactionEvent, *, resumed: bool = False) -> None:
         outcome = await self.deliveries.guarded(
@@ -334,8 +415,20 @@ class SocialDiscordClient(discord.Client):
         )
         for reply in outcome.replies:
             if getattr(reply, "ephemeral", False):
-                # No interaction to whisper through: a reaction is answered by the card itself.
-                log.info("discord: reply to reaction by %s not shown (ephemeral)", event.user.id)
+                # No interaction to whisper through. A refusal (why the reaction changed
+                # nothing; the core says it once per person per card) becomes a short note
+                # under the card that deletes itself; a success shows on the card itself.
+                if not isinstance(reply, ErrorReply):
+                    continue
+                try:
+                    await self.port.send_brief(
+                        _dest(event.message.channel, event.message.message_id, event.team),
+                        event.user.id,
+                        reply,
+                        delete_after=self.brief_seconds,
+                    )
+                except Exception:
+                    log.warning("discord: could not answer a reaction", exc_info=True)
                 continue
             try:
                 await self.port.send(
@@ -408,7 +501,9 @@ async def start_discord(
 
 
 async def close_discord(client: SocialDiscordClient) -> None:
-    """Log out, close the gateway and HTTP sessions, wait for the client task."""
+    """Log out, close the gateway and HTTP sessions, wait for the client task. Work still
+    running is canceled (the runner drains it first, within its grace period)."""
+    await client.deliveries.drain(0)
     await client.close()
     task = client._runner
     client._runner = None
@@ -417,5 +512,5 @@ async def close_discord(client: SocialDiscordClient) -> None:
             await asyncio.wait_for(task, 10)
         except (asyncio.CancelledError, TimeoutError):
             pass
-        except Exception:
-            log.warning("discord: client task ended with an error", exc_info=True)
+        except Exception as e:  # already reported (start_discord raised it, or it was logged)
+            log.info("discord: client task ended with %s: %s", type(e).__name__, e)

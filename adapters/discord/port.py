@@ -27,8 +27,8 @@ import discord
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
-from adapters.discord.views import ApprovalView
-from bot.chat import Destination, MessageRef, Reply
+from adapters.discord.views import ApprovalView, view_for
+from bot.chat import ChatSendError, Destination, MessageRef, Reply
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,10 @@ def with_ref(embeds: list[discord.Embed], key: str) -> list[discord.Embed]:
     return [*embeds[:-1], last]
 
 
-class DiscordPortError(Exception):
+MAX_BRIEF = 400  # characters of a note that answers a reaction
+
+
+class DiscordPortError(ChatSendError):
     """A message could not be posted. ``str()`` is safe to show."""
 
 
@@ -114,10 +117,24 @@ class DiscordPort:
             kwargs["reference"] = discord.MessageReference(
                 message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
             )
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions, r.offers)
+        if view is not None:
+            kwargs["view"] = view
         try:
-            msg = await channel.send(**kwargs)
+            try:
+                if r.files:
+                    kwargs["files"] = r.attachments()
+                msg = await channel.send(**kwargs)
+            except discord.HTTPException as e:
+                if not r.files or e.code == 50001:
+                    raise
+                # the picture refused (too large, no Attach Files): the words without it
+                log.warning("discord: picture refused in %s (code %s)", dest.channel, e.code)
+                words = r.without_files(f"Discord said {e.status}")
+                kwargs["embeds"] = list(words.embeds)
+                kwargs["content"] = words.content
+                kwargs.pop("files", None)
+                msg = await channel.send(**kwargs)
         except discord.HTTPException as e:
             if e.code in NO_PERMISSION_CODES or isinstance(e, discord.Forbidden):
                 raise DiscordPermissionError(
@@ -151,6 +168,31 @@ class DiscordPort:
             )
         return None
 
+    async def send_brief(
+        self, dest: Destination, user_id: str, reply: Reply, *, delete_after: float
+    ) -> None:
+        """A one-line note to ``user_id`` under a message, deleted after ``delete_after``
+        seconds: how a reaction (which has no interaction to answer privately) is answered."""
+        title = getattr(reply, "title", "")
+        problems = getattr(reply, "problems", ())
+        text = f"<@{user_id}> {title}" + (f" — {problems[0]}" if problems else "")
+        channel = self._channel(dest.channel, dest.team)
+        kwargs: dict[str, Any] = {
+            "content": text[:MAX_BRIEF],
+            "delete_after": delete_after,
+            "allowed_mentions": discord.AllowedMentions(
+                everyone=False,
+                roles=False,
+                users=[discord.Object(int(user_id))] if user_id.isdigit() else False,
+                replied_user=False,
+            ),
+        }
+        if dest.thread and dest.thread.isdigit():
+            kwargs["reference"] = discord.MessageReference(
+                message_id=int(dest.thread), channel_id=channel.id, fail_if_not_exists=False
+            )
+        await channel.send(**kwargs)
+
     async def update(self, ref: MessageRef, reply: Reply) -> None:
         r = render(reply)
         message = self._channel(ref.channel).get_partial_message(int(ref.message_id))
@@ -183,3 +225,19 @@ class DiscordPort:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return frozenset()  # Discord has roles (User.roles), not user groups
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef:
+        """A direct message (POST /users/@me/channels, then the DM channel). Raises
+        ``DiscordPortError`` when the user does not accept DMs from the bot."""
+        r = render(reply)
+        try:
+            dm = await self.client.create_dm(discord.Object(int(user_id)))
+            kwargs: dict[str, Any] = {"embeds": list(r.embeds)}
+            if r.content:
+                kwargs["content"] = r.content
+            msg = await dm.send(**kwargs)
+        except discord.HTTPException as e:
+            raise DiscordPortError(
+                f"cannot send a direct message to {user_id} ({e.status})"
+            ) from None
+        return message_ref(str(dm.id), msg.id)

@@ -3,11 +3,15 @@
 Discord's embed limits are enforced here (title 256, description 4096, 25 fields, field name
 256, field value 1024, footer 2048, 6000 characters in all the embeds of a message): text is
 clipped with "…", fields beyond the limits are folded into a last "…and N more" field.
+An approval card shows its first image as ``embed.image`` and up to three more as extra embeds
+sharing the card's URL (Discord draws them as one gallery); video and PDF are listed as links.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import io
+import re
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import discord
@@ -15,16 +19,21 @@ import discord
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
     Tone,
 )
 
+_MENTION = re.compile(r"<@!?(\d+)>")
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
 FIELDS_MAX = 25
@@ -33,6 +42,9 @@ FIELD_VALUE_MAX = 1024
 FOOTER_MAX = 2048
 TOTAL_MAX = 6000
 CONTENT_MAX = 2000
+MAX_IMAGES = 4  # an approval card's gallery; further images are named ("+N more")
+MAX_MEDIA_LINES = 8  # video / PDF lines in the card's "Media" field (1024 characters)
+MEDIA_ICONS = {"image": "🖼️", "video": "🎬", "document": "📄"}
 
 COLOURS: dict[str, int] = {
     Tone.INFO: 0x5865F2,
@@ -78,7 +90,27 @@ class Rendered:
     content: str | None = None
     ephemeral: bool = False
     buttons: bool = False  # Approve / Reject (the persistent approval view)
+    offers: tuple[Button, ...] = ()  # what an error reply offers ("Post as a thread of 3")
     mentions: tuple[str, ...] = ()  # user ids the content may ping
+    actions: tuple[CommandButton, ...] = ()  # command buttons (Confirm delete, Retry failed)
+    # PNG attachments: (file name, bytes, alt text); an embed shows each (attachment://name)
+    files: tuple[tuple[str, bytes, str], ...] = ()
+
+    def attachments(self) -> list[discord.File]:
+        """Fresh ``discord.File`` objects (a File is consumed by one send)."""
+        return [
+            discord.File(io.BytesIO(png), filename=name, description=clip(alt, 1024))
+            for name, png, alt in self.files
+        ]
+
+    def without_files(self, why: str) -> Rendered:
+        """The words only, saying why the picture is missing (its upload was refused)."""
+        note = f"⚠️ I couldn't attach the picture ({why}); the list has the same data."
+        embeds = [e.copy() for e in self.embeds]
+        for e in embeds:
+            e.set_image(url=None)
+        content = f"{self.content}\n{note}" if self.content else note
+        return replace(self, embeds=tuple(embeds), content=content, files=())
 
 
 def clip(text: str, limit: int) -> str:
@@ -154,7 +186,18 @@ def render_confirmation(r: Confirmation) -> Rendered:
     b = _Builder(r.title, COLOURS.get(r.tone, COLOURS[Tone.INFO]), r.text)
     for f in r.fields:
         b.field(f.name, _field_value(f), inline=len(f.value) < 40 and f.link is None)
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    # Embed titles don't render mentions: the people a public message names are pinged in its
+    # content ("@alice: @bob asked for changes …").
+    named = tuple(dict.fromkeys(_MENTION.findall(r.title))) if not r.ephemeral else ()
+    content = " ".join(f"<@{u}>" for u in named) or None
+    return Rendered(
+        embeds=(b.build(),),
+        content=content,
+        ephemeral=r.ephemeral,
+        offers=r.buttons,
+        actions=r.actions,
+        mentions=named,
+    )
 
 
 def render_error(r: ErrorReply) -> Rendered:
@@ -164,14 +207,15 @@ def render_error(r: ErrorReply) -> Rendered:
         b.field("Try", r.hint)
     if r.reference:
         b.footer(f"Reference: {r.reference}")
-    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
+    return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral, offers=r.buttons)
 
 
 def render_status(r: StatusCard) -> Rendered:
     icon = STATUS_ICONS.get(r.status, "•")
     b = _Builder(r.title, STATE_COLOURS.get(r.status, COLOURS[Tone.INFO]), r.caption)
     b.field("Status", f"{icon} {r.status}", inline=True)
-    b.field("Post", f"`{r.post_id}`", inline=True)
+    if r.post_id not in r.title:
+        b.field("Post", f"`{r.post_id}`", inline=True)
     if r.scheduled_at is not None:
         b.field("When", _ts(r.scheduled_at), inline=True)
     for t in r.targets:
@@ -188,7 +232,7 @@ def render_list(r: ListReply) -> Rendered:
     lines: list[str] = []
     used = 0
     for i, item in enumerate(items):
-        line = f"• {item}"
+        line = item if r.plain else f"• {item}"
         if used + len(line) + 1 > DESCRIPTION_MAX - 40:
             lines.append(f"…and {len(items) - i} more")
             break
@@ -200,11 +244,54 @@ def render_list(r: ListReply) -> Rendered:
     return Rendered(embeds=(b.build(),), ephemeral=r.ephemeral)
 
 
+def _size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f" · {n} {unit}" if unit == "bytes" else f" · {n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f" · {n:.1f} GB"
+
+
+def _shown_url(m: MediaPreview) -> str | None:
+    """A link Discord can show: the public URL, else the attachment's own URL."""
+    return m.url or m.platform_url
+
+
+def _media_line(m: MediaPreview) -> str:
+    url = _shown_url(m)
+    name = f"[{m.name}]({url})" if url else m.name
+    cover = f" (cover of {m.cover_for})" if m.cover_for else ""
+    return f"{MEDIA_ICONS.get(m.kind, '📎')} {name}{cover}{_size(m.size)}"
+
+
+def _gallery(r: ApprovalCard) -> tuple[list[str], list[str]]:
+    """(image URLs shown — at most 4 —, lines for the "Media" field)."""
+    images: list[str] = []
+    lines: list[str] = []
+    more: list[str] = []
+    for m in r.media:
+        url = _shown_url(m)
+        if m.kind == "image" and url and len(images) < MAX_IMAGES:
+            images.append(url)
+            if m.cover_for:
+                lines.append(_media_line(m))
+        elif (m.kind == "image" and url) or len(lines) >= MAX_MEDIA_LINES:
+            more.append(m.name)
+        else:
+            lines.append(_media_line(m))
+    if more:
+        lines.append(f"+{len(more)} more: {', '.join(more)}")
+    return images, lines
+
+
 def render_approval(r: ApprovalCard) -> Rendered:
     pending = r.state == "pending"
     icon = STATUS_ICONS.get(r.state, "•")
     title = f"{icon} Approval {r.state}: {r.title}"
-    b = _Builder(title, STATE_COLOURS.get(r.state, COLOURS[Tone.INFO]), r.note)
+    description = "\n\n".join(x for x in (r.caption, f"*{r.note}*" if r.note else None) if x)
+    b = _Builder(title, STATE_COLOURS.get(r.state, COLOURS[Tone.INFO]), description or None)
     b.field("Requested by", r.requester.mention, inline=True)
     b.field("When", r.when, inline=True)
     b.field("Targets", ", ".join(r.targets) or "—", inline=True)
@@ -214,11 +301,21 @@ def render_approval(r: ApprovalCard) -> Rendered:
         b.field("Decided by", f"<@{r.decided_by}>", inline=True)
     for f in r.previews:
         b.field(f.name, _field_value(f))
+    images, lines = _gallery(r)
+    if lines:
+        b.field("Media", "\n".join(lines))
     if pending:
         b.footer(f"Card {r.card_id} · react ✅ to approve or ❌ to reject")
     else:
         b.footer(f"Card {r.card_id}")
-    return Rendered(embeds=(b.build(),), buttons=pending and r.buttons)
+    card = b.build()
+    embeds = [card]
+    if images:
+        # Embeds sharing the first one's URL show as one gallery (up to four images).
+        card.url = images[0]
+        card.set_image(url=images[0])
+        embeds += [discord.Embed(url=images[0]).set_image(url=u) for u in images[1:]]
+    return Rendered(embeds=tuple(embeds), buttons=pending and r.buttons)
 
 
 _RESULT_COLOURS: dict[str, int] = {
@@ -236,7 +333,31 @@ def render_announcement(r: Announcement) -> Rendered:
     if r.post_id:
         b.footer(f"Post {r.post_id}")
     content = " ".join(f"<@{u}>" for u in r.mentions) or None
-    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions)
+    return Rendered(embeds=(b.build(),), content=content, mentions=r.mentions, actions=r.actions)
+
+
+def render_picture(r: PictureReply) -> Rendered:
+    """One embed per picture showing it (``attachment://<file name>``); the first carries the
+    title and the same data as lines."""
+    lines: list[str] = []
+    used = 0
+    for i, line in enumerate(r.lines):
+        if used + len(line) + 3 > DESCRIPTION_MAX - 40:
+            lines.append(f"…and {len(r.lines) - i} more")
+            break
+        lines.append(f"• {line}")
+        used += len(line) + 3
+    first = _Builder(r.title, COLOURS[Tone.INFO], "\n".join(lines) or None)
+    if r.footer:
+        first.footer(r.footer)
+    embeds = [first.build()]
+    for i, pic in enumerate(r.pictures):
+        embed = embeds[0] if i == 0 else _Builder(pic.title, COLOURS[Tone.INFO]).build()
+        embed.set_image(url=f"attachment://{pic.filename}")
+        if i:
+            embeds.append(embed)
+    files = tuple((p.filename, p.png, p.alt) for p in r.pictures)
+    return Rendered(embeds=tuple(embeds), files=files)
 
 
 def render(reply: Reply) -> Rendered:
@@ -253,6 +374,8 @@ def render(reply: Reply) -> Rendered:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Discord renderer for {type(reply).__name__}")
 
 

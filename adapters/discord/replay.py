@@ -79,6 +79,7 @@ def command_payload(
     return {
         **interaction,
         "command": inv.command,
+        "text": inv.text,
         "options": [list(o) for o in inv.options],
         "user": _user(inv.user),
         "attachments": len(inv.attachments),
@@ -90,7 +91,7 @@ def invocation_from(entry: journal.Entry) -> Invocation:
     p = entry.payload
     return Invocation(
         command=str(p["command"]),
-        text="",
+        text=str(p.get("text") or ""),
         user=_user_from(p["user"]),
         platform=PLATFORM,
         channel=str(p["channel"]),
@@ -115,7 +116,12 @@ def card_payload(
     if isinstance(event, ReactionEvent):
         out |= {"action": event.action.value, "emoji": event.emoji}
     else:
-        out["decision"] = event.decision
+        out |= {
+            "decision": event.decision,
+            "value": event.value,
+            "reason": event.reason,
+            "event_thread": event.thread,
+        }
     return out
 
 
@@ -137,6 +143,9 @@ def card_event_from(entry: journal.Entry) -> ReactionEvent | ButtonEvent:
         message=ref,
         delivery_id=str(p["delivery_id"]),
         team=p.get("team"),
+        value=str(p.get("value") or ""),
+        reason=p.get("reason"),  # typed in the Request changes form
+        thread=p.get("event_thread"),
     )
 
 
@@ -284,7 +293,9 @@ class DiscordReplayer:
         elif entry.kind == "button":
             event = card_event_from(entry)
             assert isinstance(event, ButtonEvent)
-            answer = LateAnswer(c, entry.payload, component=True)
+            # An offer pressed ("Post as a thread of 3") was answered like a slash command.
+            command_like = bool(entry.payload.get("command_like"))
+            answer = LateAnswer(c, entry.payload, component=not command_like)
             outcome = await c.deliveries.guarded(
                 c.dispatcher.dispatch_button(c.core, event, resumed=True), entry.id
             )

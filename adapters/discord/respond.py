@@ -22,7 +22,7 @@ import discord
 
 from adapters.discord.render import Rendered, render
 from adapters.discord.translate import message_ref
-from adapters.discord.views import ApprovalView
+from adapters.discord.views import view_for
 from bot.chat import ErrorReply, MessageRef, Reply
 from bot.clock import Clock
 
@@ -34,12 +34,16 @@ NO_PERMISSION_CODES = frozenset({50013, 50001})
 
 
 class Responder:
-    def __init__(self, interaction: discord.Interaction[Any], clock: Clock) -> None:
+    def __init__(
+        self, interaction: discord.Interaction[Any], clock: Clock, *, as_command: bool = False
+    ) -> None:
+        """``as_command``: a button that runs a request (an offer) is answered like a slash
+        command — a public "thinking" message that becomes the request's thread."""
         self.interaction = interaction
         self.clock = clock
         self.started = clock.monotonic()
         self.dead = False  # the token can no longer be used
-        self.component = interaction.type == discord.InteractionType.component
+        self.component = interaction.type == discord.InteractionType.component and not as_command
         self.deferred_ephemeral: bool | None = None
         self.thread: str | None = None  # message id that represents the request
         self._placeholder: discord.Message | discord.PartialMessage | None = None
@@ -112,6 +116,17 @@ class Responder:
 
     async def send(self, reply: Reply) -> MessageRef | None:
         r = render(reply)
+        if not r.files:
+            return await self._send(r)
+        try:
+            return await self._send(r)
+        except discord.HTTPException as e:  # the attachment refused (size, Attach Files)
+            if _dead_token(e):
+                raise
+            log.warning("discord: picture refused (HTTP %s, code %s)", e.status, e.code)
+            return await self._send(r.without_files(f"Discord said {e.status}"))
+
+    async def _send(self, r: Rendered) -> MessageRef | None:
         if self.token_usable():
             try:
                 return await self._via_interaction(r)
@@ -147,8 +162,11 @@ class Responder:
         kwargs: dict[str, Any] = {"embeds": list(r.embeds), "allowed_mentions": _mentions(r)}
         if r.content is not None:
             kwargs["content"] = r.content
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions, r.offers)
+        if view is not None:
+            kwargs["view"] = view
+        if r.files:
+            kwargs["files"] = r.attachments()
         followup = self.interaction.followup
         channel_id = self.channel_id or 0
         if not self.component and not self._answered_first and self.deferred_ephemeral is not None:
@@ -158,6 +176,8 @@ class Responder:
                 await self.interaction.delete_original_response()
                 msg = await followup.send(ephemeral=True, wait=True, **kwargs)
                 return message_ref(channel_id, msg.id)
+            if "files" in kwargs:  # an edit takes new files as attachments=
+                kwargs["attachments"] = kwargs.pop("files")
             msg2 = await self.interaction.edit_original_response(**kwargs)
             ref = message_ref(channel_id, msg2.id)
             if not r.ephemeral:
@@ -186,11 +206,14 @@ class Responder:
                 replied_user=False,
             ),
         }
-        if r.buttons:
-            kwargs["view"] = ApprovalView()
+        view = view_for(r.buttons, r.actions)
+        if view is not None:
+            kwargs["view"] = view
         try:
             if self._placeholder is not None and not self._answered_first:
                 self._answered_first = True
+                if r.files:
+                    kwargs["attachments"] = r.attachments()
                 edited = await self._placeholder.edit(**kwargs)
                 msg_id = edited.id if edited is not None else self._placeholder.id
                 ref = message_ref(channel.id, msg_id)
@@ -202,9 +225,13 @@ class Responder:
                         channel_id=channel.id,
                         fail_if_not_exists=False,
                     )
+                if r.files:
+                    kwargs["files"] = r.attachments()
                 msg = await channel.send(**kwargs)
                 ref = message_ref(channel.id, msg.id)
         except discord.HTTPException as e:
+            if r.files:
+                raise  # ``send`` retries without the picture
             # Nobody can be told in words here: the interaction is gone and the channel is shut.
             log.error(
                 "cannot answer user %s in channel %s (HTTP %s, code %s)",

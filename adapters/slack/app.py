@@ -48,6 +48,18 @@ from commands.dispatcher import CommandLayer, Dispatcher
 log = logging.getLogger(__name__)
 
 
+class _OneWay(logging.Filter):
+    """Bolt is configured one way — our client (API base URL, one session) and ``authorize``
+    — but it also reads SLACK_BOT_TOKEN from the environment and warns that it "will be
+    unused". It is the same token the client uses: that warning is dropped, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+_ONE_WAY = _OneWay()
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -104,12 +116,14 @@ class SlackAdapter:
             else secrets.token_hex(32)  # no secret: no HTTP request can ever verify
         )
         self._bolt_client = bolt_client
+        bolt_log = logging.getLogger("adapters.slack.bolt")
+        bolt_log.addFilter(_ONE_WAY)
         self.app = AsyncApp(
             name="socialbot",
             signing_secret=secret,
             client=bolt_client,
             authorize=self.identity.authorize_function(),
-            logger=logging.getLogger("adapters.slack.bolt"),
+            logger=bolt_log,
         )
         listeners.register(self)
         core.ports[PLATFORM] = self.port

@@ -114,14 +114,16 @@ class ComposeFlow:
     # ------------------------------------------------------------ the submission
 
     async def on_submit(self, ack: AsyncAck, body: dict[str, Any], *, record_first: bool) -> None:
-        view = body.get("view") or {}
+        view = body.get("view")
+        view = view if isinstance(view, Mapping) else {}
         sub = modal.read_submission(view, max_bytes=self.files.max_bytes)
         if not sub.errors:
             sub.errors = modal.block_errors(quick_check(sub.options), view)
         if sub.errors:
             await ack(response_action="errors", errors=sub.errors)
             return
-        user = body.get("user") or {}
+        user = body.get("user")
+        user = user if isinstance(user, Mapping) else {}
         if record_first:  # Socket Mode: the local write fits in the 3 s before the ack
             await self._record(sub, body, user)
             await ack()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -23,7 +23,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError
 from adapters.slack.port import SlackPort
-from adapters.slack.render import is_ephemeral, render, working_message
+from adapters.slack.render import is_ephemeral, picture_error, render, working_message
 from adapters.slack.translate import PLATFORM, SlashCommand
 from bot import journal
 from bot.chat import (
@@ -32,9 +32,11 @@ from bot.chat import (
     Invocation,
     MessageRef,
     Outcome,
+    PictureReply,
     ReactionAction,
     ReactionEvent,
     Reply,
+    ReplyEvent,
     User,
 )
 from bot.core import Core
@@ -157,6 +159,37 @@ class SlackDelivery:
         outcome = await self.deliveries.guarded(call, event.delivery_id)
         await self.deliver(outcome, origin, None, thread=event.message.message_id)
 
+    # ------------------------------------------------------------ thread replies and offers
+
+    async def run_reply(self, event: ReplyEvent) -> None:
+        """A reply in a card's thread (an approver's reason after ✏️); not journaled: only a
+        reason owed is claimed as a delivery, and Slack resends unacknowledged events."""
+        outcome = await self.deliveries.guarded(
+            self.dispatcher.dispatch_reply(self.core, event), event.delivery_id
+        )
+        origin = Origin(channel=event.message.channel, user=event.user.id)
+        await self.deliver(outcome, origin, None, thread=event.message.message_id)
+
+    async def run_offer(self, event: ButtonEvent, origin: Origin) -> None:
+        """ "Post as a thread of 3" on an error reply: the kept request runs again, answered like
+        a command (a working message in the channel becomes the request's thread)."""
+        try:
+            working = await self.port.post(
+                origin.channel, working_message(origin.user, "post", "(as a thread)")
+            )
+            call = self.dispatcher.dispatch_button(
+                self.core, replace(event, thread=working.message_id)
+            )
+            outcome = await self.deliveries.guarded(call, event.delivery_id)
+            if any(not is_ephemeral(r) for r in outcome.replies) and origin.respond is not None:
+                try:  # the offer is taken: remove it
+                    await origin.respond(delete_original=True)
+                except Exception as e:
+                    log.info("could not remove the offer (%s)", type(e).__name__)
+            await self.deliver(outcome, origin, working)
+        except SlackPortError as e:
+            await self.tell(origin, ErrorReply(title=e.human))
+
     # ------------------------------------------------------------ after a restart
 
     async def replay(self, entry: journal.Entry) -> None:
@@ -196,7 +229,16 @@ class SlackDelivery:
         used_working = False
         for reply in () if outcome.duplicate else outcome.replies:
             try:
-                if is_ephemeral(reply):
+                if isinstance(reply, PictureReply):
+                    replace = working if working is not None and not used_working else None
+                    in_thread = root.message_id if root is not None else thread
+                    _, problem = await self.port.post_picture(
+                        origin.channel, reply, thread=in_thread, replace=replace
+                    )
+                    used_working = used_working or replace is not None
+                    if problem is not None:
+                        await self.tell(origin, picture_error(problem))
+                elif is_ephemeral(reply):
                     await self.tell(origin, reply, thread=thread)
                 elif working is not None and not used_working:
                     await self.port.update(working, reply)
@@ -241,7 +283,7 @@ def event_payload(event: ReactionEvent | ButtonEvent) -> dict[str, Any]:
     if isinstance(event, ReactionEvent):
         out |= {"action": event.action.value, "emoji": event.emoji}
     else:
-        out["decision"] = event.decision
+        out |= {"decision": event.decision, "value": event.value, "reason": event.reason}
     return out
 
 
@@ -263,4 +305,6 @@ def event_from(kind: str, p: Mapping[str, Any]) -> ReactionEvent | ButtonEvent:
         message=ref,
         delivery_id=str(p["delivery_id"]),
         team=p.get("team"),
+        value=str(p.get("value") or ""),
+        reason=p.get("reason"),  # typed in the Request changes form
     )

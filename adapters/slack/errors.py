@@ -1,6 +1,6 @@
 """Slack Web API failures → words a person can act on.
 
-    Exception
+    ChatSendError (bot.chat)
     └── SlackPortError            a Slack call the adapter made failed; ``str()`` is for people
         └── FileDownloadError     a modal file could not be fetched (never carries its URL)
 
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from slack_sdk.errors import SlackApiError
 
+from bot.chat import ChatSendError
+
 _AUTH = frozenset(
     {"token_revoked", "invalid_auth", "account_inactive", "not_authed", "token_expired"}
 )
 
 
-class SlackPortError(Exception):
+class SlackPortError(ChatSendError):
     def __init__(self, code: str, human: str) -> None:
         super().__init__(human)
         self.code = code

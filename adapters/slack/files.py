@@ -88,7 +88,11 @@ class FileFetcher:
 
     def attachment(self, f: SlackFile) -> Attachment:
         return Attachment(
-            name=f.name, content_type=f.mimetype, size=f.size, open=lambda: self.stream(f)
+            name=f.name,
+            content_type=f.mimetype,
+            size=f.size,
+            open=lambda: self.stream(f),
+            slack_file=f.id or None,  # the approval card shows it by id (no URL leaves Slack)
         )
 
     async def stream(self, f: SlackFile) -> AsyncIterator[bytes]:

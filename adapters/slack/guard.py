@@ -7,10 +7,21 @@ guard, on ``POST`` to the events path:
 
 1. checks the v0 signature itself (``SignatureVerifier``: HMAC over ``v0:{ts}:{body}``, at most
    5 minutes old) → ``401`` when it does not verify, as Bolt would;
-2. parses the body as Bolt will (``parse_body``) and checks the shape Bolt's own middlewares
-   and loggers take for granted (an object; ``event``, ``view``, ``container``, ``message``
-   objects; ``user``/``team``/``channel`` an object or a string; ``actions`` and
-   ``authorizations`` lists of objects) → ``400`` otherwise;
+2. refuses (``400``) only a body Bolt itself would raise on — never a form Slack documents
+   (arrays, ``null`` and absent fields pass: ``response_urls: []``, ``team: null`` for org-wide
+   installs, ``enterprise: null``, no ``channel``/``message`` in modal payloads, ``user`` a
+   string in events and an object in interactions). The rules are Bolt's own reads:
+
+   - the body parses as Bolt parses it (``parse_body``) into an object;
+   - Bolt builds its request from it (``AsyncBoltRequest``: the context builder reads the team,
+     enterprise, user and channel ids, ``authorizations[0]``, ``response_urls[0].response_url``);
+   - the payload views Bolt computes for every listener (``payload_utils.to_action`` … ``to_step``)
+     and the line it logs for a request no listener takes (``warning_unhandled_request``:
+     ``view.type``, ``actions[0].block_id``, ``event.type``) do not raise on it;
+   - ``event``, when present, is an object (the self-event filter reads ``event.bot_id``) and
+     its ``type`` a string (the event listeners match it);
+   - in ``block_actions``, the first action has a string ``action_id`` (the action listeners
+     match it);
 3. runs the handler; an exception escaping it for a correctly signed request is a request Bolt
    could not make sense of → logged (type only, never the body) and answered ``400``.
 
@@ -29,6 +40,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_unhandled_request
+from slack_bolt.request import payload_utils
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 
@@ -70,32 +84,53 @@ def slack_guard(signing_secret: str, path: str) -> Middleware:
     return guard
 
 
-_OBJECTS = ("event", "view", "container", "message", "state", "enterprise", "response_urls")
-_OBJECT_OR_STRING = ("user", "team", "channel")
-_LISTS_OF_OBJECTS = ("actions", "authorizations")
-
-
 def _shape_problem(body: str, content_type: str | None) -> str | None:
-    """Why Bolt would trip over this body (None: it will not)."""
+    """Why Bolt would raise on this body (None: it will not). Each rule is a line of Bolt's own
+    code that indexes into the body, so every form Slack documents passes (arrays, ``null``,
+    absent fields): the rules are listed in the module docstring."""
+    ctype = content_type.split(";")[0] if content_type else None  # as Bolt reads it
     try:
-        doc: Any = parse_body(body, content_type.split(";")[0].strip() if content_type else None)
+        doc: Any = parse_body(body, ctype)
     except ValueError:  # JSONDecodeError included
         return "not JSON"
     if not isinstance(doc, dict):
         return f"a JSON {type(doc).__name__}, not an object"
-    for key in _OBJECTS:
-        if key in doc and not isinstance(doc[key], dict):
-            return f"{key} is not an object"
-    for key in _OBJECT_OR_STRING:
-        if key in doc and not isinstance(doc[key], dict | str):
-            return f"{key} is neither an object nor a string"
-    for key in _LISTS_OF_OBJECTS:
-        value = doc.get(key)
-        if value is not None and (
-            not isinstance(value, list) or not all(isinstance(v, dict) for v in value)
-        ):
-            return f"{key} is not a list of objects"
+    try:
+        # what Bolt's aiohttp adapter builds first: the body parsed, the ids read out of it
+        request = AsyncBoltRequest(body=body, headers={"content-type": content_type or ""})
+    except Exception as e:
+        return f"Bolt cannot read its ids from it ({type(e).__name__})"
+    try:
+        for extract in _PAYLOAD_VIEWS:  # what Bolt computes for every listener it tries
+            extract(doc)
+        warning_unhandled_request(request)  # what Bolt logs when no listener takes it
+    except Exception as e:
+        return f"Bolt cannot read its payload ({type(e).__name__})"
+    if "event" in doc:
+        event = doc["event"]
+        if not isinstance(event, dict):
+            return "event is not an object"
+        if "type" in event and not isinstance(event["type"], str):
+            return "event.type is not a string"
+    if doc.get("type") == "block_actions" and "actions" in doc:
+        first = doc["actions"][0]  # exists: to_action above read it
+        if not isinstance(first, dict) or not isinstance(first.get("action_id"), str):
+            return "its first action has no action_id"
     return None
+
+
+# The payload views Bolt's kwargs injection builds for every listener matcher and listener
+# (slack_bolt/kwargs_injection/async_utils.py).
+_PAYLOAD_VIEWS = (
+    payload_utils.to_options,
+    payload_utils.to_shortcut,
+    payload_utils.to_action,
+    payload_utils.to_view,
+    payload_utils.to_command,
+    payload_utils.to_event,
+    payload_utils.to_message,
+    payload_utils.to_step,
+)
 
 
 def _verified(verifier: SignatureVerifier, body: str, request: web.Request) -> bool:

@@ -93,10 +93,20 @@ class ComposeContext:
         return json.dumps({"c": self.command, "ch": self.channel, "t": self.team})
 
     @classmethod
-    def from_metadata(cls, raw: str | None) -> ComposeContext:
-        d = json.loads(raw or "{}")
+    def from_metadata(cls, raw: object) -> ComposeContext:
+        """Our own ``metadata()`` read back; anything else (another app's text, a missing or
+        damaged field) gives the defaults, and the form asks for what is missing."""
+        try:
+            d = json.loads(raw) if isinstance(raw, str) and raw else {}
+        except ValueError:
+            d = {}
+        if not isinstance(d, dict):
+            d = {}
+        team = d.get("t")
         return cls(
-            command=str(d.get("c") or "post"), channel=str(d.get("ch") or ""), team=d.get("t")
+            command=str(d.get("c") or "post"),
+            channel=str(d.get("ch") or ""),
+            team=team if isinstance(team, str) else None,
         )
 
 
@@ -222,20 +232,34 @@ class Submission:
     errors: dict[str, str] = field(default_factory=dict)  # block id → message
 
 
-def _value(values: Mapping[str, Any], block: str) -> Mapping[str, Any]:
-    v = values.get(block, {}).get(block, {})
+def _obj(v: object) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
+def _value(values: Mapping[str, Any], block: str) -> Mapping[str, Any]:
+    return _obj(_obj(values.get(block)).get(block))
+
+
+def _items(v: object) -> list[Mapping[str, Any]]:
+    """The objects of a JSON array (anything else: none)."""
+    return [x for x in v if isinstance(x, Mapping)] if isinstance(v, list) else []
+
+
 def read_submission(view: Mapping[str, Any], *, max_bytes: int) -> Submission:
-    """A submitted compose view → options, files and the problems visible without any I/O."""
+    """A submitted compose view → options, files and the problems visible without any I/O.
+    Total: a field of an unexpected shape counts as not filled in."""
     ctx = ComposeContext.from_metadata(view.get("private_metadata"))
-    values = view.get("state", {}).get("values", {})
+    values = _obj(_obj(view.get("state")).get("values"))
     sub = Submission(ctx=ctx, channel=ctx.channel)
 
     t = _value(values, B_TARGETS)
-    picked = [o.get("value", "") for o in t.get("selected_options") or ()]
-    targets = ", ".join(p for p in picked if p) if picked else (t.get("value") or "").strip()
+    picked = [str(o.get("value") or "") for o in _items(t.get("selected_options"))]
+    typed = t.get("value")
+    targets = (
+        ", ".join(p for p in picked if p)
+        if picked
+        else (typed.strip() if isinstance(typed, str) else "")
+    )
     if targets:
         sub.options.append((opt.TARGETS, targets))
     for block, name in ((B_CAPTION, opt.CAPTION), (B_CAPTIONS, opt.CAPTIONS)):
@@ -248,12 +272,13 @@ def read_submission(view: Mapping[str, Any], *, max_bytes: int) -> Submission:
 
     date = _value(values, B_DATE).get("selected_date")
     time = _value(values, B_TIME).get("selected_time")
-    tz = (_value(values, B_TZ).get("value") or "").strip() or None
+    tz_typed = _value(values, B_TZ).get("value")
+    tz = (tz_typed.strip() or None) if isinstance(tz_typed, str) else None
     if tz:
         try:
             ZoneInfo(tz)
             sub.tz = tz
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             sub.errors[B_TZ] = f"I don't know the time zone {tz!r}. Use a name like Europe/Berlin."
     if date and not time:
         sub.errors[B_TIME] = "Pick a time too."
@@ -265,7 +290,7 @@ def read_submission(view: Mapping[str, Any], *, max_bytes: int) -> Submission:
     if _value(values, B_DRAFT).get("selected_options"):
         sub.options.append((opt.DRAFT, "true"))
 
-    files = [SlackFile.from_json(f) for f in _value(values, B_FILES).get("files") or ()]
+    files = [SlackFile.from_json(f) for f in _items(_value(values, B_FILES).get("files"))]
     problems = [p for f in files if (p := file_problem(f, max_bytes))]
     if len(files) > MAX_FILES:
         problems.insert(0, f"Attach at most {MAX_FILES} files.")
@@ -286,7 +311,11 @@ def block_errors(
 ) -> dict[str, str]:
     """The command layer's ``(option, message)`` pairs → ``{block_id: message}`` for this view
     (an option without an input block of its own is shown on the caption)."""
-    inputs = {b.get("block_id") for b in view.get("blocks", ()) if b.get("type") == "input"}
+    inputs = {
+        b["block_id"]
+        for b in _items(view.get("blocks"))
+        if b.get("type") == "input" and isinstance(b.get("block_id"), str)
+    }
     out: dict[str, str] = {}
     for name, message in field_errors:
         block = FIELD_BLOCKS.get(name, B_CAPTION)

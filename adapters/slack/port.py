@@ -11,6 +11,9 @@ Exactly-once sends: Slack has no idempotency key for bot messages, so a message 
 between the send and its database commit) the sender asks ``find_sent(dest, key)``, which
 looks for that key in the thread (``conversations.replies``) or among the channel's latest
 messages (``conversations.history``), both with ``include_all_metadata``.
+
+An approval card's images are fetched by Slack when the card is posted; if Slack cannot
+(``invalid_blocks``), the card goes out again with the images as links.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
-from adapters.slack.render import SlackMessage, render
+from adapters.slack.render import SlackMessage, picture_problem, render, without_images
 from adapters.slack.translate import PLATFORM
-from bot.chat import ChatPlatform, Destination, MessageRef, Reply
+from bot.chat import ChatPlatform, Destination, MessageRef, Picture, PictureReply, Reply
 from bot.notifier.pacing import ChannelPacer
 
 log = logging.getLogger(__name__)
@@ -47,12 +50,26 @@ class SlackPort:
 
     async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
         # ``key`` goes into the message metadata, for ``find_sent`` after a crash.
+        if isinstance(reply, PictureReply):
+            ref, problem = await self.post_picture(dest.channel, reply, thread=dest.thread, key=key)
+            if problem is not None:
+                await self.post(
+                    dest.channel, picture_problem(problem), thread=dest.thread or ref.message_id
+                )
+            return ref
         msg = render(reply)
         if dest.ephemeral_to:
             return await self.post_ephemeral(
                 dest.channel, dest.ephemeral_to, msg, thread=dest.thread
             )
-        return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+        try:
+            return await self.post(dest.channel, msg, thread=dest.thread, key=key)
+        except SlackPortError as e:
+            plain = without_images(reply) if e.code == "invalid_blocks" else None
+            if plain is None:
+                raise
+            log.info("slack refused a card's images in %s; sent them as links", dest.channel)
+            return await self.post(dest.channel, plain, thread=dest.thread, key=key)
 
     async def find_sent(self, dest: Destination, key: str) -> MessageRef | None:
         """The message sent earlier with ``key`` to ``dest`` (its thread, or the channel's
@@ -90,7 +107,14 @@ class SlackPort:
         return None
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
-        await self.update_message(ref, render(reply))
+        try:
+            await self.update_message(ref, render(reply))
+        except SlackPortError as e:
+            plain = without_images(reply) if e.code == "invalid_blocks" else None
+            if plain is None:
+                raise
+            log.info("slack refused a card's images in %s; updated with links", ref.channel)
+            await self.update_message(ref, plain)
 
     async def add_reactions(self, ref: MessageRef, emojis: Sequence[str]) -> None:
         for name in emojis:
@@ -105,6 +129,10 @@ class SlackPort:
 
     async def group_members(self, group_id: str) -> frozenset[str]:
         return await self.directory.group_members(group_id)
+
+    async def send_direct(self, user_id: str, reply: Reply) -> MessageRef:
+        """A direct message: ``chat.postMessage`` to the user id opens the app's DM with them."""
+        return await self.post(user_id, render(reply))
 
     # ------------------------------------------------------------ lower level
 
@@ -129,6 +157,51 @@ class SlackPort:
         except SlackApiError as e:
             raise self._failed("chat.postMessage", e, channel) from None
         return MessageRef(PLATFORM, str(resp.get("channel") or channel), str(resp["ts"]))
+
+    async def post_picture(
+        self,
+        channel: str,
+        reply: PictureReply,
+        *,
+        thread: str | None = None,
+        key: str | None = None,
+        replace: MessageRef | None = None,
+    ) -> tuple[MessageRef, str | None]:
+        """The words first (so they arrive whatever happens to the upload; ``replace`` = a
+        message to turn into them), then the PNGs in the same channel/thread. Returns the words'
+        message and, if the pictures could not be attached, why (a sentence for a person)."""
+        msg = render(reply)
+        if replace is not None:
+            await self.update_message(replace, msg)
+            ref = replace
+        else:
+            ref = await self.post(channel, msg, thread=thread, key=key)
+        if not reply.pictures:
+            return ref, None
+        return ref, await self.upload(channel, reply.pictures, thread=thread)
+
+    async def upload(
+        self, channel: str, pictures: Sequence[Picture], *, thread: str | None = None
+    ) -> str | None:
+        """``files_upload_v2`` (files.getUploadURLExternal → POST the bytes →
+        files.completeUploadExternal, shared into ``channel``/``thread``). None when done,
+        else why not, in words."""
+        await self.pacer.acquire(f"{PLATFORM}:{channel}")
+        try:
+            await self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                file_uploads=[
+                    {"content": p.png, "filename": p.filename, "title": p.title, "alt_txt": p.alt}
+                    for p in pictures
+                ],
+            )
+        except SlackApiError as e:
+            return self._failed("files_upload_v2", e, channel).human
+        except (SlackClientError, OSError) as e:  # the upload itself refused (not a 200)
+            log.warning("slack: picture upload to %s refused: %s", channel, type(e).__name__)
+            return "Slack refused the upload. Try again in a minute."
+        return None
 
     async def update_message(self, ref: MessageRef, msg: SlackMessage) -> None:
         try:

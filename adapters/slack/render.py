@@ -4,24 +4,38 @@
 ≤ 50 blocks, section text ≤ 3000 chars, ≤ 10 fields of ≤ 2000 chars, header ≤ 150 chars,
 button text ≤ 75; the fallback ``text`` (notifications, screen readers) ≤ 3000 chars.
 User-supplied text is escaped (``&``, ``<``, ``>``) except Slack mentions (``<@U1>``, ``<#C1>``).
+An approval card shows up to 4 images as ``image`` blocks — by the public URL the media rules
+checked, or by ``slack_file`` for a file uploaded in the compose form — then "+N more"; video,
+PDF and other media as a line with a link.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from adapters.slack.translate import ACTION_APPROVE, ACTION_REJECT
+from adapters.slack.translate import (
+    ACTION_APPROVE,
+    ACTION_CHANGES,
+    ACTION_REJECT,
+    ACTION_RUN,
+    action_id,
+)
 from bot.chat import (
     Announcement,
     ApprovalCard,
+    Button,
+    CommandButton,
     Confirmation,
     ErrorReply,
     Field,
     ListReply,
+    MediaPreview,
+    PictureReply,
     Reply,
     StatusCard,
     TargetLine,
@@ -40,6 +54,16 @@ MAX_FALLBACK = 3000
 MAX_BUTTON = 75
 
 APPROVAL_ACTIONS_BLOCK = "socialbot_card_actions"
+MAX_IMAGES = 4  # images shown on an approval card, then "+N more"
+MAX_MEDIA_LINES = 10  # video / PDF lines on a card (then "+N more")
+MAX_ALT = 2000
+MAX_IMAGE_TITLE = 2000
+SLACK_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/gif"})
+_MEDIA_ICON = {
+    "image": ":frame_with_picture:",
+    "video": ":movie_camera:",
+    "document": ":page_facing_up:",
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +204,26 @@ def render_confirmation(r: Confirmation) -> SlackMessage:
     if r.text:
         blocks.append(section(esc(r.text)))
     blocks += fields_blocks(r.fields)
+    if r.buttons:
+        blocks.append(_actions(r.buttons))
+    blocks += command_buttons(r.actions)
     return finish(f"{r.title}" + (f" — {r.text}" if r.text else ""), blocks)
+
+
+def command_buttons(actions: Sequence[CommandButton]) -> list[Block]:
+    """Buttons that run a command as the presser (``ACTION_RUN``): one actions block."""
+    if not actions:
+        return []
+    elements = [
+        _button(
+            a.label,
+            f"{ACTION_RUN}_{i}",
+            json.dumps({"c": a.command, "t": a.text}, ensure_ascii=False),
+            "danger" if a.style == "danger" else "primary",
+        )
+        for i, a in enumerate(actions[:5])
+    ]
+    return [{"type": "actions", "block_id": "socialbot_commands", "elements": elements}]
 
 
 def render_error(r: ErrorReply) -> SlackMessage:
@@ -191,6 +234,8 @@ def render_error(r: ErrorReply) -> SlackMessage:
         blocks.append(context(f":bulb: {esc(r.hint)}"))
     if r.reference:
         blocks.append(context(f"Reference: `{esc(r.reference)}`"))
+    if r.buttons:  # a way out of the error, e.g. "Post as a thread of 3"
+        blocks.append(_actions(r.buttons))
     text = r.title + ("" if not r.problems else ": " + "; ".join(r.problems))
     return finish(text, blocks)
 
@@ -209,7 +254,10 @@ def _target_line(t: TargetLine) -> str:
 
 def render_status(r: StatusCard) -> SlackMessage:
     icon = _RESULT_ICON.get(r.status, ":spiral_note_pad:")
-    blocks = [header(f"{r.title}"), section(f"{icon} *{esc(r.status)}* · post `{esc(r.post_id)}`")]
+    state = f"{icon} *{esc(r.status)}*"
+    if r.post_id not in r.title:
+        state += f" · post `{esc(r.post_id)}`"
+    blocks = [header(f"{r.title}"), section(state)]
     if r.caption:
         blocks.append(section("> " + esc(r.caption).replace("\n", "\n> ")))
     if r.scheduled_at is not None:
@@ -218,18 +266,86 @@ def render_status(r: StatusCard) -> SlackMessage:
     blocks += fields_blocks(r.fields)
     if r.history:
         blocks += [context(esc(h)) for h in r.history[:20]]
-    return finish(f"{r.title}: {r.status} ({r.post_id})", blocks)
+    return finish(f"{r.title}: {r.status}", blocks)
 
 
 def render_list(r: ListReply) -> SlackMessage:
     blocks = [section(f"*{esc(r.title)}*")]
-    blocks += lines_blocks(esc(i) for i in r.items) if r.items else [context("_(nothing)_")]
+    bullet = "" if r.plain else "•"
+    items = lines_blocks((esc(i) for i in r.items), bullet=bullet)
+    blocks += items if r.items else [context("_(nothing)_")]
     if r.footer:
         blocks.append(context(esc(r.footer)))
     return finish(r.title, blocks)
 
 
-def render_approval(r: ApprovalCard) -> SlackMessage:
+def _human_size(n: int | None) -> str:
+    if n is None:
+        return ""
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1024:
+            return f" · {n} {unit}" if unit == "bytes" else f" · {n:.1f} {unit}"
+        n = n / 1024  # type: ignore[assignment]
+    return f" · {n:.1f} GB"
+
+
+def _image_source(m: MediaPreview) -> dict[str, Any] | None:
+    """How an image block can show ``m`` (a public URL, or the uploaded Slack file), or None:
+    Slack renders PNG, JPEG and GIF only."""
+    if m.kind != "image" or (m.content_type or "").lower() not in SLACK_IMAGE_TYPES:
+        return None
+    if m.slack_file:
+        return {"slack_file": {"id": m.slack_file}}
+    if m.url:
+        return {"image_url": m.url}
+    return None
+
+
+def _media_line(m: MediaPreview) -> str:
+    icon = _MEDIA_ICON.get(m.kind, ":paperclip:")
+    name = link(m.url, m.name) if m.url else f"*{esc(m.name)}*"
+    cover = f" (cover of {esc(m.cover_for)})" if m.cover_for else ""
+    return f"{icon} {name}{cover}{_human_size(m.size)}"
+
+
+def media_blocks(r: ApprovalCard, *, images: bool = True) -> list[Block]:
+    """Up to 4 images as image blocks (then "+N more"), a reel's cover too; video, PDF and
+    images Slack can't show as a line each (at most 10), with a link when the media has a
+    public one."""
+    where = ", ".join(r.platforms) or "the post"
+    out: list[Block] = []
+    lines: list[str] = []
+    hidden: list[str] = []  # names of media not shown
+    shown = 0
+    for m in r.media:
+        source = _image_source(m) if images else None
+        if source is None:
+            if len(lines) < MAX_MEDIA_LINES:
+                lines.append(_media_line(m))
+            else:
+                hidden.append(m.name)
+            continue
+        if m.cover_for is None and shown >= MAX_IMAGES:
+            hidden.append(m.name)
+            continue
+        shown += m.cover_for is None
+        title = f"Cover of {m.cover_for}: {m.name}" if m.cover_for else m.name
+        out.append(
+            {
+                "type": "image",
+                **source,
+                "alt_text": clip(f"{m.name} — for {where}", MAX_ALT),
+                "title": {"type": "plain_text", "text": clip(title, MAX_IMAGE_TITLE)},
+            }
+        )
+    if hidden:
+        lines.append(clip(f"*+{len(hidden)} more:* " + esc(", ".join(hidden)), 1000))
+    if lines:
+        out += lines_blocks(lines, bullet="")
+    return out
+
+
+def render_approval(r: ApprovalCard, *, images: bool = True) -> SlackMessage:
     icon = _STATE_ICON.get(r.state, "")
     title = {
         "pending": "Approval needed",
@@ -245,7 +361,10 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
             f"*When:* {esc(r.when)}\n*Targets:* {esc(', '.join(r.targets)) or '—'}"
         ),
     ]
+    if r.caption:
+        blocks.append(section("> " + esc(r.caption).replace("\n", "\n> ")))
     blocks += fields_blocks(r.previews)
+    blocks += media_blocks(r, images=images)
     approvers = ", ".join(f"<@{u}>" for u in r.approvals) or "none yet"
     blocks.append(context(f"*Approvals:* {len(r.approvals)}/{r.needed} — {approvers}"))
     if r.decided_by:
@@ -253,7 +372,12 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
     if r.note:
         blocks.append(context(esc(r.note)))
     if r.state == "pending":
-        blocks.append(context("React with :white_check_mark: to approve or :x: to reject."))
+        blocks.append(
+            context(
+                "React with :white_check_mark: to approve, :x: to reject or :pencil2: to ask "
+                "for changes."
+            )
+        )
         if r.buttons:
             blocks.append(
                 {
@@ -262,6 +386,7 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
                     "elements": [
                         _button("Approve", ACTION_APPROVE, r.card_id, "primary"),
                         _button("Reject", ACTION_REJECT, r.card_id, "danger"),
+                        _button("Request changes", ACTION_CHANGES, r.card_id, ""),
                     ],
                 }
             )
@@ -270,12 +395,22 @@ def render_approval(r: ApprovalCard) -> SlackMessage:
 
 
 def _button(label: str, action_id: str, value: str, style: str) -> Block:
-    return {
+    out: Block = {
         "type": "button",
         "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON)},
         "action_id": action_id,
         "value": clip(value, 2000),
-        "style": style,
+    }
+    if style:
+        out["style"] = style
+    return out
+
+
+def _actions(buttons: Sequence[Button]) -> Block:
+    """What a reply offers (``bot.chat.Button``): action id ``socialbot_<decision>``."""
+    return {
+        "type": "actions",
+        "elements": [_button(b.label, action_id(b.decision), b.value, "primary") for b in buttons],
     }
 
 
@@ -289,8 +424,32 @@ def render_announcement(r: Announcement) -> SlackMessage:
     blocks += lines_blocks([esc(x) for x in r.lines], bullet="")
     if r.post_id:
         blocks.append(context(f"Post `{esc(r.post_id)}`"))
+    blocks += command_buttons(r.actions)
     mentions = " ".join(f"<@{u}>" for u in r.mentions)
     return finish(f"{r.title} {mentions}".strip(), blocks)
+
+
+def render_picture(r: PictureReply) -> SlackMessage:
+    """The words of a picture reply (the PNGs are uploaded next to it, see ``SlackPort``)."""
+    blocks = [section(f":bar_chart: *{esc(r.title)}*")]
+    blocks += lines_blocks(esc(x) for x in r.lines)
+    if r.footer:
+        blocks.append(context(esc(r.footer)))
+    return finish(r.title, blocks)
+
+
+def picture_problem(human: str) -> SlackMessage:
+    """The picture could not be attached: why, and that the words above are the same data."""
+    text = f":warning: I couldn't attach the picture: {human} The list above has the same data."
+    return finish(text, [section(esc(text))])
+
+
+def picture_error(problem: str) -> ErrorReply:
+    """For the person who asked: the picture did not make it, the words did."""
+    return ErrorReply(
+        title="I couldn't attach the picture",
+        problems=(problem, "The text answer in the channel has the same data."),
+    )
 
 
 def render(reply: Reply) -> SlackMessage:
@@ -307,7 +466,19 @@ def render(reply: Reply) -> SlackMessage:
             return render_approval(reply)
         case Announcement():
             return render_announcement(reply)
+        case PictureReply():
+            return render_picture(reply)
     raise TypeError(f"no Slack renderer for {type(reply).__name__}")
+
+
+def without_images(reply: Reply) -> SlackMessage | None:
+    """An approval card again with its images as links, or None if it had no image blocks
+    (for when Slack refuses an image it could not download: ``invalid_blocks``)."""
+    if not isinstance(reply, ApprovalCard):
+        return None
+    if not any(b.get("type") == "image" for b in render_approval(reply).blocks):
+        return None
+    return render_approval(reply, images=False)
 
 
 def is_ephemeral(reply: Reply) -> bool:
@@ -319,6 +490,6 @@ def is_ephemeral(reply: Reply) -> bool:
 
 def working_message(user_id: str, command: str, text: str) -> SlackMessage:
     """The in-channel message that stands for a request while it is worked on (thread root)."""
-    shown = f"`/{command}` " + (f"{esc(clip(text, 500))}" if text else "(compose form)")
+    shown = f"`/{command}` " + (f"{esc(clip(text, 100))}" if text else "(compose form)")
     body = f":hourglass_flowing_sand: <@{user_id}> asked: {shown}\nWorking on it…"
     return finish(f"Working on /{command} for <@{user_id}>…", [section(body)])

@@ -10,6 +10,8 @@ event arrives and no request pays for that call before its ``ack()``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -73,3 +75,20 @@ async def stop_socket_mode(
 ) -> None:
     await handler.close_async()  # type: ignore[no-untyped-call]
     await adapter_of(app).aclose(grace)
+
+
+def socket_mode_probe(
+    handler: AsyncSocketModeHandler,
+) -> Callable[[], Awaitable[tuple[bool, str]]]:
+    """``/readyz``: whether the Socket Mode websocket is connected right now (slack_sdk's
+    ``is_connected``: not closed, not stale, a live session)."""
+
+    async def probe() -> tuple[bool, str]:
+        client = handler.client
+        if await client.is_connected():
+            return True, "socket mode connected"
+        if client.closed:
+            return False, "socket mode closed"
+        return False, "socket mode not connected (reconnecting)"
+
+    return probe

@@ -15,13 +15,16 @@ Delivery ids (what ``dispatch`` de-duplicates on; Slack retries carry the same i
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bot.chat import (
     APPROVE,
+    CHANGES,
     REJECT,
+    SPLIT,
     ButtonEvent,
     Invocation,
     MessageRef,
@@ -45,6 +48,20 @@ COMMANDS: Mapping[str, str] = {
 ACTION_APPROVE = "socialbot_approve"
 ACTION_REJECT = "socialbot_reject"
 ACTION_DECISIONS: Mapping[str, str] = {ACTION_APPROVE: APPROVE, ACTION_REJECT: REJECT}
+# A button a reply offers (``bot.chat.Button``): its action id names the decision.
+ACTION_SPLIT = "socialbot_split"  # "Post as a thread of 3"
+ACTION_CHANGES = "socialbot_changes"  # Request changes / Give the reason (opens the form)
+_ACTION_IDS: Mapping[str, str] = {SPLIT: ACTION_SPLIT, CHANGES: ACTION_CHANGES}
+
+
+def action_id(decision: str) -> str:
+    return _ACTION_IDS.get(decision, f"socialbot_{decision}")
+
+
+# A button that runs a command as the presser (Confirm delete, Retry failed): action_id
+# "socialbot_run_<n>", value JSON {"c": command, "t": text}. Only these commands may be run.
+ACTION_RUN = "socialbot_run"
+RUN_COMMANDS = frozenset({"social"})
 
 
 def normalise_emoji(name: str) -> str:
@@ -169,6 +186,47 @@ def button_event(body: Mapping[str, Any]) -> ButtonEvent | None:
     )
 
 
+def _obj(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def command_button(body: Mapping[str, Any]) -> SlashCommand | None:
+    """A command button (``ACTION_RUN``) pressed → the command it runs, as the presser."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    action = actions[0]
+    if not str(action.get("action_id", "")).startswith(ACTION_RUN):
+        return None
+    try:
+        value = json.loads(str(action.get("value") or ""))
+    except ValueError:
+        return None
+    if not isinstance(value, Mapping) or value.get("c") not in RUN_COMMANDS:
+        return None
+    user, container, chan, team_obj = (
+        _obj(body, k) for k in ("user", "container", "channel", "team")
+    )
+    uid = _s(user, "id")
+    channel = _s(container, "channel_id") or _s(chan, "id")
+    if not (uid and channel):
+        return None
+    team = _s(team_obj, "id")
+    command, text = str(value["c"]), str(value.get("t") or "")
+    return SlashCommand(
+        command=command,
+        slash=f"/{command}",
+        text=text,
+        user_id=uid,
+        user_name=_s(user, "username") or _s(user, "name"),
+        channel=channel,
+        team=team,
+        trigger_id=None,
+        delivery_id=f"slack:run:{_digest(team, uid, channel, action.get('action_ts'), text)}",
+    )
+
+
 def view_delivery_id(body: Mapping[str, Any]) -> str:
     view = body.get("view") if isinstance(body.get("view"), Mapping) else {}
     user = body.get("user") if isinstance(body.get("user"), Mapping) else {}
@@ -176,4 +234,37 @@ def view_delivery_id(body: Mapping[str, Any]) -> str:
     assert isinstance(view, Mapping) and isinstance(user, Mapping) and isinstance(team, Mapping)
     return "slack:view:" + _digest(
         team.get("id"), user.get("id"), view.get("id"), body.get("trigger_id")
+    )
+
+
+def offer_event(body: Mapping[str, Any]) -> ButtonEvent | None:
+    """An error reply's offer pressed (e.g. "Post as a thread of 3"; ``block_actions``, often
+    on an ephemeral message) → ``ButtonEvent`` with the offer's ``value``."""
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        return None
+    action = actions[0]
+    action_id = str(action.get("action_id", ""))
+    if action_id != ACTION_SPLIT:
+        return None
+    user = body.get("user")
+    container = body.get("container") if isinstance(body.get("container"), Mapping) else {}
+    channel_obj = body.get("channel") if isinstance(body.get("channel"), Mapping) else {}
+    assert isinstance(container, Mapping) and isinstance(channel_obj, Mapping)
+    channel = _s(container, "channel_id") or _s(channel_obj, "id")
+    value = action.get("value")
+    if not isinstance(user, Mapping) or not channel or not isinstance(value, str) or not value:
+        return None
+    uid = _s(user, "id")
+    if not uid:
+        return None
+    team_obj = body.get("team")
+    team = _s(team_obj, "id") if isinstance(team_obj, Mapping) else None
+    return ButtonEvent(
+        decision=SPLIT,
+        user=User(id=uid, name=_s(user, "username") or _s(user, "name")),
+        message=MessageRef(PLATFORM, channel, _s(container, "message_ts") or ""),
+        delivery_id=f"slack:act:{_digest(team, uid, channel, value, action.get('action_ts'))}",
+        team=team,
+        value=value,
     )

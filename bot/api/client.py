@@ -61,6 +61,7 @@ from bot.api.models import (
     _platform,
 )
 from bot.api.ratelimit import DEFAULT_LIMITERS, LimiterRegistry, RateLimiter
+from bot.api.reachability import Reachability
 from bot.api.reconcile import PostFingerprint, find_candidates
 from bot.api.retry import RetryPolicy, may_have_been_sent, parse_retry_after
 from bot.api.sanitize import install_httpx_log_redaction
@@ -97,7 +98,7 @@ class _Shared:
     limiter: RateLimiter
     created_ids: set[str] = field(default_factory=set)  # post ids this client family created
     closed: bool = False
-    last_success: datetime | None = None  # of any 2xx answer (for /readyz)
+    reachability: Reachability = field(default_factory=Reachability)  # for /readyz
 
 
 class SocialClient:
@@ -154,7 +155,12 @@ class SocialClient:
     @property
     def last_success(self) -> datetime | None:
         """When this client family last got a 2xx answer (None: not yet)."""
-        return self._shared.last_success
+        return self._shared.reachability.last_success
+
+    @property
+    def reachability(self) -> Reachability:
+        """Answers and failures of this client family (``/readyz``)."""
+        return self._shared.reachability
 
     @property
     def budget_share(self) -> float:
@@ -217,6 +223,7 @@ class SocialClient:
             attempt_no = attempt + limited + 1
             slot = await limiter.acquire(self._share) if auth else None
             started = self._clock.monotonic()
+            self._shared.reachability.attempt(self._clock.now())
             try:
                 resp = await self._shared.http.request(
                     method,
@@ -244,6 +251,10 @@ class SocialClient:
                 err = TransportError(
                     f"{method} {path}: {type(failure).__name__}: {self._scrub(str(failure))}"
                 )
+                self._shared.reachability.failed(
+                    self._clock.now(),
+                    f"{endpoint_template(method, path)}: {type(failure).__name__}",
+                )
                 if not idempotent and may_have_been_sent(failure):
                     raise _AmbiguousFailure(err) from failure
                 attempt += 1
@@ -257,8 +268,16 @@ class SocialClient:
                 method, path, resp.status_code, attempt_no, elapsed * 1000,
             )  # fmt: skip
             API_REQUESTS.labels(endpoint_template(method, path), str(resp.status_code)).inc()
+            seen = f"{endpoint_template(method, path)}: HTTP {resp.status_code}"
+            if resp.status_code >= 500:
+                self._shared.reachability.failed(self._clock.now(), seen)
+            elif resp.status_code in (401, 403):
+                self._shared.reachability.refused(self._clock.now(), seen)
+            else:
+                self._shared.reachability.answered(
+                    self._clock.now(), success=200 <= resp.status_code < 300
+                )
             if 200 <= resp.status_code < 300:
-                self._shared.last_success = self._clock.now()
                 return self._json_object(method, path, resp)
             error = self._error(resp)
             if resp.status_code == 429:

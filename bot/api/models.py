@@ -221,6 +221,14 @@ class Post:
             extra=dict(d),
         )
 
+    @property
+    def platform_content(self) -> dict[Platform | str, str]:
+        """Per-platform captions (``platformContent``), where the API returns them."""
+        raw = self.extra.get("platformContent")
+        if not isinstance(raw, Mapping):
+            return {}
+        return {_platform(k): v for k, v in raw.items() if isinstance(v, str)}
+
 
 @dataclass(frozen=True)
 class CreatedPost:
@@ -505,6 +513,8 @@ class PostUpdate:
     scheduled_at: datetime | None = None
     publish_now: bool = False
     platform_content: Mapping[Platform, str] | None = None
+    platform_schedules: Mapping[Platform, datetime] | None = None
+    draft: bool = False  # back to a draft: unscheduled, kept (the sandbox takes it on PUT)
     thread: tuple[ThreadSegment, ...] | None = None
     article: Article | None = None
     link: str | None = None
@@ -525,8 +535,14 @@ class PostUpdate:
             out["scheduledAt"] = format_time(self.scheduled_at)
         if self.publish_now:
             out["publishNow"] = True
+        if self.draft:
+            out["draft"] = True
         if self.platform_content is not None:
             out["platformContent"] = {p.value: c for p, c in self.platform_content.items()}
+        if self.platform_schedules is not None:
+            out["platformSchedules"] = {
+                p.value: format_time(t) for p, t in self.platform_schedules.items()
+            }
         if self.thread is not None:
             out["thread"] = [s.to_json() for s in self.thread]
         if self.article is not None:

@@ -1,5 +1,8 @@
 """The approval workflow's tables (migration namespace ``approvals``) and their queries.
 
+(Over 400 lines: the schema, its row types and the queries on it are one idea; the state
+changes themselves live in ``transition``.)
+
 Everything here is synchronous and takes the ``sqlite_utils.Database``: callers run it on the
 database thread with ``await core.db.run(...)`` / ``await core.db.transaction(...)``.
 
@@ -9,13 +12,15 @@ Tables
                      card_message_id)``). ``state`` moves by compare-and-set only:
 
                          pending ──✅ quorum──▶ approving ──PUT ok──▶ approved
-                            │  ▲                    │
-                            │  └──── PUT failed ────┘   (votes kept: the next ✅ retries)
-                            ├──❌──▶ rejecting ──▶ rejected
-                            ├──expiry──▶ expired
-                            └──card could not be posted──▶ canceled
+                            │  ▲ ▲                  │                    │
+                            │  │ └── PUT failed ────┘                    │ (votes kept: the
+                            │  └──── edited while still scheduled ───────┤  next ✅ retries)
+                            ├──❌──▶ rejecting ──▶ rejected               │
+                            ├──expiry──▶ expired                         │
+                            └──/social cancel, card not posted──▶ canceled ◀┘ /social cancel
 
-                     ``version`` increases on every change of state or votes (CAS token);
+                     Every change of state is ``transition.apply`` (compare-and-set on
+                     ``version``, which also increases when votes change);
                      ``post_version`` increases on every edit of the post (votes reset).
     approval_votes   current ✅ per (card, user) for the current ``post_version``
     approval_events  every decision: who, what, when, which post version (for /status)
@@ -160,6 +165,7 @@ class Preview:
     targets: tuple[str, ...]
     when: str
     summary: str
+    content: dict[str, Any] | None = None  # render.CardContent: caption, media, per platform
 
     def to_json(self) -> str:
         return json.dumps(
@@ -169,6 +175,7 @@ class Preview:
                 "targets": list(self.targets),
                 "when": self.when,
                 "summary": self.summary,
+                **({"content": self.content} if self.content is not None else {}),
             }
         )
 
@@ -181,6 +188,7 @@ class Preview:
             targets=tuple(str(t) for t in d.get("targets", [])),
             when=str(d.get("when", "")),
             summary=str(d.get("summary", "")),
+            content=d["content"] if isinstance(d.get("content"), dict) else None,
         )
 
 
@@ -460,3 +468,14 @@ def pending_count(sdb: sqlite_utils.Database) -> int:
         f"'{REJECTING}')"
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def open_cards(sdb: sqlite_utils.Database, workspace: str) -> list[CardRow]:
+    """Requests of ``workspace`` still waiting for approval (the calendar shows them)."""
+    return [
+        _row(r)
+        for r in sdb.query(
+            "SELECT * FROM approval_cards WHERE workspace = ? AND state = ? ORDER BY id",
+            [workspace, PENDING],
+        )
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.api.models import Account, NewPost
-from bot.chat import Destination, User
+from bot.chat import Destination, MediaPreview, User
 
 
 @dataclass(frozen=True)
@@ -21,3 +21,4 @@ class PostRequest:
     origin: Destination  # where it was asked: channel + thread
     requester: User
     delivery_id: str
+    previews: tuple[MediaPreview, ...] = ()  # how the card shows the media (a cover last)

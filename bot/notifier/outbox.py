@@ -10,7 +10,9 @@ Delivery protocol (exactly once, as far as a chat platform allows):
 2. ``claim`` — pending rows are grouped into send batches (one row, or a digest of a channel's
    burst) and the batch id is stored *before* sending. The batch id is the message's
    de-duplication key (Discord nonce): a re-send after a crash reuses it.
-3. send, then ``mark_sent`` in its own transaction.
+3. send, then ``mark_sent`` in its own transaction. A failed send is retried with the same
+   batch after an exponential back-off (``mark_failed``); after ``max_attempts`` failures the
+   batch is given up (``abandoned_at``) and the notifier tells the requesters by DM.
 
 Digests: when ``digest_min`` (3) or more results are ready in one channel at once they go out as
 digests of up to 25 entries ("12 posts published: …"), in their common thread if they share
@@ -36,6 +38,8 @@ import sqlite_utils
 
 from bot.chat import Destination
 from bot.notifier.render import DIGEST_MAX_ENTRIES
+
+REPORT = "report"  # result of a weekly-report row (bot.reports): drawn when sent, never digested
 
 
 def dedup_key(keys: Iterable[str]) -> str:
@@ -136,21 +140,27 @@ def claim(
     if not plats:
         return []
     marks = ",".join("?" * len(plats))
-    rows = list(
+    # No ORDER BY in SQL: it would make SQLite scan the whole table instead of the pending
+    # rows' index; the few ready rows are sorted here.
+    rows = sorted(
         sdb.query(
-            f"""SELECT * FROM notifier_outbox WHERE sent_at IS NULL AND next_attempt_at <= ?
-                AND platform IN ({marks}) ORDER BY id""",
+            f"""SELECT * FROM notifier_outbox WHERE sent_at IS NULL AND abandoned_at IS NULL
+                AND next_attempt_at <= ? AND platform IN ({marks})""",
             [now.isoformat(), *plats],
-        )
+        ),
+        key=lambda r: int(r["id"]),
     )
     claimed: dict[str, list[dict[str, Any]]] = defaultdict(list)
     fresh: dict[tuple[str, str | None, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: list[list[dict[str, Any]]] = []
     for r in rows:
         if r["batch"]:
             claimed[str(r["batch"])].append(r)
+        elif r["result"] == REPORT:
+            groups.append([r])
         else:
             fresh[(str(r["platform"]), r["team"], str(r["channel"]))].append(r)
-    groups: list[list[dict[str, Any]]] = list(claimed.values())
+    groups += list(claimed.values())
     for rs in fresh.values():
         if len(rs) >= digest_min:
             groups += [
@@ -183,30 +193,68 @@ def claim(
 def mark_sent(sdb: sqlite_utils.Database, batch: str, message_id: str, now: datetime) -> int:
     cur = sdb.execute(
         "UPDATE notifier_outbox SET sent_at = ?, message_id = ?, last_error = NULL "
-        "WHERE batch = ? AND sent_at IS NULL",
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
         [now.isoformat(), message_id, batch],
     )
     return int(cur.rowcount)
 
 
-def mark_failed(sdb: sqlite_utils.Database, batch: str, error: str, now: datetime) -> datetime:
-    """A send failed: retry the same batch (same key) later, with exponential back-off."""
+@dataclass(frozen=True)
+class Failed:
+    attempts: int
+    retry_at: datetime | None  # None: given up (abandoned)
+
+
+def mark_failed(
+    sdb: sqlite_utils.Database,
+    batch: str,
+    error: str,
+    now: datetime,
+    *,
+    max_attempts: int | None = None,
+    backoff_max: float = 600.0,
+) -> Failed:
+    """A send failed: retry the same batch (same key) later, with exponential back-off
+    (5 s, 10 s, 20 s … at most ``backoff_max``), or give it up after ``max_attempts``."""
     row = sdb.execute(
-        "SELECT MAX(attempts) FROM notifier_outbox WHERE batch = ?", [batch]
+        "SELECT MAX(attempts) FROM notifier_outbox "
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
+        [batch],
     ).fetchone()
     attempts = int(row[0] or 0) + 1
-    retry_at = now + timedelta(seconds=min(5 * 2 ** (attempts - 1), 600))
+    if max_attempts is not None and attempts >= max_attempts:
+        sdb.execute(
+            "UPDATE notifier_outbox SET attempts = ?, last_error = ?, abandoned_at = ? "
+            "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
+            [attempts, error[:500], now.isoformat(), batch],
+        )
+        return Failed(attempts, None)
+    retry_at = now + timedelta(seconds=min(5 * 2 ** min(attempts - 1, 30), backoff_max))
     sdb.execute(
         "UPDATE notifier_outbox SET attempts = ?, next_attempt_at = ?, last_error = ? "
-        "WHERE batch = ? AND sent_at IS NULL",
+        "WHERE batch = ? AND sent_at IS NULL AND abandoned_at IS NULL",
         [attempts, retry_at.isoformat(), error[:500], batch],
     )
-    return retry_at
+    return Failed(attempts, retry_at)
+
+
+def requesters(sdb: sqlite_utils.Database, post_ids: Iterable[str]) -> list[tuple[str, str | None]]:
+    """(requester, team) of the posts the bot asked for (external posts have none)."""
+    ids = list(post_ids)
+    if not ids:
+        return []
+    rows = sdb.execute(
+        f"SELECT DISTINCT requester, team FROM requests WHERE post_id IN ({','.join('?' * len(ids))})"
+        " AND requester != '' ORDER BY requester",
+        ids,
+    ).fetchall()
+    return [(str(r[0]), r[1]) for r in rows]
 
 
 def pending_summary(sdb: sqlite_utils.Database) -> tuple[int, datetime | None]:
     """Unsent announcements: how many, and when the oldest was enqueued."""
     row = sdb.execute(
-        "SELECT COUNT(*), MIN(created_at) FROM notifier_outbox WHERE sent_at IS NULL"
+        "SELECT COUNT(*), MIN(created_at) FROM notifier_outbox "
+        "WHERE sent_at IS NULL AND abandoned_at IS NULL"
     ).fetchone()
     return int(row[0]), datetime.fromisoformat(row[1]) if row[1] else None

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from bot import tracking
+from bot import groups, tracking
 from bot.api.errors import ApiError, NotFound, RateLimited
 from bot.api.models import TERMINAL_STATUSES, Post, PostStatus, StatusInfo, Target
 from bot.chat import Destination
@@ -259,6 +259,9 @@ class WorkspacePoller:
             if cur.rowcount != 1:
                 return False  # changed meanwhile (e.g. canceled by a command): not ours
             sdb.execute("DELETE FROM notifier_posts WHERE post_id = ?", [tp.post_id])
+            grouped = groups.settle(sdb, tp.post_id, status, targets)
+            if grouped is not None:  # one of several posts of one request: one summary
+                return self._summary(sdb, grouped, tp, now)
             return outbox.enqueue(
                 sdb,
                 key=outbox.announcement_key(tp.post_id, status),
@@ -272,6 +275,25 @@ class WorkspacePoller:
 
         if await self.db.transaction(write):
             self.stats.announced += 1
+
+    def _summary(
+        self, sdb: sqlite_utils.Database, g: groups.Settled, tp: TrackedPost, now: datetime
+    ) -> bool:
+        """The request's one announcement, once its last post has landed (``bot.groups``)."""
+        if not g.complete:
+            return False
+        primary = tracking.get(sdb, g.primary_id) or tp
+        ann = render.announcement(primary, g.status, g.targets)
+        return outbox.enqueue(
+            sdb,
+            key=outbox.announcement_key(primary.post_id, g.status),
+            workspace=self.workspace,
+            post_id=primary.post_id,
+            result=g.status,
+            dest=Destination(primary.platform, primary.channel, primary.thread, team=primary.team),
+            payload=render.to_json(ann),
+            now=now,
+        )
 
     async def _not_found(self, tp: TrackedPost, now: datetime, updates: list[_Update]) -> None:
         strikes = await self.db.run(lambda sdb: _not_found_count(sdb, tp.post_id)) + 1

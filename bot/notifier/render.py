@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.api.models import Platform, PostStatus, Target
-from bot.chat import Announcement, TargetLine
+from bot.chat import Announcement, CommandButton, TargetLine
 from bot.platforms import RULES
 from bot.tracking import TrackedPost
 
@@ -133,26 +133,20 @@ def announcement(
     lines: list[str] = []
     if post.external:
         lines.append("Created outside the bot.")
+    for p, text in post.captions.items():
+        one = " ".join(text.split())
+        lines.append(f"{platform_label(p)} caption: {one[:199] + '…' if len(one) > 200 else one}")
     if status == "published":
         title = f"Published {_quote(post)}" + (f" on {where}" if where else "")
     elif status == "partial":
         ok = [t for t in targets if _ok(t)]
         bad = [t for t in targets if not _ok(t)]
         title = f"Partly published {_quote(post)}: {len(ok)} of {len(targets)} went out"
-        if ok:
-            lines.append("Went out: " + ", ".join(platform_label(t.platform) for t in ok) + ".")
-        for t in bad:
-            lines.append(
-                f"{platform_label(t.platform)} failed: {t.error or 'no reason given'}. "
-                + advice(t.platform, t.error)
-            )
+        # each target line carries its own error; these lines add only the next step
+        lines.extend(_next_steps(bad))
     elif status == "failed":
         title = f"Publishing failed {_quote(post)}"
-        for t in targets:
-            lines.append(
-                f"{platform_label(t.platform)}: {t.error or 'no reason given'}. "
-                + advice(t.platform, t.error)
-            )
+        lines.extend(_next_steps(targets))
         if not targets:
             lines.append(advice("", None))
     elif status == "canceled":
@@ -166,6 +160,9 @@ def announcement(
             lines.extend(_visibility(targets))
     else:
         title = f"{status.capitalize()} {_quote(post)}"
+    actions: tuple[CommandButton, ...] = ()
+    if status in ("partial", "failed") and not post.external and targets:
+        actions = (CommandButton("Retry failed", "social", f"retry {post.post_id}"),)
     return Announcement(
         title=title,
         result=status,
@@ -173,7 +170,23 @@ def announcement(
         targets=lines_t,
         mentions=mentions,
         lines=tuple(lines),
+        actions=actions,
     )
+
+
+def _next_steps(failed: Sequence[Target]) -> list[str]:
+    """One next step per failed platform (the same advice once), the error itself being on the
+    target's line; errors a target line lacks are given here."""
+    out: list[str] = []
+    for t in failed:
+        # the announcement carries a Retry failed button: "post again" means retry here
+        hint = advice(t.platform, t.error).replace("then post again", "then retry")
+        step = f"{platform_label(t.platform)}: {hint}"
+        if not t.error:
+            step = f"{platform_label(t.platform)}: no reason given. {advice(t.platform, None)}"
+        if step not in out:
+            out.append(step)
+    return out
 
 
 def _visibility(targets: Sequence[Target]) -> list[str]:
@@ -261,6 +274,7 @@ def to_json(a: Announcement) -> str:
             ],
             "mentions": list(a.mentions),
             "lines": list(a.lines),
+            "actions": [[x.label, x.command, x.text, x.style] for x in a.actions],
         },
         ensure_ascii=False,
     )
@@ -287,4 +301,5 @@ def from_json(text: str) -> Announcement:
         ),
         mentions=tuple(str(m) for m in d.get("mentions", [])),
         lines=tuple(str(x) for x in d.get("lines", [])),
+        actions=tuple(CommandButton(*(str(v) for v in x)) for x in d.get("actions", [])),
     )

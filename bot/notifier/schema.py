@@ -6,7 +6,8 @@
     status change that causes it (``requests.status``). ``batch`` is the send batch the row was
     claimed into before the send: a digest covers several rows, and a re-send after a crash
     reuses the same batch, so the same de-duplication key (Discord nonce). ``sent_at`` is set
-    in the transaction right after a successful send.
+    in the transaction right after a successful send; ``abandoned_at`` when the send failed
+    ``Settings.announce_attempts`` times and was given up.
 
 ``notifier_posts``
     Per followed post poll state: when it next needs a look (``next_check_at``), used to defer
@@ -72,4 +73,20 @@ def _v1(sdb: sqlite_utils.Database) -> None:
     sdb.execute("CREATE TABLE notifier_workspaces (workspace TEXT PRIMARY KEY, baseline_at TEXT)")
 
 
-NOTIFIER_MIGRATIONS: list[Migration] = [_v1]
+def _v2(sdb: sqlite_utils.Database) -> None:
+    # An announcement that keeps failing is given up (``abandoned_at``): no longer pending, no
+    # longer counted in the outbox gauges, deleted by retention like a sent one.
+    sdb.execute("ALTER TABLE notifier_outbox ADD COLUMN abandoned_at TEXT")
+    sdb.execute("DROP INDEX notifier_outbox_pending")
+    sdb.execute(
+        "CREATE INDEX notifier_outbox_pending ON notifier_outbox(next_attempt_at) "
+        "WHERE sent_at IS NULL AND abandoned_at IS NULL"
+    )
+    # Marking a batch sent / failed finds its rows without scanning the table.
+    sdb.execute(
+        "CREATE INDEX notifier_outbox_batch ON notifier_outbox(batch) "
+        "WHERE sent_at IS NULL AND abandoned_at IS NULL"
+    )
+
+
+NOTIFIER_MIGRATIONS: list[Migration] = [_v1, _v2]

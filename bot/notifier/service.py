@@ -24,16 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import metrics
-from bot.chat import Announcement, Destination, MessageRef
+from bot import metrics, retention
+from bot.chat import Announcement, ChatSendError, Destination, MessageRef, Reply
 from bot.notifier import outbox, render
 from bot.notifier.pacing import ChannelPacer
 from bot.notifier.poller import PollClient, PollStats, WorkspacePoller
@@ -46,6 +47,8 @@ if TYPE_CHECKING:  # bot.core imports bot.notifier.pacing: no import cycle at ru
 log = logging.getLogger(__name__)
 
 JOB_ID = "notifier-poll"
+RETENTION_JOB_ID = "retention"
+RETENTION_FIRST_RUN = 60.0  # seconds after start
 BUDGET_SHARE = 0.5  # of each key's 120/min: commands always keep the other half
 KEY_LIMIT_PER_MIN = 120
 DIGEST_MIN = 3  # this many results ready in one channel at once → one digest message
@@ -79,6 +82,9 @@ class Notifier:
         self._tick_task: asyncio.Task[None] | None = None
         self._migrated = False
         self._stopping = False
+        # Outbox rows that are not announcements, by result: the reply is built when the row
+        # is sent (``bot.reports`` registers "report").
+        self.builders: dict[str, Callable[[outbox.OutboxRow], Awaitable[Reply]]] = {}
 
     # ------------------------------------------------------------ public API
 
@@ -110,6 +116,18 @@ class Notifier:
         sched = AsyncIOScheduler(timezone=UTC)
         # First run now: the one catch-up run after downtime.
         sched.add_job(self._job, next_run_time=datetime.now(UTC), **self.job_options())
+        every = self.core.settings.retention.interval.total_seconds()
+        sched.add_job(
+            self._retention_job,
+            trigger=IntervalTrigger(seconds=every, timezone=UTC),
+            id=RETENTION_JOB_ID,
+            name="retention",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, int(every)),
+            next_run_time=datetime.now(UTC) + timedelta(seconds=RETENTION_FIRST_RUN),
+            replace_existing=True,
+        )
         sched.start()
         self._scheduler = sched
 
@@ -125,8 +143,9 @@ class Notifier:
         deadline = loop.time() + grace
         sched, self._scheduler = self._scheduler, None
         if sched is not None and sched.running:
-            with contextlib.suppress(Exception):
-                sched.remove_job(JOB_ID)
+            for job in (JOB_ID, RETENTION_JOB_ID):
+                with contextlib.suppress(Exception):
+                    sched.remove_job(job)
         task = self._tick_task
         if task is not None and not task.done():
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
@@ -178,6 +197,14 @@ class Notifier:
             await self._gauge_outbox()
             return sent
 
+    async def prune(self, now: datetime | None = None) -> dict[str, int]:
+        """Delete what the retention policy no longer keeps (``bot.retention``)."""
+        settings = self.core.settings
+        following = [n for n, w in settings.workspaces.items() if w.follow_external]
+        return await retention.prune(
+            self.core.db, now or self.core.clock.now(), settings.retention, following=following
+        )
+
     def stats(self, workspace: str) -> PollStats:
         return self._poller(workspace).stats
 
@@ -190,12 +217,30 @@ class Notifier:
         self._tick_task = asyncio.ensure_future(self.tick())
         await asyncio.shield(self._tick_task)
 
+    async def _retention_job(self) -> None:
+        if self._stopping:
+            return
+        try:
+            await self.prune()
+        except Exception:
+            log.exception("retention: pruning failed; it runs again at the next interval")
+
     async def _deliver(self, b: outbox.Batch) -> bool:
         port = self.core.ports.get(b.platform)
         if port is None:
             return False
-        anns = [render.from_json(r.payload) for r in b.rows]
-        reply: Announcement = render.digest(anns) if b.digest else anns[0]
+        reply: Reply
+        builder = self.builders.get(b.rows[0].result)
+        if builder is not None:
+            try:
+                reply = await builder(b.rows[0])
+            except Exception as e:  # not built (API down, render failed): retry later
+                log.exception("notifier: building %s failed", b.rows[0].key)
+                await self._failed(b, e)
+                return False
+        else:
+            anns = [render.from_json(r.payload) for r in b.rows]
+            reply = render.digest(anns) if b.digest else anns[0]
         dest: Destination = b.destination
         if getattr(port, "pacer", None) is None:
             # A port that holds a pacer (the Slack port: ``core.pacer("slack")``) paces its own
@@ -207,17 +252,76 @@ class Notifier:
                 ref = await port.send(dest, reply, key=b.batch)
         except Exception as e:  # the adapter's failure: retry the same batch (same key) later
             log.warning("notifier: sending %s to %s failed: %s", b.batch, b.channel_key, e)
-            msg = f"{type(e).__name__}: {e}"
-            await self.core.db.transaction(
-                lambda sdb: outbox.mark_failed(sdb, b.batch, msg, self.core.clock.now())
-            )
+            failed = await self._failed(b, e)
+            if failed.retry_at is None and isinstance(reply, Announcement):
+                await self._abandon(port, b, reply, e, failed.attempts)
+            elif failed.retry_at is None:
+                log.error(
+                    "notifier: gave up sending %s after %d attempts", b.batch, failed.attempts
+                )
             return False
         # The unavoidable window is here: sent, not yet marked (see bot/notifier/outbox.py).
         await self.core.db.transaction(
             lambda sdb: outbox.mark_sent(sdb, b.batch, ref.message_id, self.core.clock.now())
         )
-        metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
+        if isinstance(reply, Announcement):
+            metrics.ANNOUNCEMENTS.labels(result=reply.result).inc()
         return True
+
+    async def _failed(self, b: outbox.Batch, e: Exception) -> outbox.Failed:
+        """Record a failed attempt: the same batch (same key) is retried later, with back-off,
+        until the settings' attempts run out."""
+        msg = f"{type(e).__name__}: {e}"
+        settings = self.core.settings
+        return await self.core.db.transaction(
+            lambda sdb: outbox.mark_failed(
+                sdb,
+                b.batch,
+                msg,
+                self.core.clock.now(),
+                max_attempts=settings.announce_attempts,
+                backoff_max=settings.announce_backoff_max,
+            )
+        )
+
+    async def _abandon(
+        self, port: object, b: outbox.Batch, reply: Announcement, error: Exception, attempts: int
+    ) -> None:
+        """Given up after ``attempts`` failures: log it with its reference, count it, and tell
+        each requester by direct message where the platform allows it."""
+        posts = sorted({r.post_id for r in b.rows})
+        log.error(
+            "notifier: gave up announcing %s (posts %s) in %s after %d attempts: %s",
+            b.batch,
+            ", ".join(posts),
+            b.channel_key,
+            attempts,
+            error,
+        )
+        metrics.ANNOUNCEMENTS.labels(result="abandoned").inc()
+        send_direct = getattr(port, "send_direct", None)
+        if send_direct is None:
+            return
+        why = (
+            str(error)
+            if isinstance(error, ChatSendError)
+            else f"the chat platform kept failing ({type(error).__name__})"
+        )
+        notice = dataclasses.replace(
+            reply,
+            title=f"I couldn't post this result in its channel: {reply.title}",
+            lines=(f"Why: {why}", f"Reference: {b.batch}", *reply.lines),
+            mentions=(),
+        )
+        people = await self.core.db.run(lambda sdb: outbox.requesters(sdb, posts))
+        for user_id, _team in people:
+            try:
+                await send_direct(user_id, notice)
+            except Exception:
+                log.warning(
+                    "notifier: could not tell %s by DM that %s was given up", user_id, b.batch,
+                    exc_info=True,
+                )  # fmt: skip
 
     async def _find_sent(self, port: object, b: outbox.Batch) -> MessageRef | None:
         """A batch claimed before (its send may have gone out before a crash or a timeout):

@@ -19,7 +19,7 @@ from email.utils import format_datetime
 
 from aiohttp import web
 
-from bot.sandbox import handlers, media, native
+from bot.sandbox import handlers, media, native, samples
 from bot.sandbox.context import FAULTS, KEY_ID, LIMITER, STATE
 from bot.sandbox.errors import ApiFailure, error_body
 from bot.sandbox.faults import Faults
@@ -179,6 +179,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("PUT", "/_upload/{ws}/{media}/{filename}", media.put_upload),
     ("GET", "/_preview/{ws}/{media}", media.get_preview),
     ("GET", "/_thumb/{name}", thumb),
+    ("GET", "/samples/", samples.list_samples),
+    ("GET", "/samples/{name}", samples.get_sample),
 ]
 
 

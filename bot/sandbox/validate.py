@@ -3,7 +3,8 @@
 Order: referenced media exist (404) and are uploaded (400) → the post type's own media rules
 (422 ``post_type_invalid``) → each target's platform rules, in ``accountIds`` order (422
 ``post_type_invalid`` / ``content_invalid``). The first failure is answered; its message names
-the platform, the limit and the account.
+the platform, the limit and the account. Lengths are counted as each platform counts them
+(``bot.textcount``: weighted characters on X).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.platforms import POST_TYPE_MEDIA, RULES, max_text
 from bot.sandbox.accounts import SandboxAccount
 from bot.sandbox.errors import bad_request, content_invalid, not_found, post_type_invalid
 from bot.sandbox.records import MediaRecord, PostSpec
+from bot.textcount import count
 
 # "Image only" (Pinterest) and "carousel (photos)" (TikTok) in the platform table's notes.
 IMAGE_ONLY_CAROUSEL = frozenset({Platform.PINTEREST, Platform.TIKTOK})
@@ -129,16 +131,19 @@ def check_target(spec: PostSpec, acc: SandboxAccount, media: Mapping[str, MediaR
         else ""
     )
     caption = spec.caption_for(acc.platform)
-    if len(caption) > limit:
+    size = count(acc.platform, caption)
+    if size > limit:
         raise content_invalid(
-            f"content exceeds {possessive(label)} {limit}-character limit ({len(caption)}) {who}{premium_hint}"
+            f"content exceeds {possessive(label)} {limit}-character limit "
+            f"({size}) {who}{premium_hint}"
         )
     if pt is PostType.THREAD:
         for i, seg in enumerate(spec.thread, 1):
-            if len(seg.text) > limit:
+            size = count(acc.platform, seg.text)
+            if size > limit:
                 raise content_invalid(
                     f"thread segment {i} exceeds {possessive(label)} {limit}-character limit "
-                    f"({len(seg.text)}) {who}{premium_hint}"
+                    f"({size}) {who}{premium_hint}"
                 )
             if len(seg.media_ids) > rules.max_media:
                 raise post_type_invalid(
@@ -161,9 +166,10 @@ def validate_post(
 def check_caption_edit(caption: str, acc: SandboxAccount) -> None:
     """A caption edit of a live post on a platform that allows it."""
     limit = max_text(acc.platform, acc.premium)
-    if len(caption) > limit:
+    size = count(acc.platform, caption)
+    if size > limit:
         label = RULES[acc.platform].label
         raise content_invalid(
-            f"content exceeds {possessive(label)} {limit}-character limit ({len(caption)}) "
-            f"for account {acc.handle}"
+            f"content exceeds {possessive(label)} {limit}-character limit "
+            f"({size}) for account {acc.handle}"
         )

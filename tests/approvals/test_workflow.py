@@ -52,7 +52,8 @@ async def test_submit_creates_a_draft_posts_the_card_and_tells_the_requester(bot
     assert card.state == "pending" and card.needed == 2 and card.approvals == ()
     assert card.requester.id == ALICE.id
     assert [f.name for f in card.previews] == ["X (@acme_x)", "Facebook (acme)"]
-    assert "We shipped" in card.previews[0].value
+    assert card.caption == "We shipped 🚀" and card.platforms == ("X", "Facebook")
+    assert card.previews[0].value.splitlines()[0] == "🔤 13/280 characters as X counts them"
     assert bot.port.reactions == [(ref, (APPROVE, REJECT))]
     assert titles(Outcome(replies)) == [f"Sent for approval in <#{APPROVALS}> — needs 2 approvals"]
     row = await bot.core.db.run(lambda s: tracking.get(s, card.card_id))
@@ -100,10 +101,17 @@ async def test_the_same_person_approving_twice_counts_once(bot: Harness) -> None
 async def test_non_approver_requester_and_bot_change_nothing(bot: Harness) -> None:
     _, ref = await bot.ask(policy(quorum=1))
     sent, updates = len(bot.port.sent), len(bot.port.updates)
+    told: dict[str, list[str]] = {}
     for user in (DAVE, ALICE, BOT):
         for emoji in (APPROVE, REJECT):
             out = await bot.react(ref, user, emoji)
-            assert out.replies == ()
+            told.setdefault(user.id, []).extend(titles(out))
+    # each person is told why once per card (privately: the replies are ephemeral); the bot never
+    assert told == {
+        DAVE.id: ["You are not an approver for this request"],
+        ALICE.id: ["You can't approve or reject your own request"],
+        BOT.id: [],
+    }
     assert bot.social.requests("PUT") == [] and bot.social.requests("DELETE") == []
     assert (len(bot.port.sent), len(bot.port.updates)) == (sent, updates)
     assert bot.card(ref).state == "pending"
@@ -128,8 +136,9 @@ async def test_self_approval_counts_when_allowed(bot: Harness) -> None:
 async def test_user_group_and_role_approvers(bot: Harness) -> None:
     bot.port.groups["S0EDITORS"] = frozenset({CAROL.id})
     _, ref = await bot.ask(policy("S0EDITORS", "role:42", quorum=2))
-    assert titles(await bot.react(ref, DAVE)) == []
-    assert titles(await bot.react(ref, User("U_ERIN", "erin", roles=frozenset({"7"})))) == []
+    assert titles(await bot.react(ref, DAVE)) == ["You are not an approver for this request"]
+    erin = User("U_ERIN", "erin", roles=frozenset({"7"}))
+    assert titles(await bot.react(ref, erin)) == ["You are not an approver for this request"]
     assert titles(await bot.react(ref, CAROL)) == ["Approval recorded (1/2)"]
     await bot.react(ref, User("U_FRANK", "frank", roles=frozenset({"42", "9"})))
     assert len(bot.social.requests("PUT")) == 1
@@ -204,7 +213,11 @@ async def test_an_edit_before_quorum_resets_the_approvals(bot: Harness) -> None:
     assert note is not None and "approvals reset" in note
     card = bot.card(ref)
     assert card.approvals == () and card.when == "Thu 04 Jun 12:00 UTC"
-    assert card.previews[0].value.splitlines() == ["We shipped v2 🚀", "🕒 Thu 04 Jun 12:00 UTC"]
+    assert card.caption == "We shipped v2 🚀"
+    assert card.previews[0].value.splitlines() == [
+        "🔤 16/280 characters as X counts them",
+        "🕒 Thu 04 Jun 12:00 UTC",
+    ]
     assert card.title == "alice asks to publish: We shipped v2 🚀"
     await bot.react(ref, CAROL)
     assert bot.social.requests("PUT") == []
@@ -263,7 +276,17 @@ async def test_three_approvers_at_once_with_quorum_two(bot: Harness) -> None:
     _, ref = await bot.ask(policy(quorum=2))
     results = await asyncio.gather(*(bot.react(ref, u) for u in (BOB, CAROL, ALICE, DAVE)))
     assert len(bot.social.requests("PUT")) == 1
-    assert sum(isinstance(r, ErrorReply) for o in results for r in o.replies) <= 1
+    refused = (
+        "You can't approve or reject your own request",
+        "You are not an approver for this request",
+    )
+    lost = [
+        r
+        for o in results
+        for r in o.replies
+        if isinstance(r, ErrorReply) and r.title not in refused
+    ]
+    assert len(lost) <= 1
     assert bot.card(ref).state == "approved"
 
 

@@ -8,7 +8,9 @@
 Channels: ``C_MAIN`` (workspace ``main``, Europe/Berlin, default targets ig + x, alias
 ``brand`` = ig + fb), ``C_OTHER`` (workspace ``other``: another key, so another sandbox
 workspace), ``C_REVIEW`` (workspace ``main``, approval required). Media URLs are served by a
-small aiohttp server on loopback (``chat.media_url("photo.jpg")``).
+small aiohttp server on loopback (``chat.media_url("photo.jpg")``), so the settings allow
+private media hosts explicitly (``MediaRules.local()``); tests/commands/test_media_fetch.py runs
+the production rules.
 """
 
 from __future__ import annotations
@@ -39,16 +41,25 @@ from bot.chat import (
     User,
 )
 from bot.clock import FakeClock
-from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
+from bot.config import (
+    ApprovalPolicy,
+    ChannelBinding,
+    ChannelConfig,
+    MediaRules,
+    Settings,
+    Workspace,
+)
 from bot.core import Clients, Core
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands import times
 from commands.dispatch import dispatch
 
 START = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
 MAIN, OTHER, REVIEW = "C_MAIN", "C_OTHER", "C_REVIEW"
+SLOTTED = "C_SLOTS"  # posting slots: mon-fri 09:00, mon-fri 13:30, sat 11:00 (Berlin)
 BADKEY, READONLY = "C_BADKEY", "C_READONLY"
 KEY_MAIN, KEY_OTHER = "sk_test_main", "sk_test_other"
 KEY_READONLY = "sk_test_readonly"
@@ -108,14 +119,31 @@ MEDIA: dict[str, tuple[str, bytes]] = {
 class MediaServer:
     url: str
     hits: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)  # the Host header of each request
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
 
 async def _start_media(stack: list[web.AppRunner]) -> MediaServer:
     server = MediaServer("")
 
+    async def redirect(request: web.Request) -> web.StreamResponse:
+        """``/r?to=<url>``: a redirect; ``/hop/<n>``: n more redirects, then photo.jpg."""
+        server.hosts.append(request.headers.get("Host", ""))
+        n = request.match_info.get("n")
+        if n is None:
+            server.hits.append("redirect")
+            return web.Response(status=302, headers={"Location": request.query["to"]})
+        server.hits.append(f"hop/{n}")
+        to = f"/hop/{int(n) - 1}" if int(n) > 0 else "/m/photo.jpg"
+        return web.Response(status=302, headers={"Location": to})
+
     async def serve(request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
         server.hits.append(name)
+        server.hosts.append(request.headers.get("Host", ""))
         if name == "missing.jpg":
             return web.Response(status=404)
         if name == "huge.jpg":  # declares more than the image limit
@@ -128,6 +156,8 @@ async def _start_media(stack: list[web.AppRunner]) -> MediaServer:
 
     app = web.Application()
     app.router.add_get("/m/{name}", serve)
+    app.router.add_get("/r", redirect)
+    app.router.add_get("/hop/{n}", redirect)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -158,6 +188,17 @@ def bindings(approvers: tuple[str, ...] = ("U_BOB",)) -> tuple[ChannelBinding, .
         ChannelBinding("slack", None, MAIN, main),
         ChannelBinding("slack", None, OTHER, ChannelConfig(workspace="other", timezone="UTC")),
         ChannelBinding("slack", None, BADKEY, ChannelConfig(workspace="bad")),
+        ChannelBinding(
+            "slack",
+            None,
+            SLOTTED,
+            ChannelConfig(
+                workspace="main",
+                default_targets=("x",),
+                timezone="Europe/Berlin",
+                slots=parse_slots(["mon-fri 09:00", "mon-fri 13:30", "sat 11:00"]),
+            ),
+        ),
         ChannelBinding("slack", None, READONLY, ChannelConfig(workspace="readonly")),
         ChannelBinding(
             "slack",
@@ -337,6 +378,7 @@ async def chat(
                 "readonly": Workspace("readonly", "KEY_RO", key=Secret(KEY_READONLY)),
             },
             bindings=bindings(),
+            media=MediaRules.local(),  # the media server below is on loopback
         )
         db = await Database.open(settings.db_path)
         clients = Clients(settings, clock)

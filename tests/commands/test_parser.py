@@ -184,10 +184,6 @@ def test_option_without_value() -> None:
         p('x "c" --type')
 
 
-def test_unclosed_quote_runs_to_the_end() -> None:
-    assert p('x "no end').caption == "no end"
-
-
 def test_structured_options() -> None:
     s = apply_options(
         PostSpec(),
@@ -254,3 +250,26 @@ def test_command_like_noise_parses_or_is_a_usage_error(text: str, command: str) 
         parse(normalize(text), command)
     except UsageError:
         pass
+
+
+def test_unclosed_quotes_are_errors_that_say_where() -> None:
+    import pytest
+
+    from commands.errors import UsageError
+
+    with pytest.raises(UsageError) as e:
+        parse('x "unbalanced')
+    assert "character 3" in e.value.problems[0]
+    assert e.value.hint is not None and e.value.hint.startswith('/post x "unbalanced"')
+    with pytest.raises(UsageError):
+        parse("x 'single", "schedule")
+    with pytest.raises(UsageError):
+        parse('x "ok" ig:"casual')
+
+
+def test_single_quotes_quote_and_apostrophes_stay() -> None:
+    assert parse("x 'It's done'").caption == "It's done"
+    assert parse("x We're live").caption == "We're live"
+    spec = parse("x \"ok\" ig:'Casual ✨'")
+    assert spec.caption == "ok"
+    assert spec.captions == {"ig": "Casual ✨"}

@@ -215,8 +215,8 @@ async def test_every_platform_problem_in_one_reply(chat: Chat) -> None:
     e = chat.error(await chat.post('x,threads,ig,yt "' + "a" * 600 + '"'))
     assert e.title == "This post doesn't fit every target"
     text = "\n".join(e.problems)
-    assert "X @acme_x: the caption is 600 characters; the limit is 280" in text
-    assert "Threads @acme: the caption is 600 characters; the limit is 500" in text
+    assert "X @acme_x: the caption is 600 characters as X counts them (limit 280)" in text
+    assert "Threads @acme: the caption is 600 characters (limit 500)" in text
     assert "Instagram @acme: Instagram needs media" in text
     assert "YouTube @AcmeInc: YouTube needs media — attach a video" in text
     assert chat.api_calls("POST", "/v1/") == []  # nothing uploaded, nothing created
@@ -260,7 +260,7 @@ async def test_validation_problems_carry_the_field_for_forms(chat: Chat) -> None
         )
     )
     fields = dict((name, msg) for name, msg in e.field_errors)
-    assert "the limit is 280" in fields["caption"]
+    assert "(limit 280)" in fields["caption"]
     assert "Instagram needs media" in fields["media"]
     assert "YouTube" in fields["privacy"]
 
@@ -291,11 +291,14 @@ async def test_media_problems(chat: Chat) -> None:
 
 
 async def test_private_hosts_are_refused_in_production(chat: Chat) -> None:
+    """(Every form of it: tests/commands/test_media_fetch.py.)"""
     from dataclasses import replace
 
-    chat.core.settings = replace(chat.core.settings, api_url="https://social-api.instantdm.com")
+    from bot.config import MediaRules
+
+    chat.core.settings = replace(chat.core.settings, media=MediaRules())
     e = chat.error(await chat.post(f'ig "a" media:{chat.media_url("photo.jpg")}'))
-    assert "private network address" in e.problems[0]
+    assert "that address is inside a private network" in e.problems[0]
     assert chat.media.hits == []
 
 
@@ -314,6 +317,7 @@ async def test_api_422_becomes_a_specific_reply(
 ) -> None:
     """Should the local check miss something, the API's 422 reads the same way."""
     monkeypatch.setattr(publish, "problems", lambda draft, targets: [])
+    monkeypatch.setattr(publish.threadoffer, "overflows", lambda draft, targets: [])
     e = chat.error(await chat.post('x "' + "a" * 300 + '"'))
     assert e.title == "The Social API refused to create the post"
     assert "280-character limit" in e.problems[0]

@@ -6,7 +6,7 @@ import sqlite_utils
 
 from bot import tracking
 from bot.api.models import Platform
-from bot.chat import ErrorReply
+from bot.chat import ErrorReply, StatusCard
 from tests.commands.conftest import BOB, OTHER, Chat
 
 
@@ -92,7 +92,17 @@ async def test_cancel_a_scheduled_post(chat: Chat) -> None:
 
 async def test_cancel_a_published_post_lists_manual_removals(chat: Chat) -> None:
     pid = await _published(chat, 'x,threads "Live"')
-    r = chat.ok(await chat.social(f"cancel {pid}"))
+    ask = chat.ok(await chat.social(f"cancel {pid}"))  # a live post: asks first
+    assert ask.title == f"Delete {pid}? It is live" and ask.ephemeral
+    assert ask.text is not None
+    assert "X @" in ask.text and ": deleted" in ask.text
+    assert "Threads" in ask.text and "remove it by hand there" in ask.text
+    assert [(b.label, b.command, b.text) for b in ask.actions] == [
+        ("Confirm delete", "social", f"cancel {pid} confirm")
+    ]
+    status = await chat.status(pid)  # nothing was deleted
+    assert isinstance(status, StatusCard) and status.status == "published"
+    r = chat.ok(await chat.social(f"cancel {pid} confirm"))
     assert "some is left" in r.title
     assert ("Removed from", "X") in [(f.name, f.value) for f in r.fields]
     assert r.text and r.text.startswith("Remove it by hand on Threads:")
@@ -166,7 +176,7 @@ async def test_edit_published_post_only_where_the_platform_allows(chat: Chat) ->
 async def test_edit_checks_the_text_limit(chat: Chat) -> None:
     pid = chat.post_id(await chat.schedule('x "Short" tomorrow 9am'))
     e = chat.error(await chat.social(f'edit {pid} caption:"{"a" * 300}"'))
-    assert "the limit is 280" in e.problems[0]
+    assert "(limit 280)" in e.problems[0]
 
 
 async def test_edit_needs_a_change_and_an_id(chat: Chat) -> None:

@@ -41,7 +41,7 @@ def test_text_limit_per_platform(platform: Platform, limit: int) -> None:
     assert check(ok, platform) == []
     too_long = Draft(pt, caption="a" * (limit + 1), media=media)
     [problem] = check(too_long, platform)
-    assert f"{limit + 1:,} characters" in problem and f"limit is {limit:,}" in problem
+    assert f"{limit + 1:,} characters" in problem and f"(limit {limit:,})" in problem
 
 
 def test_x_premium_lifts_the_cap() -> None:
@@ -116,7 +116,7 @@ def test_document_only_linkedin_with_a_pdf() -> None:
 def test_thread_segments() -> None:
     d = Draft(PostType.THREAD, thread=("a" * 281, "ok", "b" * 501))
     out = check(d, Platform.X, Platform.THREADS, Platform.LINKEDIN)
-    assert "X @twitter: thread segment 1 is 281 characters; the limit is 280" in out[0]
+    assert "X @twitter: thread segment 1 is 281 characters as X counts them (limit 280)" in out[0]
     assert any("Threads @threads: thread segment 3 is 501" in p for p in out)
     assert any("LinkedIn doesn't take thread posts" in p for p in out)
     out = check(Draft(PostType.THREAD, thread=("a",), media=(IMG, IMG)), Platform.THREADS)

@@ -200,3 +200,24 @@ def test_socialbot_demo_subprocess_transcript(tmp_path: Path) -> None:
     assert "published" in tail.lower()
     assert "🎉 Published “Launch day 🚀” on X, Facebook" in tail
     assert transcript.rstrip().endswith("· demo finished")
+
+
+async def test_demo_card_lists_each_media_item_with_kind_and_size(tmp_path: Path) -> None:
+    """The real command layer in the demo: a card with two images on loopback
+    (the demo allows private hosts for itself) shows one line per item — and no loopback link."""
+    from tests.fakenet import MediaSite
+
+    site = await MediaSite().start()
+    try:
+        base = f"http://127.0.0.1:{site.port}/m"
+        script = f':channel launches\n/post fb "Launch day" media:{base}/img1.jpg media:{base}/img2.jpg\n'
+        out = io.StringIO()
+        opts = DemoOptions(wait=5, publish_delay=0.2, poll_interval=0.2, db=str(tmp_path / "d.db"))
+        code = await demo(opts, io.StringIO(script), out, False)
+    finally:
+        await site.stop()
+    transcript = out.getvalue()
+    assert code == 0, transcript
+    assert "🖼  image img1.jpg · 903 bytes\n       🖼  image img2.jpg · 903 bytes" in transcript
+    assert "127.0.0.1" not in transcript.split("card 1", 1)[1].split("approvals:", 1)[0]
+    assert site.hits == ["img1.jpg", "img2.jpg"]

@@ -95,8 +95,8 @@ def test_status_card_with_targets_and_history() -> None:
             )
         )
     )
-    assert "📋 Launch day — partial  [pst_1]" in out
-    assert "when: Wed 01 Jul 09:00 UTC" in out
+    assert "📋 Launch day  [pst_1] — partial" in out
+    assert "When: Wed 01 Jul 09:00 UTC" in out
     assert "• X @acme_x — published  https://x.com/acme_x/1" in out
     assert "• Instagram @acme — failed\n      token expired" in out
     assert "approvals:\n    2026-07-01 08:00 UTC · @bob approved · post v1" in out
@@ -110,6 +110,12 @@ def test_list_reply_numbers_items() -> None:
         "  2 posts",
     ]
     assert render.render(ListReply("Queue", ())) == ["☰ Queue", "  (nothing)"]
+    # help text: examples are plain lines, not numbered
+    assert render.render(ListReply("Help", ("/post x", "/post y"), plain=True)) == [
+        "☰ Help",
+        "  /post x",
+        "  /post y",
+    ]
 
 
 def test_approval_card_pending_and_approved() -> None:
@@ -211,3 +217,23 @@ async def test_output_arriving_at_the_prompt_reprints_it() -> None:
     assert buf.getvalue() == (
         "bob@#launches> \n[#1] #launches\n     ✔ Published\nbob@#launches> · after\n"
     )
+
+
+def test_approval_card_lists_media_with_kind_and_size() -> None:
+    from bot.chat import MediaPreview
+
+    card = ApprovalCard(
+        card_id="pst_2", state="pending", requester=User("alice", "alice"), title="Reel",
+        previews=(), targets=("Instagram @acme",), when="now", needed=1, approvals=(),
+        caption="New drop",
+        media=(
+            MediaPreview("drop.mp4", "video", 12 * 1024 * 1024, "video/mp4", "https://cdn.example.com/drop.mp4"),
+            MediaPreview("deck.pdf", "document", None, "application/pdf"),
+            MediaPreview("cover.jpg", "image", 2048, "image/jpeg", cover_for="drop.mp4"),
+        ),
+    )  # fmt: skip
+    out = text(render.render(card))
+    assert "  “New drop”" in out
+    assert "  🎬 video drop.mp4 · 12.0 MB  <https://cdn.example.com/drop.mp4>" in out
+    assert "  📄 PDF deck.pdf · size unknown" in out
+    assert "  🖼  image cover.jpg (cover of drop.mp4) · 2.0 KB" in out

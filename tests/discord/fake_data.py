@@ -166,6 +166,7 @@ class Msg:
     deleted: bool = False
     edits: int = 0
     created: float = 0.0  # the fake's clock
+    files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
 
     @property
     def ephemeral(self) -> bool:
@@ -188,7 +189,17 @@ class Msg:
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": [
+                {
+                    "id": f"{self.id}{i}",
+                    "filename": f["filename"],
+                    "size": len(f["bytes"]),
+                    "url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "proxy_url": f"https://cdn.fake/{self.id}/{f['filename']}",
+                    "description": f.get("description"),
+                }
+                for i, f in enumerate(self.files)
+            ],
             "embeds": self.embeds,
             "pinned": False,
             "type": 19 if self.reference else 0,

@@ -61,6 +61,7 @@ from tests.discord.fake_data import (
     attachment,
     error,
     guild_payload,
+    human,
     jresp,
     snowflake,
 )
@@ -96,6 +97,12 @@ class FakeDiscord(GatewayMixin, EventsMixin):
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
+        self.refuse_files = 0  # this many messages with attachments are refused (413)
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
+        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
+        self.ready_payload: dict[str, Any] | None = None
+        self.guild_create_payload: dict[str, Any] | None = None
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
@@ -199,7 +206,30 @@ class FakeDiscord(GatewayMixin, EventsMixin):
     async def rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["path"]
         body: Any = None
-        if request.can_read_body:
+        if request.content_type.startswith("multipart/") and self.refuse_files > 0:
+            self.refuse_files -= 1
+            await request.read()
+            self.rest_calls.append((request.method, "/" + request.match_info["path"], {}, None))
+            return error(413, 40005, "Request entity too large")
+        if request.content_type.startswith("multipart/"):
+            # a message with attachments: payload_json + files[n] parts (bytes recorded)
+            form = await request.post()
+            body = json.loads(str(form["payload_json"]))
+            meta = {str(a.get("id")): a for a in body.get("attachments") or []}
+            files = []
+            for name, part in form.items():
+                if name.startswith("files[") and hasattr(part, "file"):
+                    index = name[len("files[") : -1]
+                    files.append(
+                        {
+                            "filename": part.filename,
+                            "bytes": part.file.read(),
+                            "content_type": part.content_type,
+                            "description": meta.get(index, {}).get("description"),
+                        }
+                    )
+            body["__files__"] = files
+        elif request.can_read_body:
             raw = await request.read()
             try:
                 body = json.loads(raw)
@@ -215,6 +245,12 @@ class FakeDiscord(GatewayMixin, EventsMixin):
 
         if m == "GET" and path == "/users/@me":
             return jresp(BOT_USER)
+        if m == "POST" and path == "/users/@me/channels":  # open a DM channel
+            user = str(body.get("recipient_id"))
+            if user in self.no_dms:
+                return error(403, 50007, "Cannot send messages to this user")
+            dm = self.dm_channels.setdefault(user, snowflake())
+            return jresp({"id": dm, "type": 1, "recipients": [USERS.get(user, human(user, "x"))]})
         if m == "GET" and path == "/oauth2/applications/@me":
             return jresp(
                 {
@@ -285,6 +321,7 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             components=body.get("components") or [],
             flags=int(body.get("flags") or 0),
             created=self.now(),
+            files=list(body.get("__files__") or []),
             **kw,
         )
         self.messages[msg.id] = msg
@@ -297,6 +334,8 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             msg.embeds = body["embeds"] or []
         if "components" in body:
             msg.components = body["components"] or []
+        if "__files__" in body:
+            msg.files = list(body["__files__"])
         msg.loading = False
         msg.edits += 1
 
@@ -394,6 +433,9 @@ class FakeDiscord(GatewayMixin, EventsMixin):
                 return jresp(msg.payload())
             if m == "GET" and len(parts) == 4:
                 return jresp(msg.payload())
+            if m == "DELETE" and len(parts) == 4:
+                msg.deleted = True
+                return web.Response(status=204)
         return error(404, 0, "fake: unhandled channel call")
 
     # ------------------------------------------------------------------ CDN
@@ -423,7 +465,10 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             "application": {"id": APP_ID, "flags": 0},
             "shard": [0, 1],
         }
-        return [("READY", ready), ("GUILD_CREATE", guild_payload())]
+        return [
+            ("READY", self.ready_payload or ready),
+            ("GUILD_CREATE", self.guild_create_payload or guild_payload()),
+        ]
 
     def iter_messages(self) -> Iterator[Msg]:
         return iter(self.messages.values())

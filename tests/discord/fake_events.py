@@ -27,6 +27,7 @@ class EventsMixin:
     _token_channel: dict[str, str]
     _token_iid: dict[str, str]
     _born: dict[str, float]
+    callbacks: dict[str, list[dict[str, Any]]]
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> bool:
         raise NotImplementedError
@@ -121,6 +122,34 @@ class EventsMixin:
         await self.dispatch("INTERACTION_CREATE", data)
         return str(data["id"])
 
+    def modal(self, interaction_id: str) -> dict[str, Any] | None:
+        """The form (modal) the bot answered ``interaction_id`` with, if any."""
+        for body in self.callbacks.get(interaction_id, []):
+            if body.get("type") == 9:
+                return dict(body.get("data") or {})
+        return None
+
+    async def submit_modal(
+        self,
+        form: dict[str, Any],
+        values: dict[str, str],
+        *,
+        user_id: str = BOB_ID,
+        channel_id: str = CHANNEL_ID,
+        message_id: str | None = None,
+    ) -> str:
+        """Submit a form the bot opened: ``values`` maps each text input's custom id → text."""
+        data = self._interaction_base(5, user_id, channel_id)
+        rows = [
+            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
+            for k, v in values.items()
+        ]
+        data["data"] = {"custom_id": form["custom_id"], "components": rows}
+        if message_id is not None:
+            data["message"] = self.messages[message_id].payload()
+        await self.dispatch("INTERACTION_CREATE", data)
+        return str(data["id"])
+
     async def react(
         self,
         message_id: str,
@@ -154,6 +183,15 @@ class EventsMixin:
 
     async def raw(self, event: str, data: dict[str, Any]) -> None:
         await self.dispatch(event, data)
+
+    async def interaction(self, data: dict[str, Any]) -> str:
+        """INTERACTION_CREATE with ``data`` as given, its token made answerable here."""
+        iid = str(data["id"])
+        token = f"itoken-{iid}"
+        self._token_channel[token] = str(data.get("channel_id") or CHANNEL_ID)
+        self._token_iid[token] = iid
+        await self.dispatch("INTERACTION_CREATE", {**data, "token": token})
+        return iid
 
     def _spec(self, name: str, sub: str | None) -> dict[str, int]:
         """Option types from the last synced commands (so booleans go as booleans)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord.port import DiscordPermissionError
-from adapters.discord.views import APPROVE_ID, REJECT_ID
+from adapters.discord.views import APPROVE_ID, CHANGES_ID, REJECT_ID
 from bot.chat import (
     APPROVE,
     REJECT,
     Announcement,
     ApprovalCard,
+    CommandButton,
     Confirmation,
     Destination,
     Field,
@@ -64,7 +65,7 @@ async def test_card_is_an_embed_with_buttons_seeded_with_reactions(
     msg = fake.messages[ref.message_id]
     assert msg.title is not None and "Launch post" in msg.title
     ids = [c["custom_id"] for row in msg.components for c in row["components"]]
-    assert ids == [APPROVE_ID, REJECT_ID]
+    assert ids == [APPROVE_ID, REJECT_ID, CHANGES_ID]
     assert [e for (m, e, _u) in fake.reactions if m == ref.message_id] == ["✅", "❌"]
 
     # Updated as approvals arrive, and when decided (buttons removed).
@@ -179,6 +180,7 @@ async def test_announcement_replies_to_the_request_with_a_nonce(
             TargetLine("X", "@brand", "failed", error="media too large"),
         ),
         mentions=(ALICE_ID,),
+        actions=(CommandButton("Retry failed", "social", "retry p1"),),
     )
     dest = Destination("discord", CHANNEL_ID, thread=request.message_id, team=GUILD_ID)
     a = await port.send(dest, ann, key="announce:p1:partial")
@@ -187,6 +189,12 @@ async def test_announcement_replies_to_the_request_with_a_nonce(
     msgs = [m for m in fake.channel_messages() if m.title == "Published"]
     assert len(msgs) == 1
     msg = msgs[0]
+    # the Retry failed button runs /social retry p1 as whoever presses it
+    [button] = [c for row in msg.components for c in row["components"]]
+    assert (button["label"], button["custom_id"]) == (
+        "Retry failed",
+        "socialbot:run:social:retry p1",
+    )
     assert msg.reference is not None and msg.reference["message_id"] == request.message_id
     assert msg.reference["fail_if_not_exists"] is False
     post = next(

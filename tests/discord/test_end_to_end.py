@@ -1,8 +1,8 @@
 """Discord end to end: the real discord.py client on the fake Discord, the real dispatch, the real
 approval workflow and SocialClient, the project's sandbox on 127.0.0.1:0.
 
-Channels: #general (plain, default target x), #review (approval required: role "approvers",
-cards in #approvals).
+Channels: #general (plain, default target x, posting slots daily 12:00 and 18:00 UTC), #review
+(approval required: role "approvers", cards in #approvals).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, 
 from bot.core import Clients, Core
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
+from bot.slots import parse_slots
 from bot.storage import Database
 from commands import times
 from tests.discord.conftest import Bot, BotFactory
@@ -81,7 +82,12 @@ async def world(fake: FakeDiscord, tmp_path: Path) -> AsyncIterator[World]:
                     "discord",
                     GUILD_ID,
                     CHANNEL_ID,
-                    ChannelConfig(workspace="default", default_targets=("x",), timezone="UTC"),
+                    ChannelConfig(
+                        workspace="default",
+                        default_targets=("x",),
+                        timezone="UTC",
+                        slots=parse_slots(["daily 12:00", "daily 18:00"]),
+                    ),
                 ),
                 ChannelBinding("discord", GUILD_ID, REVIEW_CHANNEL_ID, review),
             ),
@@ -231,6 +237,40 @@ async def test_approval_by_reaction_with_role_gating(
     assert await _published(world)
 
 
+async def test_refused_reactions_are_answered_once_per_person_by_a_brief_note(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    bot = await start(make_bot, world)
+    bot.client.brief_seconds = 0.2  # the note deletes itself (60 s in production)
+    card = await _request_approval(fake, world)
+
+    def notes() -> list[Msg]:
+        return [  # deleted ones too: the note deletes itself
+            m
+            for m in fake.messages.values()
+            if m.channel_id == APPROVAL_CHANNEL_ID and m.content.startswith("<@")
+        ]
+
+    await fake.react(card.id, "✅", user_id=CAROL_ID)  # not an approver
+    await wait_until(lambda: len(notes()) == 1, within=10)
+    note = notes()[0]
+    assert note.content.startswith(f"<@{CAROL_ID}> You are not an approver for this request")
+    assert f"<@&{APPROVER_ROLE_ID}>" in note.content
+    assert note.reference is not None and note.reference["message_id"] == card.id
+    await wait_until(lambda: note.deleted, within=10)  # it deletes itself
+    await fake.react(card.id, "❌", user_id=CAROL_ID)  # told already: silence
+    await fake.react(card.id, "✅", user_id=ALICE_ID)  # the requester
+    await wait_until(lambda: len(notes()) == 2, within=10)
+    assert notes()[1].content.startswith(f"<@{ALICE_ID}> You can't approve or reject your own")
+    await fake.react(card.id, "✅", user_id=ALICE_ID, remove=True)
+    await fake.react(card.id, "✅", user_id=ALICE_ID)
+    await fake.react(card.id, "✅", user_id=BOB_ID)  # an approver: decides, no note
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+    # nothing more for alice or carol; bob's approval shows on the card, not in a note
+    assert [m.content.split(">", 1)[0] for m in notes()] == [f"<@{CAROL_ID}", f"<@{ALICE_ID}"]
+    assert await _published(world)
+
+
 async def test_approval_after_a_restart_on_an_old_card(
     fake: FakeDiscord, make_bot: BotFactory, world: World
 ) -> None:
@@ -323,3 +363,109 @@ async def test_autocomplete_from_the_command_layer(
     msg = await answer(fake, iid)
     assert not msg.ephemeral, msg.embeds
     assert len(api_posts(world)) == 1
+
+
+async def test_cancel_of_a_live_post_is_confirmed_with_the_button(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    await answer(fake, await fake.slash("post", {"targets": "x", "caption": "Live"}))
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    client = world.core.clients.for_workspace("default")
+    assert isinstance(world.core.clock, FakeClock)
+    world.core.clock.advance(5)  # past the sandbox's publish delay
+    assert str((await client.get_post(pid)).status) == "published"
+    ask = await answer(fake, await fake.slash("social", {"id": pid}, sub="cancel"))
+    assert ask.ephemeral and "It is live" in str(ask.embeds)
+    [button] = [c for row in ask.components for c in row["components"]]
+    assert button["label"] == "Confirm delete" and button["custom_id"].startswith("socialbot:run:")
+    assert str((await client.get_post(pid)).status) == "published"  # nothing deleted yet
+    iid = await fake.press(ask.id, button["custom_id"], user_id=ALICE_ID)
+    await wait_until(lambda: iid in fake.callbacks, within=10)
+
+    async def canceled() -> bool:
+        return str((await client.get_post(pid)).status) == "canceled"
+
+    for _ in range(200):
+        if await canceled():
+            break
+        await asyncio.sleep(0.05)
+    assert await canceled()
+    done = [m for m in fake.interaction_messages(iid) if f"Canceled {pid}" in str(m.embeds)]
+    assert done
+
+
+# ---------------------------------------------------------------- approvals stay whole
+
+
+async def _approved(fake: FakeDiscord, card: Msg) -> None:
+    await fake.react(card.id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: "approved" in (card.title or "").lower(), within=10)
+
+
+async def test_per_platform_times_survive_approval_and_a_re_approved_edit(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash(
+        "schedule",
+        {"targets": "x,li", "caption": "Launch", "when": "2026-06-02 09:00",
+         "times": "x: 2026-06-02 12:00"},
+        channel_id=REVIEW_CHANNEL_ID,
+    )  # fmt: skip
+    assert "approval" in ((await answer(fake, iid)).title or "").lower()
+    [first] = fake.channel_messages(APPROVAL_CHANNEL_ID)
+    await _approved(fake, first)
+    client = world.core.clients.for_workspace("default")
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    api = (await client.get_post(pid)).extra
+    assert api["scheduledAt"].startswith("2026-06-02T09:00:00")
+    assert api["platformSchedules"]["twitter"].startswith("2026-06-02T12:00:00")
+
+    # An approved post edited before it goes out needs approval again, on a new card.
+    iid = await fake.slash(
+        "social", {"id": pid, "when": "2026-06-03 09:00"}, sub="edit",
+        channel_id=REVIEW_CHANNEL_ID,
+    )  # fmt: skip
+    await answer(fake, iid)
+    assert (await client.get_post(pid)).status == "draft"
+    old, new = fake.channel_messages(APPROVAL_CHANNEL_ID)
+    assert old.id == first.id and "sent for approval again" in str(old.embeds)
+    assert new.components and "approved" not in (new.title or "").lower()
+    await _approved(fake, new)
+    api = (await client.get_post(pid)).extra
+    assert api["status"] == "scheduled"
+    assert api["scheduledAt"].startswith("2026-06-03T09:00:00")
+    assert api["platformSchedules"]["twitter"].startswith("2026-06-02T12:00:00")
+
+
+async def test_cancel_closes_the_waiting_card_at_once(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    card = await _request_approval(fake, world)
+    rows = await world.core.db.run(lambda sdb: list(sdb.query("SELECT post_id FROM requests")))
+    pid = rows[0]["post_id"]
+    iid = await fake.slash("social", {"id": pid}, sub="cancel", channel_id=REVIEW_CHANNEL_ID)
+    await answer(fake, iid)
+    await wait_until(lambda: "canceled" in (card.title or "").lower(), within=10)
+    assert not card.components  # no buttons left
+    await fake.react(card.id, "✅", user_id=BOB_ID)  # too late: counts for nothing
+    iid = await fake.press(card.id, APPROVE_ID, user_id=BOB_ID)
+    await _wait_handled(world, f"button:discord:discord:{iid}")
+    assert "canceled" in (card.title or "").lower()
+    puts = [e for e in world.sandbox.state.log if e.method == "PUT" and pid in e.path]
+    assert puts == []
+    assert (await world.core.clients.for_workspace("default").get_post(pid)).status == "canceled"
+
+
+async def test_x_counts_like_x_in_the_reply(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    await start(make_bot, world)
+    iid = await fake.slash("post", {"targets": "x", "caption": "🚀" * 200})
+    msg = await answer(fake, iid)
+    assert msg.ephemeral and "400 characters as X counts them (limit 280)" in str(msg.embeds)
+    assert api_posts(world) == []

@@ -10,9 +10,30 @@ import asyncio
 from adapters.discord.port import ref_marker
 from adapters.discord.respond import EXPIRY
 from adapters.discord.translate import nonce_for
-from bot.chat import Announcement, Confirmation, Destination, Invocation
+from adapters.discord.views import APPROVE_ID
+from bot.chat import (
+    APPROVE,
+    Announcement,
+    ButtonEvent,
+    Confirmation,
+    Destination,
+    Invocation,
+    Outcome,
+    ReactionAction,
+    ReactionEvent,
+)
+from bot.core import Core
 from tests.discord.conftest import Bot, BotFactory, Recorder
-from tests.discord.fake_discord import ALICE_ID, CHANNEL_ID, NONCE_WINDOW, FakeDiscord, wait_until
+from tests.discord.fake_discord import (
+    ALICE_ID,
+    APPROVAL_CHANNEL_ID,
+    BOB_ID,
+    CHANNEL_ID,
+    GUILD_ID,
+    NONCE_WINDOW,
+    FakeDiscord,
+    wait_until,
+)
 
 DONE = Confirmation(title="Published to 1 account")
 
@@ -61,7 +82,7 @@ async def test_command_killed_after_the_defer_answers_through_its_follow_up(
 
     bot.clock.advance(EXPIRY - 60)  # restarted 13 minutes later: the token still works
     assert await bot.client.resume() == 1
-    await bot.client.deliveries.idle()
+    await wait_until(lambda: not thinking.loading)  # (the first dispatch hangs on, dead)
     first, again = rec.invocations
     assert again.delivery_id == first.delivery_id and again.thread == thinking.id
     # The "thinking…" message became the answer, through the interaction's webhook.
@@ -83,7 +104,7 @@ async def test_command_resumed_after_the_token_expired_answers_in_the_channel(
 
     bot.clock.advance(16 * 60)  # past the 15-minute interaction token
     assert await bot.client.resume() == 1
-    await bot.client.deliveries.idle()
+    await wait_until(lambda: fake.channel_messages())
     [answer] = fake.channel_messages()
     assert answer.content.startswith(f"<@{ALICE_ID}>") and answer.title == DONE.title
     assert answer.reference is not None and answer.reference["message_id"] == thinking.id
@@ -112,3 +133,64 @@ def fake_app(fake: FakeDiscord) -> str:
     from tests.discord.fake_discord import APP_ID
 
     return APP_ID
+
+
+class HangingCards(Recorder):
+    """The first button press and the first reaction never finish (the process dies)."""
+
+    def __init__(self) -> None:
+        super().__init__(replies=(Confirmation(title="Approved", ephemeral=True),))
+        self.never = asyncio.Event()
+
+    async def dispatch_button(
+        self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
+        self.buttons.append(event)
+        if len(self.buttons) == 1:
+            await self.never.wait()
+        return Outcome(replies=self.replies)
+
+    async def dispatch_reaction(
+        self, core: Core, event: ReactionEvent, *, resumed: bool = False
+    ) -> Outcome:
+        self.reactions.append(event)
+        if len(self.reactions) == 1:
+            await self.never.wait()
+        return Outcome()
+
+
+async def test_button_press_killed_mid_dispatch_is_answered_to_the_presser(
+    fake: FakeDiscord, make_bot: BotFactory
+) -> None:
+    rec = HangingCards()
+    bot = await make_bot(rec=rec)
+    card = await bot.client.port.send(
+        Destination("discord", APPROVAL_CHANNEL_ID, team=GUILD_ID), DONE
+    )
+    iid = await fake.press(card.message_id, APPROVE_ID, user_id=BOB_ID)
+    await wait_until(lambda: rec.buttons)
+    await _die(bot)
+    assert await bot.client.resume() == 1
+    await wait_until(lambda: len(rec.buttons) == 2)
+    first, again = rec.buttons
+    assert again == first and again.decision == APPROVE
+    await wait_until(lambda: fake.interaction_messages(iid))
+    [answer] = fake.interaction_messages(iid)
+    assert answer.ephemeral and answer.followup and answer.title == "Approved"
+
+
+async def test_reaction_killed_mid_dispatch_is_resumed(
+    fake: FakeDiscord, make_bot: BotFactory
+) -> None:
+    rec = HangingCards()
+    bot = await make_bot(rec=rec)
+    card = await bot.client.port.send(
+        Destination("discord", APPROVAL_CHANNEL_ID, team=GUILD_ID), DONE
+    )
+    await fake.react(card.message_id, "✅", user_id=BOB_ID)
+    await wait_until(lambda: rec.reactions)
+    await _die(bot)
+    assert await bot.client.resume() == 1
+    await wait_until(lambda: len(rec.reactions) == 2)
+    first, again = rec.reactions
+    assert again == first and again.action is ReactionAction.ADDED and again.emoji == APPROVE

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from tests.ops.harness import BotProcess, eventually
 from tests.secrets import DISCORD_BOT_TOKEN
 
 KEY = "sk_test_discord_kill"
+T = TypeVar("T")
 
 
 @dataclass
@@ -167,7 +169,8 @@ async def test_killed_after_the_api_created_the_post_it_is_adopted_not_created_t
         lambda: _value(visible_answer(world.discord, iid)), what="the requester's answer"
     )
     answer = visible_answer(world.discord, iid)
-    assert answer is not None and "sorry" not in (answer.title or "").lower(), answer.embeds
+    assert answer is not None
+    assert "sorry" not in (answer.title or "").lower(), answer.embeds
     posts = await world.api.list_posts()
     assert [p.content for p in posts] == ["Created, then killed"]  # adopted, not created again
     assert "adopting post" in bot2.stderr
@@ -200,5 +203,5 @@ async def test_announcement_killed_between_send_and_record_is_in_the_channel_onc
     assert [m.id for m in keyed] == [sent.id]
 
 
-async def _value(v: object) -> object:
+async def _value(v: T) -> T:
     return v

@@ -73,9 +73,13 @@ async def test_partial_names_what_went_out_and_what_failed_and_mentions(env: Env
     a = env.slack.visible[0].announcement
     assert a.result == "partial"
     assert a.mentions == ("U1",)
-    assert "Went out: X." in a.lines
-    fail = next(line for line in a.lines if line.startswith("Instagram failed"))
+    # the error once, on its target's line; the lines add only the next step
+    fail = next(line for line in a.lines if line.startswith("Instagram:"))
     assert "Reconnect the Instagram account" in fail
+    assert "instagram_content_publish" not in " ".join(a.lines)
+    ig = next(t for t in a.targets if t.platform == "Instagram")
+    assert ig.error == "Missing permission instagram_content_publish"
+    assert [(b.label, b.text) for b in a.actions] == [("Retry failed", "retry p1")]
     assert {t.platform for t in a.targets} == {"X", "Instagram"}
     assert any(t.permalink for t in a.targets if t.platform == "X")
 
@@ -94,8 +98,10 @@ async def test_failed_gives_each_error_with_a_next_step(env: Env) -> None:
     await n.tick(env.now)
     a = env.slack.visible[0].announcement
     assert a.result == "failed" and a.mentions == ("U1",)
-    assert any("X: Text exceeds 280" in x and "shorten" in x for x in a.lines)
-    assert any("Facebook: OAuth token expired" in x and "reconnect" in x for x in a.lines)
+    assert any(x.startswith("X:") and "shorten" in x for x in a.lines)
+    assert any(x.startswith("Facebook:") and "reconnect" in x for x in a.lines)
+    errors = {t.platform: t.error for t in a.targets}
+    assert errors == {"X": "Text exceeds 280 characters", "Facebook": "OAuth token expired"}
 
 
 async def test_canceled_outside_the_bot_says_who_can_see_it(env: Env) -> None:

@@ -289,7 +289,8 @@ async def test_job_configuration_and_immediate_catch_up_run(env: Env) -> None:
     await n.start()
     sched = n.scheduler
     assert sched is not None
-    [job] = sched.get_jobs()
+    job, retention_job = sorted(sched.get_jobs(), key=lambda j: j.id != "notifier-poll")
+    assert retention_job.id == "retention" and retention_job.max_instances == 1
     assert (job.max_instances, job.coalesce, job.misfire_grace_time) == (1, True, 30)
     # The first run is immediate (the catch-up run); poll for its effect with a deadline.
     await asyncio.wait_for(env.slack.sent_event.wait(), timeout=5)

@@ -185,3 +185,57 @@ def slack_body(
     return rng.choice(["application/json", "application/x-www-form-urlencoded"]), "".join(
         chr(rng.randint(0, 0x2FFF)) for _ in range(rng.randint(0, 300))
     )
+
+
+# ------------------------------------------------------------------ corpus mutations
+
+Path = tuple[str, ...]
+OPS = ("remove", "null", "array")
+
+
+def paths(doc: Any, prefix: Path = ()) -> list[Path]:
+    """Every key / index path in ``doc`` (list indices as digit strings)."""
+    out: list[Path] = []
+    items: list[tuple[str, Any]] = []
+    if isinstance(doc, dict):
+        items = [(str(k), v) for k, v in doc.items()]
+    elif isinstance(doc, list):
+        items = [(str(i), v) for i, v in enumerate(doc)]
+    for k, v in items:
+        out.append((*prefix, k))
+        out.extend(paths(v, (*prefix, k)))
+    return out
+
+
+def apply(doc: Any, path: Path, op: str) -> Any:
+    """A copy of ``doc`` with the value at ``path`` removed, nulled or wrapped in an array."""
+    if not path:
+        return None if op == "null" else [doc] if op == "array" else doc
+    head, rest = path[0], path[1:]
+    if isinstance(doc, dict) and head in doc:
+        if not rest and op == "remove":
+            return {k: v for k, v in doc.items() if k != head}
+        return {**doc, head: apply(doc[head], rest, op)}
+    if isinstance(doc, list) and head.isdigit() and int(head) < len(doc):
+        i = int(head)
+        if not rest and op == "remove":
+            return doc[:i] + doc[i + 1 :]
+        return [*doc[:i], apply(doc[i], rest, op), *doc[i + 1 :]]
+    return doc
+
+
+def mutate_corpus(
+    rng: random.Random, doc: dict[str, Any], documented: list[tuple[Path, str]]
+) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+    """1–3 mutations: from ``documented`` (the documented variations that apply to ``doc``)
+    half of the time, else anywhere in the tree. Returns the new doc and what was done."""
+    done: list[tuple[Path, str]] = []
+    out = doc
+    for _ in range(rng.randint(1, 3)):
+        if documented and rng.random() < 0.5:
+            path, op = rng.choice(documented)
+        else:
+            path, op = rng.choice(paths(out) or [("type",)]), rng.choice(OPS)
+        out = apply(out, path, op)
+        done.append((path, op))
+    return out, done

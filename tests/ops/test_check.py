@@ -7,6 +7,7 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -49,6 +50,8 @@ async def services() -> AsyncIterator[Services]:
 def check_lines(stdout: str) -> dict[str, tuple[bool, str]]:
     out: dict[str, tuple[bool, str]] = {}
     for line in stdout.splitlines():
+        if line.startswith(("policy  ", "media   ")):
+            continue
         m = re.fullmatch(r"(ok  |FAIL)  ([^:]+): (.+)", line)
         assert m, f"not a check line: {line!r}"
         out[m.group(2)] = (m.group(1) == "ok  ", m.group(3))
@@ -107,3 +110,69 @@ async def test_unreachable_api_and_missing_chat_platform(services: Services) -> 
     ok, detail = checks["chat platform"]
     assert not ok and "SLACK_BOT_TOKEN" in detail
     assert_no_secret(out, err)
+
+
+POLICY_TOML = """
+[workspaces.brand]
+key_env = "BRAND_KEY"
+
+[[channels]]
+platform = "slack"
+team = "T0123"
+default_targets = ["instagram", "x"]
+timezone = "Europe/Berlin"
+
+[[channels]]
+platform = "slack"
+channel = "C0BRAND"
+workspace = "brand"
+[channels.approval]
+approvers = ["U0ALICE", "S0SOCIALLEADS", "role:1234"]
+quorum = 2
+channel = "C0APPROVALS"
+expires_after = "48h"
+"""
+
+
+async def test_check_prints_the_effective_policy_of_each_binding(
+    services: Services, tmp_path: Path
+) -> None:
+    config = tmp_path / "socialbot.toml"
+    config.write_text(POLICY_TOML, encoding="utf-8")
+    env = services.env(SOCIALBOT_CONFIG=str(config), BRAND_KEY=KEY)
+    rc, out, err = await run_cli(["check"], env, name="socialbot check (policies)")
+    assert rc == 0, out + err
+    policies = [line for line in out.splitlines() if line.startswith("policy  ")]
+    assert policies == [
+        "policy  slack team T0123 (every channel) → workspace default · default targets: "
+        "instagram, x · time zone Europe/Berlin · approval: not required",
+        "policy  slack channel C0BRAND → workspace brand · default targets: none (named in each "
+        "command) · approval: U0ALICE, group S0SOCIALLEADS, role 1234; quorum 2; self-approval "
+        "not allowed; cards in C0APPROVALS; expires after 48h",
+        "policy  any other channel → workspace default · default targets: none (named in each "
+        "command) · approval: not required",
+    ]
+    assert check_lines(out)["Social API (brand)"][0]
+    assert_no_secret(out, err)
+
+
+async def test_check_reports_config_problems_and_exits_2(
+    services: Services, tmp_path: Path
+) -> None:
+    config = tmp_path / "socialbot.toml"
+    config.write_text(
+        "[[channels]]\nplatform = 'slack'\nchannel = 'C1'\n[channels.approval]\n"
+        "approvers = ['U1']\nallow_self = 'false'\nquorom = 2\n",
+        encoding="utf-8",
+    )
+    rc, out, err = await run_cli(
+        ["check"], services.env(SOCIALBOT_CONFIG=str(config)), name="socialbot check (bad)"
+    )
+    assert rc == 2
+    assert out == ""
+    assert err.splitlines() == [
+        f"socialbot: configuration error: {config}:6: channels[0].approval.allow_self: "
+        'expected true or false (no quotes), got the string "false"',
+        f"socialbot: configuration error: {config}:7: channels[0].approval.quorom: "
+        "unknown key — did you mean `quorum`?",
+    ]

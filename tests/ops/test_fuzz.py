@@ -10,9 +10,15 @@ at the bot's HTTP endpoint.
 2. ``N_SLACK`` (400) malformed bodies (broken JSON, wrong types, missing fields, huge bodies,
    odd Unicode), each posted correctly signed and unsigned to the real Bolt app over aiohttp's
    test server (behind the guard ``socialbot run`` puts in front, ``adapters.slack.guard``) →
-   never a 5xx; unsigned ones 401 (413 when too big to read).
+   never a 5xx; unsigned ones 401 (413 when too big to read). The templates include the real
+   payload corpus (``tests/corpus/slack``).
+3. ``N_CORPUS`` (600) mutations of that corpus (fields removed, ``null``ed, turned into arrays),
+   signed: never a 5xx, and a mutation that only makes variations Slack documents
+   (``tests/corpus/documented.py``) is acked 200, never refused 400; every sample cut short is
+   still a 400.
 
-Seeds are fixed (``FUZZ_SEED`` overrides; ``FUZZ_COMMANDS`` / ``FUZZ_SLACK`` change the counts), so a
+Seeds are fixed (``FUZZ_SEED`` overrides; ``FUZZ_COMMANDS`` / ``FUZZ_SLACK`` / ``FUZZ_CORPUS``
+change the counts), so a
 failure repeats; the failing input is printed. Sizing: the 10,000 commands take about 35 s on
 one core (most fail validation; ~260 reach the API and create a post), the Slack part ~5 s.
 """
@@ -25,6 +31,8 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +40,22 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from adapters.slack.runner import EVENTS_PATH
 from bot.api.client import SocialClient
 from bot.api.ratelimit import LimiterRegistry
 from bot.chat import ErrorReply, Invocation, Reply, User
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
+from bot.netguard import Network
 from bot.notifier.pacing import ChannelPacer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
-from commands import media, times
+from commands import times
 from commands.dispatch import dispatch
+from tests.corpus import documented, load
+from tests.fakenet import PUBLIC_IP, FakeResolver
 from tests.ops import fuzzgen
 from tests.ops.harness import NullPort
 from tests.secrets import OPS_SIGNING_SECRET, SLACK_BOT_TOKEN
@@ -52,6 +64,7 @@ from tests.slack.payloads import button_payload, event_payload, reaction, sign, 
 
 N_COMMANDS = int(os.environ.get("FUZZ_COMMANDS", "10000"))
 N_SLACK = int(os.environ.get("FUZZ_SLACK", "400"))
+N_CORPUS = int(os.environ.get("FUZZ_CORPUS", "600"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261129"))
 KEY = "sk_test_ops_one"
 
@@ -107,26 +120,15 @@ def _problem(reply: Reply) -> str | None:
     return None
 
 
-def _offline_media(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Media links answer 404 without touching the network (URL checks still run)."""
-
-    async def client(self: media.MediaSet) -> httpx.AsyncClient:
-        if self._http is None:
-
-            async def on_request(request: httpx.Request) -> None:
-                media.check_url(str(request.url), self._allow_private)
-
-            transport = httpx.MockTransport(lambda request: httpx.Response(404))
-            self._http = await self._stack.enter_async_context(
-                httpx.AsyncClient(transport=transport, event_hooks={"request": [on_request]})
-            )
-        return self._http
-
-    monkeypatch.setattr(media.MediaSet, "_client", client)
+def _offline_media(core: Core) -> None:
+    """Media links answer 404 without touching the network: every name resolves to one public
+    address, which the dialer answers itself (the fetch rules still run in full)."""
+    answer = httpx.MockTransport(lambda request: httpx.Response(404))
+    core.network = Network(resolve=FakeResolver({}, default=[PUBLIC_IP]), dial=lambda: answer)
 
 
-async def test_ten_thousand_random_commands(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
-    _offline_media(monkeypatch)
+async def test_ten_thousand_random_commands(core: Core) -> None:
+    _offline_media(core)
     rng = random.Random(SEED)
     users = [User("U_ALICE", "alice"), User("U_BOB", "bob"), User("U_\u202e", "\u202e")]
     channels = ["C_MAIN", "C_REVIEW", "C_UNBOUND"]
@@ -183,68 +185,136 @@ def _templates(response_url: str) -> list[tuple[str, str, dict[str, Any]]]:
             button_payload("socialbot_approve", "p_1", user="U1", channel="C1", ts="1.2"),
         ),
         ("interactive", form, {"type": "view_submission", "view": {"callback_id": "x"}}),
+        *(
+            (
+                sample.kind,
+                load.encode(sample.kind, sample.doc)[0],
+                load.redirect(sample.doc, response_url),
+            )
+            for sample in load.slack_http()
+        ),
     ]
 
 
-async def test_malformed_slack_requests_never_get_a_5xx(tmp_path: Path) -> None:
+@dataclass
+class Endpoint:
+    client: TestClient[Any, Any]
+    fake: FakeSlack
+    adapter: Any
+
+    async def post(self, ctype: str | None, body: str, *, signed: bool = True,
+                   forged: bool = False) -> int:  # fmt: skip
+        headers = {"Content-Type": ctype} if ctype else {}
+        if signed:
+            headers |= sign(OPS_SIGNING_SECRET, body)
+        elif forged:
+            headers |= sign("wrong-secret", body)
+        raw = body.encode("utf-8", "surrogatepass")
+        resp = await self.client.post(EVENTS_PATH, data=io.BytesIO(raw), headers=headers)
+        await resp.read()
+        return resp.status
+
+
+@asynccontextmanager
+async def slack_endpoint(tmp_path: Path) -> AsyncIterator[Endpoint]:
+    """The bot's Slack endpoint exactly as ``socialbot run`` serves it (``bot.runner``): the
+    guard in front of the real Bolt app, the real command layer, a sandbox, the fake Slack."""
     from adapters.slack.app import adapter_of, create_slack_app
     from adapters.slack.guard import guarded_web_app
-    from adapters.slack.runner import EVENTS_PATH
 
     fake = await FakeSlack().start()
-    sandbox_cm = start_sandbox(SandboxOptions(keys=(KEY,), demo_key=False, rate_limit=10**9))
-    sandbox = await sandbox_cm.__aenter__()
-    settings = Settings(
-        db_path=str(tmp_path / "bot.db"),
-        slack_bot_token=Secret(SLACK_BOT_TOKEN),
-        slack_signing_secret=Secret(OPS_SIGNING_SECRET),
-        slack_api_url=fake.url,
-        workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=Secret(KEY))},
-        api_url=sandbox.url,
-    )
-    db = await Database.open(settings.db_path)
-    clock = SystemClock()
-    core = Core(settings, db, Clients(settings, clock), clock)
-    core.pacers["slack"] = ChannelPacer(clock, per_second=1000)  # pacing has its own tests
-    app = create_slack_app(core, settings)
-    adapter = adapter_of(app)
-    await adapter.identity.load()
-    # the endpoint exactly as ``socialbot run`` serves it (bot.runner)
-    client = TestClient(TestServer(guarded_web_app(app, OPS_SIGNING_SECRET, EVENTS_PATH)))
-    await client.start_server()
+    async with start_sandbox(SandboxOptions(keys=(KEY,), demo_key=False, rate_limit=10**9)) as sb:
+        settings = Settings(
+            db_path=str(tmp_path / "bot.db"),
+            slack_bot_token=Secret(SLACK_BOT_TOKEN),
+            slack_signing_secret=Secret(OPS_SIGNING_SECRET),
+            slack_api_url=fake.url,
+            workspaces={"default": Workspace("default", "SOCIAL_API_KEY", key=Secret(KEY))},
+            api_url=sb.url,
+        )
+        db = await Database.open(settings.db_path)
+        clock = SystemClock()
+        core = Core(settings, db, Clients(settings, clock), clock)
+        core.pacers["slack"] = ChannelPacer(clock, per_second=1000)  # pacing has its own tests
+        _offline_media(core)  # fuzzed media links never leave the process
+        app = create_slack_app(core, settings)
+        adapter = adapter_of(app)
+        await adapter.identity.load()
+        client = TestClient(TestServer(guarded_web_app(app, OPS_SIGNING_SECRET, EVENTS_PATH)))
+        await client.start_server()
+        try:
+            yield Endpoint(client, fake, adapter)
+            idle_started = time.monotonic()
+            await adapter.idle()
+            print(f"fuzz: background work drained in {time.monotonic() - idle_started:.1f} s")
+        finally:
+            await client.close()
+            await adapter.aclose()
+            await core.clients.aclose()
+            await db.close()
+            await fake.stop()
+
+
+async def test_malformed_slack_requests_never_get_a_5xx(tmp_path: Path) -> None:
     rng = random.Random(SEED + 1)
-    templates = _templates(fake.response_url("fuzz"))
     statuses: dict[int, int] = {}
     bad: list[str] = []
-    try:
+    async with slack_endpoint(tmp_path) as ep:
+        templates = _templates(ep.fake.response_url("fuzz"))
         for i in range(N_SLACK):
             ctype, body = fuzzgen.slack_body(rng, templates)
-            raw = body.encode("utf-8", "surrogatepass")
             for signed in (True, False):
-                headers = {"Content-Type": ctype} if ctype else {}
-                if signed:
-                    headers |= sign(OPS_SIGNING_SECRET, body)
-                elif rng.random() < 0.5:  # a forged signature rather than none
-                    headers |= sign("wrong-secret", body)
-                resp = await client.post(EVENTS_PATH, data=io.BytesIO(raw), headers=headers)
-                await resp.read()
-                statuses[resp.status] = statuses.get(resp.status, 0) + 1
+                status = await ep.post(ctype, body, signed=signed, forged=rng.random() < 0.5)
+                statuses[status] = statuses.get(status, 0) + 1
                 # unsigned: refused (413 when too big to even read), never processed
-                if resp.status >= 500 or (not signed and resp.status not in (401, 413)):
-                    bad.append(f"#{i} signed={signed} → {resp.status}: {ctype} {body[:300]!r}")
+                if status >= 500 or (not signed and status not in (401, 413)):
+                    bad.append(f"#{i} signed={signed} → {status}: {ctype} {body[:300]!r}")
             if len(bad) >= 5:
                 break
-        idle_started = time.monotonic()
-        await adapter.idle()
-        print(f"fuzz: background work drained in {time.monotonic() - idle_started:.1f} s")
-    finally:
-        await client.close()
-        await adapter.aclose()
-        await core.clients.aclose()
-        await db.close()
-        await fake.stop()
-        await sandbox_cm.__aexit__(None, None, None)
     print(f"fuzz: {N_SLACK} Slack bodies x (signed, unsigned) → statuses {statuses}")
     assert not bad, "\n".join(bad)
     assert statuses.get(401, 0) + statuses.get(413, 0) >= N_SLACK  # every unsigned one
     assert sum(n for s, n in statuses.items() if s < 400) > 0  # some signed ones got through
+
+
+async def test_corpus_mutations_never_5xx_and_documented_forms_never_400(tmp_path: Path) -> None:
+    """``N_CORPUS`` mutations of the real payload corpus (``tests/corpus/slack``): fields removed,
+    ``null``ed or turned into arrays, half of them the variations Slack documents
+    (``tests/corpus/documented.py``). Every one signed: never a 5xx; a documented form never a
+    400 (it is acked 200); each sample cut short (broken JSON) still a 400."""
+    rng = random.Random(SEED + 2)
+    corpus = load.slack_http()
+    statuses: dict[str, dict[int, int]] = {"documented": {}, "other": {}, "broken": {}}
+    bad: list[str] = []
+    async with slack_endpoint(tmp_path) as ep:
+        sink = ep.fake.response_url("fuzz")
+        for sample in corpus:  # malformed bodies keep their 400
+            ctype, body = load.encode(sample.kind, load.redirect(sample.doc, sink))
+            cut = body[: len(body) // 2] if sample.kind != "command" else "payload=%7B"
+            status = await ep.post(load.JSON if sample.kind == "event" else ctype, cut)
+            statuses["broken"][status] = statuses["broken"].get(status, 0) + 1
+            if status != 400:
+                bad.append(f"broken {sample.name} → {status}")
+        for i in range(N_CORPUS):
+            sample = rng.choice(corpus)
+            ptype = documented.payload_type(sample.kind, sample.doc)
+            variations = [
+                (p, op)
+                for p in fuzzgen.paths(sample.doc)
+                for op in (documented.REMOVE, documented.NULL)
+                if documented.is_documented(ptype, p, op)
+            ]
+            doc, done = fuzzgen.mutate_corpus(rng, sample.doc, variations)
+            is_doc = all(documented.is_documented(ptype, p, op) for p, op in done)
+            ctype, body = load.encode(sample.kind, load.redirect(doc, sink))
+            status = await ep.post(ctype, body)
+            group = statuses["documented" if is_doc else "other"]
+            group[status] = group.get(status, 0) + 1
+            if status >= 500 or (is_doc and status != 200):
+                bad.append(f"#{i} {sample.name} {done} → {status}: {body[:300]!r}")
+            if len(bad) >= 5:
+                break
+    print(f"fuzz: {N_CORPUS} corpus mutations → statuses {statuses}")
+    assert not bad, "\n".join(bad)
+    assert sum(statuses["documented"].values()) > N_CORPUS // 4  # the documented half ran
+    assert statuses["other"].get(400, 0) > 0  # and the rest did break things

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -322,3 +323,52 @@ async def test_discord_only_serves_health_on_the_health_port(
         assert DISCORD_BOT_TOKEN not in bot.stderr
     finally:
         await discord.stop()
+
+
+LISTEN = re.compile(r"listening on http://127\.0\.0\.1:(\d+) for (.+)$")
+
+
+async def test_metrics_port_leaves_the_public_port_to_slack_events(
+    world: World, procs: list[BotProcess]
+) -> None:
+    bot = await start_bot(
+        procs, world.env(), "run", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0"
+    )
+    health = await bot.health_port()
+    listening = {}
+    for line in bot.lines:
+        m = LISTEN.search(line)
+        if m:
+            listening[m.group(2)] = int(m.group(1))
+    assert listening.keys() == {"/slack/events", "/healthz /readyz /metrics"}, bot.stderr
+    public = listening["/slack/events"]
+    assert listening["/healthz /readyz /metrics"] == health != public
+    for path in ("/metrics", "/healthz", "/readyz"):
+        r = await world.http.get(f"http://127.0.0.1:{public}{path}")
+        assert r.status_code == 404, path
+    r = await world.http.post(f"http://127.0.0.1:{public}/slack/events", content=b"{}")
+    assert r.status_code == 401  # Slack events are served there (and unsigned ones refused)
+    assert "socialbot_" in (await world.http.get(f"http://127.0.0.1:{health}/metrics")).text
+    assert (await world.http.get(f"http://127.0.0.1:{health}/readyz")).status_code == 200
+    assert await bot.terminate(GRACE + 5) == 0
+
+
+async def test_socialbot_health_port_is_where_health_answers(
+    world: World, procs: list[BotProcess]
+) -> None:
+    # the Dockerfile's HEALTHCHECK asks SOCIALBOT_HEALTH_PORT: the bot must listen there
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    env = world.env(SLACK_APP_TOKEN=SLACK_APP_TOKEN, SOCIALBOT_HEALTH_PORT=str(free))
+    bot = await start_bot(procs, env, "run", "--host", "127.0.0.1", "--port", "1")
+    assert await bot.health_port() == free
+    r = await world.http.get(f"http://127.0.0.1:{free}/healthz")
+    assert r.status_code == 200
+    assert await bot.terminate(GRACE + 5) == 0
+
+
+def test_dockerfile_healthcheck_asks_where_the_bot_serves_health() -> None:
+    dockerfile = (Path(__file__).resolve().parents[2] / "Dockerfile").read_text()
+    check = next(line for line in dockerfile.splitlines() if "urlopen" in line)
+    assert "e.get('SOCIALBOT_HEALTH_PORT') or e.get('SOCIALBOT_METRICS_PORT') or '3000'" in check

@@ -18,6 +18,7 @@ from bot.chat import (
     Invocation,
     Outcome,
     ReactionEvent,
+    ReplyEvent,
 )
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -78,6 +79,11 @@ class FakeCommands:
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
     ) -> Outcome:
         return await self._card(event)
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return Outcome()
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str

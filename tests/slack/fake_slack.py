@@ -9,6 +9,12 @@ so ``chat.update`` / ``chat.delete`` act on them and ``conversations.replies`` /
 demand: ``fail(method, error)`` for the next calls, ``gates`` to hold a method's calls, and
 ``ambiguous_rate`` — that share of ``chat.postMessage`` calls carrying a de-duplication key
 (metadata) post the message and then answer HTTP 500 (the bot cannot tell it went out).
+
+File uploads follow Slack's current flow (``files_upload_v2``): files.getUploadURLExternal
+hands out an upload URL under /upload/{file_id}, the bytes are POSTed there (recorded in
+``uploads``; ``refuse_uploads`` answers 500 instead), and files.completeUploadExternal shares
+them into a channel/thread (``shared``). Only completed uploads count as shared. Blocks are
+checked as Slack would (``block_problems``): refused ones answer ``invalid_blocks``.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -86,6 +94,30 @@ class Failure:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def block_problems(blocks: list[dict[str, Any]], unreachable: set[str] = frozenset()) -> list[str]:
+    """What Slack would refuse in a message's blocks, checked with slack_sdk's Block Kit models
+    (every block parsed, validated with its nested objects), plus the 50-block limit and image
+    URLs Slack cannot download."""
+    out: list[str] = []
+    if len(blocks) > 50:
+        out.append(f"{len(blocks)} blocks; the limit is 50")
+    for i, raw in enumerate(blocks):
+        block = Block.parse(raw)
+        if block is None:
+            out.append(f"blocks[{i}]: unknown block {raw.get('type')!r}")
+            continue
+        try:
+            block.validate_json()
+            block.to_dict()  # validates nested elements and text objects too
+        except SlackObjectFormationError as e:
+            out.append(f"blocks[{i}]: {e}")
+        if raw.get("type") == "image" and ("image_url" in raw) == ("slack_file" in raw):
+            out.append(f"blocks[{i}]: an image needs exactly one of image_url, slack_file")
+        if raw.get("type") == "image" and raw.get("image_url") in unreachable:
+            out.append(f"blocks[{i}]: downloading image failed")
+    return out
+
+
 class FakeSlack:
     def __init__(self, *, seed: int = 0, ambiguous_rate: float = 0.0) -> None:
         self.calls: list[Call] = []
@@ -102,11 +134,18 @@ class FakeSlack:
         self.groups: dict[str, list[str]] = {}
         self.files: dict[str, bytes] = {}
         self.file_requests: list[Mapping[str, str]] = []
+        self.upload_tickets: dict[str, dict[str, Any]] = {}  # file id → getUploadURLExternal
+        self.uploads: dict[str, bytes] = {}  # file id → the bytes POSTed to its upload URL
+        self.shared: list[dict[str, Any]] = []  # completed: id, filename, alt_txt, bytes, …
+        self.refuse_uploads = 0  # this many upload POSTs are answered 500
+        self._fids = itertools.count(1)
         self.acks: list[dict[str, Any]] = []  # Socket Mode acks
         self.on_ack: Callable[[dict[str, Any]], None] | None = None  # called as each arrives
         self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.failures: dict[str, list[Failure]] = {}
         self.gates: dict[str, asyncio.Event] = {}  # method → hold calls until set
+        self.invalid_blocks: list[tuple[str, list[str]]] = []  # (method, problems) refused
+        self.unreachable_images: set[str] = set()  # image URLs Slack "cannot download"
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.port = 0
@@ -119,6 +158,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/files/{fid}/{name}", self._file)
+        app.router.add_post("/upload/{fid}", self._upload)
         app.router.add_post("/respond/{tail:.*}", self._respond)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -200,6 +240,13 @@ class FakeSlack:
         want = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if auth != f"Bearer {want}":
             return web.json_response({"ok": False, "error": "not_authed"})
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            problems = block_problems(params.get("blocks") or [], self.unreachable_images)
+            if problems:
+                self.invalid_blocks.append((method, problems))
+                return web.json_response(
+                    {"ok": False, "error": "invalid_blocks", "errors": problems}
+                )
         queue = self.failures.get(method)
         if queue:
             f = queue[0]
@@ -278,9 +325,56 @@ class FakeSlack:
             msgs = [m for m in reversed(self.live()) if m.channel == channel and not m.thread_ts]
             limit = int(p.get("limit") or 100)
             return {"ok": True, "messages": [m.as_api() for m in msgs[:limit]], "has_more": False}
+        if method == "files.getUploadURLExternal":
+            if not p.get("filename") or not str(p.get("length", "")).isdigit():
+                return {"ok": False, "error": "invalid_arguments"}
+            fid = f"F{next(self._fids):05d}"
+            self.upload_tickets[fid] = dict(p)
+            return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(p)
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         return {"ok": False, "error": "unknown_method"}
+
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        out = []
+        for f in files:
+            fid = f.get("id", "")
+            ticket = self.upload_tickets.get(fid)
+            if ticket is None or fid not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+            out.append({"id": fid, "title": f.get("title"), "name": ticket["filename"]})
+        for f, o in zip(files, out, strict=True):
+            ticket = self.upload_tickets[o["id"]]
+            self.shared.append(
+                {
+                    "id": o["id"],
+                    "filename": ticket["filename"],
+                    "alt_txt": ticket.get("alt_txt"),
+                    "title": f.get("title"),
+                    "channel": p.get("channel_id"),
+                    "thread_ts": p.get("thread_ts"),
+                    "initial_comment": p.get("initial_comment"),
+                    "bytes": self.uploads[o["id"]],
+                }
+            )
+        return {"ok": True, "files": out}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        fid = request.match_info["fid"]
+        if fid not in self.upload_tickets:
+            return web.Response(status=404, text="unknown upload")
+        if self.refuse_uploads > 0:
+            self.refuse_uploads -= 1
+            return web.Response(status=500, text="upload failed")
+        data = await request.read()
+        if len(data) != int(self.upload_tickets[fid]["length"]):
+            return web.Response(status=400, text="length mismatch")
+        self.uploads[fid] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.file_requests.append(dict(request.headers))

@@ -71,6 +71,7 @@ async def test_card_seeded_updated_in_place_with_buttons_until_decided(
     assert [e["action_id"] for e in actions["elements"]] == [
         "socialbot_approve",
         "socialbot_reject",
+        "socialbot_changes",
     ]
     await port.update(ref, card("pending", ("U5",)))
     await port.update(ref, card("approved", ("U5", "U6")))

@@ -107,3 +107,20 @@ def test_card_states() -> None:
     msg = render(decided)
     assert "Rejected" in msg.text and "<@U9>" in str(msg.blocks)
     assert not any(b["type"] == "actions" for b in msg.blocks)
+
+
+def test_retry_failed_button_on_a_partial_announcement() -> None:
+    import json
+
+    from bot.chat import CommandButton
+
+    ann = Announcement(
+        title="Partly published", result="partial", post_id="pst_1",
+        targets=(TargetLine("X", "@a", "failed", error="boom"),),
+        actions=(CommandButton("Retry failed", "social", "retry pst_1"),),
+    )  # fmt: skip
+    msg = render(ann)
+    [block] = [b for b in msg.blocks if b.get("type") == "actions"]
+    [button] = block["elements"]
+    assert button["text"]["text"] == "Retry failed" and button["action_id"] == "socialbot_run_0"
+    assert json.loads(button["value"]) == {"c": "social", "t": "retry pst_1"}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import pytest
 
 from adapters.slack.app import api_base_url, build_slack_adapter, create_slack_app
-from adapters.slack.runner import start_http, start_socket_mode, stop_http
+from adapters.slack.runner import socket_mode_probe, start_http, start_socket_mode, stop_http
 from bot.config import ConfigError, Settings
 from bot.core import Core
 from bot.secret import Secret
-from tests.slack.fake_slack import FakeSlack
+from tests.slack.fake_slack import APP_TOKEN, FakeSlack
 
 
 @pytest.mark.parametrize(
@@ -51,3 +54,37 @@ async def test_rejected_token_stops_start_and_registers_port(core: Core, fake: F
     assert adapter.identity.result is not None and adapter.identity.result.bot_user_id == "UBOT"
     await stop_http(adapter.app, runner)
     assert "slack" not in core.ports
+
+
+async def test_socket_mode_readiness_follows_the_websocket(core: Core, fake: FakeSlack) -> None:
+    adapter = build_slack_adapter(core, core.settings)
+    handler = await start_socket_mode(adapter.app, APP_TOKEN)
+    probe = socket_mode_probe(handler)
+    try:
+        assert await probe() == (True, "socket mode connected")
+        # Slack drops the socket and refuses a new one for now: not ready while reconnecting
+        fake.fail("apps.connections.open", "internal_error", times=10_000)
+        for ws in list(fake._ws):
+            await ws.close()
+        ok, detail = await _until(probe, lambda r: not r[0])
+        assert (ok, detail) == (False, "socket mode not connected (reconnecting)")
+        fake.failures.clear()  # Slack is back: the client reconnects by itself
+        assert await _until(probe, lambda r: r[0]) == (True, "socket mode connected")
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+        await adapter.aclose()
+    assert await probe() == (False, "socket mode closed")
+
+
+async def _until(
+    probe: Callable[[], Awaitable[tuple[bool, str]]],
+    ok: Callable[[tuple[bool, str]], bool],
+    deadline: float = 30.0,
+) -> tuple[bool, str]:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline
+    while True:
+        got = await probe()
+        if ok(got) or loop.time() > end:
+            return got
+        await asyncio.sleep(0.05)
