@@ -325,11 +325,11 @@ class DiscordRun(Run):
             ),
             ("interactions answered after 3 s (in the channel)", str(self.fake.late_acks)),
             (
-                "commands sent again (no defer, no answer; session/process ended)",
+                "commands sent again (never reached the bot)",
                 str(self.resent_commands),
             ),
             (
-                "✅ sent again (card still pending after its session/process ended)",
+                "✅ sent again (never reached the bot)",
                 str(self.resent_reactions),
             ),
         ]
