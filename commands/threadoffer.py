@@ -36,6 +36,10 @@ from commands.validate import Draft
 
 OFFER_TTL = timedelta(hours=24)
 PREVIEW_PART = 300  # characters of each part shown in the offer
+# At most this many parts are offered (X's composer takes a thread of 25 posts). A longer text
+# keeps the plain length error; it is also never split, which would cost seconds of CPU for a
+# 70,000-character caption (the fuzz run found one).
+MAX_PARTS = 25
 # Post types whose caption can become a thread (media go on its first part).
 SPLITTABLE_TYPES = frozenset({PostType.TEXT, PostType.IMAGE, PostType.VIDEO})
 
@@ -72,12 +76,14 @@ def overflows(draft: Draft, targets: Sequence[Account]) -> list[Overflow]:
         limit = min(max_text(p, a.premium) for a in targets if a.platform == p)
         caption = draft.captions.get(p, draft.caption)
         n = length(p, caption)
-        if n <= limit:
+        if n <= limit or n > limit * MAX_PARTS:
             continue
         try:
             parts = split_text(caption, limit, counter(p))
         except SplitError:
             continue  # the plain length error stands
+        if len(parts) > MAX_PARTS:
+            continue
         out.append(Overflow(p, n, limit, tuple(parts)))
     return out
 

@@ -49,6 +49,15 @@ async def test_too_long_for_x_offers_a_thread_with_a_preview_and_a_button(chat: 
     assert chat.api_calls("POST", "/v1/posts") == []  # nothing was posted
 
 
+async def test_more_than_25_parts_is_no_offer_but_the_plain_length_error(chat: Chat) -> None:
+    text = caption(280 * 25 + 500)  # a thread of 25 X posts cannot hold it
+    e = offer(await chat.post(f'x "{text}"'))
+    assert e.buttons == () or not e.buttons
+    assert "thread of" not in e.title
+    assert any("as X counts them (limit 280)" in p for p in e.problems), e.problems
+    assert chat.api_calls("POST", "/v1/posts") == []
+
+
 async def test_x_counts_weighted_in_the_offer(chat: Chat) -> None:
     text = "日本語のテキスト。" * 20  # 180 code points, 360 as X counts them
     e = offer(await chat.post(f'x "{text}"'))
