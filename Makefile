@@ -60,7 +60,8 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) $(UV_VENV) .mypy_cache .ruff_cache socialbot.db*
 
-# The fault-injection run at full size (500 posts, ≥ 5 SIGKILLs; ~25 min at the real 120/min
-# rate limit). CI runs tests/faults/test_faults.py at 30 posts (FAULTS_POSTS).
+# The fault-injection run at full size, Slack and Discord side by side against their fakes
+# (500 posts and ≥ 8 SIGKILLs each; ~27 min at the real 120/min rate limit). CI runs
+# tests/faults/test_faults.py at 30 posts per platform (FAULTS_POSTS).
 faults: $(STAMP)
-	$(BIN)/python -m tests.faults.driver --posts $${FAULTS_POSTS:-500} --kills $${FAULTS_KILLS:-8} --deadline 2700
+	$(BIN)/python -m tests.faults.driver --platform both --posts $${FAULTS_POSTS:-500} --kills $${FAULTS_KILLS:-8} --deadline 2700

@@ -48,11 +48,27 @@ def origin(card: store.CardRow) -> Destination:
     )
 
 
+CARD_POSTING_WAIT = 20.0  # seconds a reaction waits for a card whose send is still in flight
+CARD_POSTING_POLL = 0.25
+
+
 async def for_message(core: Core, ref: MessageRef) -> store.CardRow | None:
+    """The card behind ``ref``. A card is visible (and can be reacted to) before its send
+    returns — Discord retries an ambiguous send for seconds — so while a card of that channel
+    has no message id yet, keep looking for a while instead of dropping the reaction."""
     await ready(core)
-    return await core.db.run(
-        lambda sdb: store.card_by_message(sdb, ref.platform, ref.channel, ref.message_id)
-    )
+
+    def look(sdb: sqlite_utils.Database) -> tuple[store.CardRow | None, bool]:
+        card = store.card_by_message(sdb, ref.platform, ref.channel, ref.message_id)
+        return card, card is None and store.card_being_posted(sdb, ref.platform, ref.channel)
+
+    waited = 0.0
+    while True:
+        card, posting = await core.db.run(look)
+        if card is not None or not posting or waited >= CARD_POSTING_WAIT:
+            return card
+        await core.clock.sleep(CARD_POSTING_POLL)
+        waited += CARD_POSTING_POLL
 
 
 async def for_post(core: Core, post_id: str) -> store.CardRow | None:

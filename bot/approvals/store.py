@@ -311,6 +311,17 @@ def card_by_message(
     return _row(rows[0]) if rows else None
 
 
+def card_being_posted(sdb: sqlite_utils.Database, platform: str, channel: str) -> bool:
+    """A pending card of that channel whose message id is not stored yet (its send is in
+    flight, or was cut short by a crash and waits for start-up recovery)."""
+    rows = sdb.execute(
+        "SELECT 1 FROM approval_cards WHERE card_platform = ? AND card_channel = ? "
+        "AND card_message_id IS NULL AND state = 'pending' LIMIT 1",
+        [platform, channel],
+    ).fetchall()
+    return bool(rows)
+
+
 def set_message(sdb: sqlite_utils.Database, card_id: int, message_id: str) -> None:
     sdb.execute("UPDATE approval_cards SET card_message_id = ? WHERE id = ?", [message_id, card_id])
 

@@ -16,6 +16,7 @@ from bot.chat import (
     ApprovalCard,
     Confirmation,
     ErrorReply,
+    MessageRef,
     Outcome,
     ReactionAction,
     User,
@@ -454,3 +455,45 @@ async def test_an_interrupted_rejection_is_finished(bot: Harness) -> None:
     assert await approvals.recover_stuck(bot.core, bot.clock.now()) == 1
     assert bot.card(ref).state == "rejected"
     assert await bot.social.status(post_id) == "canceled"
+
+
+async def test_a_reaction_on_a_card_whose_send_has_not_returned_yet_counts(
+    tmp_path: Path, social: SocialFixture
+) -> None:
+    # The card is in the channel (people can react) before its send returns — on Discord a
+    # send answered 500 is retried for seconds. A ✅ meanwhile must wait for the card's message
+    # id, not be dropped as "not a card".
+    gate, sending = asyncio.Event(), asyncio.Event()
+
+    class SlowCardPort(RecordingPort):
+        async def send(self, dest, reply, *, key=None):  # type: ignore[no-untyped-def]
+            if isinstance(reply, ApprovalCard):
+                sending.set()
+                await gate.wait()
+            return await super().send(dest, reply, key=key)
+
+    class OpeningClock(FakeClock):
+        async def sleep(self, seconds: float) -> None:
+            gate.set()  # the reaction is waiting: let the card's send return
+            await super().sleep(seconds)
+
+    port = SlowCardPort()
+    core = await make_core(tmp_path / "bot.db", social, port, OpeningClock())
+    bot = Harness(core, port, social)
+    try:
+        req = await bot.request()
+        submit = asyncio.ensure_future(approvals.submit(core, req, policy(channel=APPROVALS)))
+        await sending.wait()  # the card row is stored; its send has not returned
+        ref = MessageRef("slack", APPROVALS, "1")  # the id the card's send will return
+        outcome = await bot.react(ref, BOB)
+        gate.set()
+        await submit
+        assert bot.card(ref).state == "approved", titles(outcome)
+    finally:
+        await core.db.close()
+
+
+async def test_a_reaction_on_a_message_that_is_no_card_is_ignored_at_once(bot: Harness) -> None:
+    await bot.ask(policy(channel=APPROVALS))  # a card exists, with its message id
+    outcome = await bot.react(MessageRef("slack", APPROVALS, "999"), BOB)
+    assert outcome == Outcome() and bot.clock.slept == []  # nothing being posted: no wait

@@ -16,6 +16,14 @@ Failures on demand:
     forbid(channel_id, what) "send" / "react" / "edit" in that channel → 403 code 50013
     hold_keyed_sends()       a channel message sent with a nonce is created, then its answer is
                              held until ``release()`` (the sender may die meanwhile)
+    ambiguous_rate           that share of channel messages sent with a nonce are created, then
+                             answered 500 (discord.py retries with the same nonce)
+    ack_window               seconds within which an interaction must be answered (Discord: 3);
+                             a later callback gets 404 code 10062, as do its follow-ups
+
+Parts: ids, payloads and ``Msg`` in ``fake_data.py``; injected events (slash, press, react…)
+in ``fake_events.py``. Gateway (``fake_gateway.py``): sessions that RESUME with missed events replayed,
+op 7 Reconnect, op 9 Invalid Session and close codes that force a new IDENTIFY.
 
 Time: nonces de-duplicate only within ``NONCE_WINDOW`` seconds of the fake's clock, as Discord's
 do for "a few minutes"; ``advance(seconds)`` moves that clock. GET /channels/{id}/messages
@@ -25,272 +33,99 @@ lists a channel's visible messages newest first (``limit``, ``before``).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
+import random
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
-APP_ID = "1000000000000000001"
-BOT_ID = "1000000000000000002"
-GUILD_ID = "1000000000000000003"
-CHANNEL_ID = "1000000000000000004"
-APPROVAL_CHANNEL_ID = "1000000000000000006"
-ALICE_ID = "1000000000000000005"
-BOB_ID = "1000000000000000007"
-CAROL_ID = "1000000000000000008"
-APPROVER_ROLE_ID = "1000000000000000009"
-REVIEW_CHANNEL_ID = "1000000000000000010"
-# A second guild (many guilds, one bot): its own #general. ``FakeDiscord.second_guild = True``.
-GUILD2_ID = "2000000000000000003"
-CHANNEL2_ID = "2000000000000000004"
+from tests.discord.fake_data import (
+    ALICE_ID,
+    ALL_PERMISSIONS,
+    APP_ID,
+    APPROVAL_CHANNEL_ID,
+    APPROVER_ROLE_ID,
+    BOB_ID,
+    BOT_ID,
+    BOT_USER,
+    CAROL_ID,
+    CHANNEL2_ID,
+    CHANNEL_ID,
+    GUILD2_ID,
+    GUILD_ID,
+    NONCE_WINDOW,
+    REVIEW_CHANNEL_ID,
+    USERS,
+    Msg,
+    attachment,
+    error,
+    guild2_payload,
+    guild_payload,
+    human,
+    jresp,
+    snowflake,
+)
+from tests.discord.fake_events import EventsMixin
+from tests.discord.fake_gateway import GatewayMixin
 
-ALL_PERMISSIONS = "2248473465835073"
-JSON_HEADERS = {"Content-Type": "application/json"}  # discord.py wants it exactly so
-NONCE_WINDOW = 300.0  # seconds a nonce de-duplicates sends (Discord: "the past few minutes")
-
-
-def jresp(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=json.dumps(data).encode(), status=status, headers=JSON_HEADERS)
-
-
-def error(status: int, code: int, message: str) -> web.Response:
-    return jresp({"message": message, "code": code}, status=status)
-
-
-_snow = itertools.count(1_200_000_000_000_000_000)
-
-
-def snowflake() -> str:
-    return str(next(_snow))
-
-
-BOT_USER = {
-    "id": BOT_ID,
-    "username": "socialbot",
-    "discriminator": "0",
-    "global_name": None,
-    "avatar": None,
-    "bot": True,
-    "flags": 0,
-    "verified": True,
-    "mfa_enabled": False,
-}
-
-
-def human(user_id: str, name: str) -> dict[str, Any]:
-    return {
-        "id": user_id,
-        "username": name,
-        "discriminator": "0",
-        "global_name": name.title(),
-        "avatar": None,
-    }
+__all__ = [
+    "ALICE_ID",
+    "ALL_PERMISSIONS",
+    "APPROVAL_CHANNEL_ID",
+    "APPROVER_ROLE_ID",
+    "APP_ID",
+    "BOB_ID",
+    "BOT_ID",
+    "CAROL_ID",
+    "CHANNEL2_ID",
+    "CHANNEL_ID",
+    "GUILD2_ID",
+    "GUILD_ID",
+    "NONCE_WINDOW",
+    "REVIEW_CHANNEL_ID",
+    "FakeDiscord",
+    "Msg",
+    "attachment",
+    "wait_until",
+]
 
 
-USERS = {
-    ALICE_ID: human(ALICE_ID, "alice"),
-    BOB_ID: human(BOB_ID, "bob"),
-    CAROL_ID: human(CAROL_ID, "carol"),
-}
-ROLES: dict[str, list[str]] = {ALICE_ID: [], BOB_ID: [APPROVER_ROLE_ID], CAROL_ID: []}
-
-
-def member(user_id: str, roles: list[str] | None = None) -> dict[str, Any]:
-    return {
-        "user": USERS.get(user_id, human(user_id, f"user{user_id[-3:]}")),
-        "roles": ROLES.get(user_id, []) if roles is None else roles,
-        "joined_at": "2024-01-01T00:00:00+00:00",
-        "deaf": False,
-        "mute": False,
-        "flags": 0,
-        "nick": None,
-        "pending": False,
-    }
-
-
-def guild_of(channel_id: str) -> str:
-    return GUILD2_ID if channel_id == CHANNEL2_ID else GUILD_ID
-
-
-def _channel(cid: str, name: str) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "type": 0,
-        "name": name,
-        "position": 0,
-        "permission_overwrites": [],
-        "guild_id": guild_of(cid),
-        "nsfw": False,
-        "parent_id": None,
-        "topic": None,
-        "last_message_id": None,
-        "rate_limit_per_user": 0,
-    }
-
-
-def guild2_payload() -> dict[str, Any]:
-    """The second guild: same members and roles, one channel (#general)."""
-    g = guild_payload()
-    g["roles"] = [{**r, "id": GUILD2_ID if r["id"] == GUILD_ID else r["id"]} for r in g["roles"]]
-    return {
-        **g,
-        "id": GUILD2_ID,
-        "name": "Second Guild",
-        "channels": [_channel(CHANNEL2_ID, "general")],
-    }
-
-
-def guild_payload() -> dict[str, Any]:
-    role = {
-        "permissions": ALL_PERMISSIONS,
-        "color": 0,
-        "hoist": False,
-        "managed": False,
-        "mentionable": False,
-        "flags": 0,
-    }
-    return {
-        "id": GUILD_ID,
-        "name": "Test Guild",
-        "icon": None,
-        "owner_id": ALICE_ID,
-        "unavailable": False,
-        "member_count": 4,
-        "large": False,
-        "features": [],
-        "roles": [
-            {**role, "id": GUILD_ID, "name": "@everyone", "position": 0},
-            {**role, "id": APPROVER_ROLE_ID, "name": "approvers", "position": 1},
-        ],
-        "channels": [
-            _channel(CHANNEL_ID, "general"),
-            _channel(APPROVAL_CHANNEL_ID, "approvals"),
-            _channel(REVIEW_CHANNEL_ID, "review"),
-        ],
-        "members": [member(ALICE_ID), member(BOB_ID), {**member(BOT_ID, []), "user": BOT_USER}],
-        "threads": [],
-        "stage_instances": [],
-        "guild_scheduled_events": [],
-        "soundboard_sounds": [],
-        "emojis": [],
-        "stickers": [],
-        "voice_states": [],
-        "presences": [],
-        "verification_level": 0,
-        "default_message_notifications": 0,
-        "explicit_content_filter": 0,
-        "mfa_level": 0,
-        "nsfw_level": 0,
-        "premium_tier": 0,
-        "preferred_locale": "en-US",
-        "system_channel_flags": 0,
-        "afk_timeout": 300,
-        "joined_at": "2024-01-01T00:00:00+00:00",
-    }
-
-
-@dataclass
-class Msg:
-    id: str
-    channel_id: str
-    content: str = ""
-    embeds: list[dict[str, Any]] = field(default_factory=list)
-    components: list[dict[str, Any]] = field(default_factory=list)
-    flags: int = 0
-    nonce: str | None = None
-    reference: dict[str, Any] | None = None
-    interaction_id: str | None = None  # an interaction's response or follow-up
-    followup: bool = False
-    loading: bool = False
-    deleted: bool = False
-    edits: int = 0
-    created: float = 0.0  # the fake's clock
-    files: list[dict[str, Any]] = field(default_factory=list)  # multipart attachments
-
-    @property
-    def ephemeral(self) -> bool:
-        return bool(self.flags & 64)
-
-    @property
-    def title(self) -> str | None:
-        return self.embeds[0].get("title") if self.embeds else None
-
-    def payload(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "channel_id": self.channel_id,
-            "guild_id": guild_of(self.channel_id),
-            "author": BOT_USER,
-            "content": self.content,
-            "timestamp": "2024-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [
-                {
-                    "id": f"{self.id}{i}",
-                    "filename": f["filename"],
-                    "size": len(f["bytes"]),
-                    "url": f"https://cdn.fake/{self.id}/{f['filename']}",
-                    "proxy_url": f"https://cdn.fake/{self.id}/{f['filename']}",
-                    "description": f.get("description"),
-                }
-                for i, f in enumerate(self.files)
-            ],
-            "embeds": self.embeds,
-            "pinned": False,
-            "type": 19 if self.reference else 0,
-            "flags": self.flags | (128 if self.loading else 0),
-            "components": self.components,
-        }
-        if self.nonce is not None:
-            out["nonce"] = self.nonce
-        if self.reference:
-            out["message_reference"] = {"channel_id": self.channel_id, **self.reference}
-        if self.followup or self.interaction_id:
-            out["webhook_id"] = APP_ID
-            out["application_id"] = APP_ID
-        return out
-
-
-class FakeDiscord:
+class FakeDiscord(GatewayMixin, EventsMixin):
     def __init__(self) -> None:
         self.rest_calls: list[tuple[str, str, dict[str, str], Any]] = []
         self.messages: dict[str, Msg] = {}
         self.reactions: list[tuple[str, str, str]] = []
         self.callbacks: dict[str, list[dict[str, Any]]] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
-        self.identify: dict[str, Any] | None = None
         self.cdn: dict[str, bytes] = {}
         self.cdn_bytes_served = 0
         self.refuse_files = 0  # this many messages with attachments are refused (413)
+        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
+        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
+        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
+        self.ready_payload: dict[str, Any] | None = None
+        self.guild_create_payload: dict[str, Any] | None = None
+        self.second_guild = False
         self._expired: set[str] = set()
         self._forbidden: set[tuple[str, str]] = set()
         self._originals: dict[str, str] = {}  # interaction token → message id
         self._token_iid: dict[str, str] = {}
         self._token_channel: dict[str, str] = {}
-        self._ws: web.WebSocketResponse | None = None
-        self.dm_channels: dict[str, str] = {}  # user id → DM channel id
-        self.no_dms: set[str] = set()  # users who do not accept DMs from the bot
-        self._seq = 0
-        self.connections = 0
-        self.resumes = 0
-        # What IDENTIFY is answered with (default: READY for BOT_USER, then guild_payload())
-        self.ready_payload: dict[str, Any] | None = None
-        self.guild_create_payload: dict[str, Any] | None = None
-        self.second_guild = False
+        self._init_gateway()
         self.runner: web.AppRunner | None = None
         self.port = 0
         self.offset = 0.0  # added to the real monotonic clock (``advance``)
         self._hold: asyncio.Event | None = None
         self.held: list[Msg] = []  # keyed sends created and held unanswered
+        self.ack_window: float | None = None  # seconds to answer an interaction (Discord: 3)
+        self._born: dict[str, float] = {}  # interaction id → when dispatched (monotonic)
+        self.late_acks = 0
+        self.ambiguous_rate = 0.0  # keyed channel sends: created, then answered 500
+        self.ambiguous = 0
+        self._rng = random.Random(0)
 
     # ------------------------------------------------------------------ set-up
 
@@ -454,9 +289,13 @@ class FakeDiscord:
                 return self._history(parts[1], request.query)
             if m == "POST" and len(parts) == 3 and parts[2] == "messages":
                 resp = self._channel_call(m, parts, body)
-                if self._hold is not None and isinstance(body, dict) and body.get("nonce"):
+                keyed = isinstance(body, dict) and bool(body.get("nonce"))
+                if self._hold is not None and keyed:
                     self.held.append(self.messages[json.loads(resp.body)["id"]])  # type: ignore[arg-type]
                     await self._hold.wait()
+                if keyed and resp.status == 200 and self._rng.random() < self.ambiguous_rate:
+                    self.ambiguous += 1  # created; the sender cannot tell
+                    return error(500, 0, "500: Internal Server Error")
                 return resp
             return self._channel_call(m, parts, body)
         return error(404, 0, f"fake: unhandled {m} {path}")
@@ -507,6 +346,15 @@ class FakeDiscord:
         msg.edits += 1
 
     def _callback(self, iid: str, token: str, body: dict[str, Any]) -> web.Response:
+        born = self._born.get(iid)
+        if (
+            self.ack_window is not None
+            and born is not None
+            and iid not in self.callbacks
+            and time.monotonic() - born > self.ack_window
+        ):
+            self.late_acks += 1
+            self._expired.add(iid)
         if iid in self._expired:
             return error(404, 10062, "Unknown interaction")
         if iid in self.callbacks and body.get("type") != 8:
@@ -613,270 +461,27 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ gateway
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        assert self._ws is not None, "no gateway connection"
-        self._seq += 1
-        await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": self._seq, "d": data}))
-
-    async def gateway(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        self._ws = ws
-        self.connections += 1
-        await ws.send_str(
-            json.dumps({"op": 10, "d": {"heartbeat_interval": 45000}, "s": None, "t": None})
-        )
-        async for msg in ws:
-            if msg.type != WSMsgType.TEXT:
-                continue
-            payload = json.loads(msg.data)
-            op = payload["op"]
-            if op == 1:
-                await ws.send_str(json.dumps({"op": 11, "d": None, "s": None, "t": None}))
-            elif op == 6:  # RESUME after a reconnect
-                self.resumes += 1
-                await self.dispatch("RESUMED", {})
-            elif op == 2:
-                self.identify = payload["d"]
-                await self.dispatch(
-                    "READY",
-                    self.ready_payload
-                    or {
-                        "v": 10,
-                        "user": BOT_USER,
-                        "session_id": f"sess-{self.connections}",
-                        "resume_gateway_url": self.gateway_url,
-                        "guilds": [{"id": GUILD_ID, "unavailable": True}]
-                        + ([{"id": GUILD2_ID, "unavailable": True}] if self.second_guild else []),
-                        "application": {"id": APP_ID, "flags": 0},
-                        "shard": [0, 1],
-                    },
-                )
-                await self.dispatch("GUILD_CREATE", self.guild_create_payload or guild_payload())
-                if self.second_guild:
-                    await self.dispatch("GUILD_CREATE", guild2_payload())
-        return ws
-
-    # ------------------------------------------------------------------ events to inject
-
-    def _interaction_base(
-        self, itype: int, user_id: str, channel_id: str, permissions: str = ALL_PERMISSIONS
-    ) -> dict[str, Any]:
-        iid = snowflake()
-        self._token_channel[f"itoken-{iid}"] = channel_id
-        self._token_iid[f"itoken-{iid}"] = iid
-        return {
-            "id": iid,
-            "application_id": APP_ID,
-            "type": itype,
-            "token": f"itoken-{iid}",
-            "version": 1,
-            "guild_id": guild_of(channel_id),
-            "channel_id": channel_id,
-            "channel": {
-                "id": channel_id,
-                "type": 0,
-                "name": "general",
-                "guild_id": guild_of(channel_id),
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-            },
-            "member": {**member(user_id), "permissions": permissions},
-            "app_permissions": ALL_PERMISSIONS,
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "attachment_size_limit": 10485760,
-            "authorizing_integration_owners": {"0": guild_of(channel_id)},
-            "context": 0,
+    def ready_events(self, session_id: str) -> list[tuple[str, dict[str, Any]]]:
+        ready = {
+            "v": 10,
+            "user": BOT_USER,
+            "session_id": session_id,
+            "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": GUILD_ID, "unavailable": True}]
+            + ([{"id": GUILD2_ID, "unavailable": True}] if self.second_guild else []),
+            "application": {"id": APP_ID, "flags": 0},
+            "shard": [0, 1],
         }
-
-    async def slash(
-        self,
-        name: str,
-        options: dict[str, Any] | None = None,
-        *,
-        sub: str | None = None,
-        user_id: str = ALICE_ID,
-        channel_id: str = CHANNEL_ID,
-        attachments: dict[str, dict[str, Any]] | None = None,
-        permissions: str = ALL_PERMISSIONS,
-    ) -> str:
-        """A slash command; ``attachments`` maps option name → attachment payload."""
-        spec = self._spec(name, sub)
-        opts: list[dict[str, Any]] = []
-        for oname, value in (options or {}).items():
-            otype = spec.get(oname, 3)
-            opts.append({"name": oname, "type": otype, "value": value})
-        resolved: dict[str, Any] = {}
-        for oname, a in (attachments or {}).items():
-            opts.append({"name": oname, "type": 11, "value": a["id"]})
-            resolved.setdefault("attachments", {})[a["id"]] = a
-        if sub is not None:
-            opts = [{"name": sub, "type": 1, "options": opts}]
-        data = self._interaction_base(2, user_id, channel_id, permissions)
-        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
-        if resolved:
-            data["data"]["resolved"] = resolved
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def autocomplete(
-        self,
-        name: str,
-        focused: str,
-        typed: str,
-        others: dict[str, Any] | None = None,
-        *,
-        sub: str | None = None,
-    ) -> str:
-        opts: list[dict[str, Any]] = [
-            {"name": k, "type": 3, "value": v} for k, v in (others or {}).items()
+        events = [
+            ("READY", self.ready_payload or ready),
+            ("GUILD_CREATE", self.guild_create_payload or guild_payload()),
         ]
-        opts.append({"name": focused, "type": 3, "value": typed, "focused": True})
-        if sub is not None:
-            opts = [{"name": sub, "type": 1, "options": opts}]
-        data = self._interaction_base(4, ALICE_ID, CHANNEL_ID)
-        data["data"] = {"id": snowflake(), "name": name, "type": 1, "options": opts}
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def submit_opened_modal(
-        self,
-        opened_by: str,
-        values: list[str],
-        *,
-        user_id: str = ALICE_ID,
-        channel_id: str = CHANNEL_ID,
-        permissions: str = ALL_PERMISSIONS,
-    ) -> str:
-        """Submit the modal the bot opened (callback type 9) for interaction ``opened_by``,
-        its text inputs filled with ``values`` in order."""
-        modal = next(b["data"] for b in self.callbacks[opened_by] if b["type"] == 9)
-        inputs = [c for row in modal["components"] for c in row["components"]]
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": c["custom_id"], "value": v}]}
-            for c, v in zip(inputs, values, strict=True)
-        ]
-        data = self._interaction_base(5, user_id, channel_id, permissions)
-        data["data"] = {"custom_id": modal["custom_id"], "components": rows}
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def press(self, message_id: str, custom_id: str, *, user_id: str = BOB_ID) -> str:
-        msg = self.messages[message_id]
-        data = self._interaction_base(3, user_id, msg.channel_id)
-        data["message"] = msg.payload()
-        data["data"] = {"custom_id": custom_id, "component_type": 2}
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    def modal(self, interaction_id: str) -> dict[str, Any] | None:
-        """The form (modal) the bot answered ``interaction_id`` with, if any."""
-        for body in self.callbacks.get(interaction_id, []):
-            if body.get("type") == 9:
-                return dict(body.get("data") or {})
-        return None
-
-    async def submit_modal(
-        self,
-        form: dict[str, Any],
-        values: dict[str, str],
-        *,
-        user_id: str = BOB_ID,
-        channel_id: str = CHANNEL_ID,
-        message_id: str | None = None,
-    ) -> str:
-        """Submit a form the bot opened: ``values`` maps each text input's custom id → text."""
-        data = self._interaction_base(5, user_id, channel_id)
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
-            for k, v in values.items()
-        ]
-        data["data"] = {"custom_id": form["custom_id"], "components": rows}
-        if message_id is not None:
-            data["message"] = self.messages[message_id].payload()
-        await self.dispatch("INTERACTION_CREATE", data)
-        return str(data["id"])
-
-    async def react(
-        self,
-        message_id: str,
-        emoji: str = "✅",
-        *,
-        user_id: str = BOB_ID,
-        channel_id: str | None = None,
-        remove: bool = False,
-        roles: list[str] | None = None,
-    ) -> None:
-        msg = self.messages.get(message_id)
-        cid = channel_id or (msg.channel_id if msg else CHANNEL_ID)
-        data: dict[str, Any] = {
-            "user_id": user_id,
-            "channel_id": cid,
-            "message_id": message_id,
-            "guild_id": guild_of(cid),
-            "emoji": {"id": None, "name": emoji},
-            "type": 0,
-            "burst": False,
-            "burst_colors": [],
-        }
-        if not remove:
-            data["member"] = (
-                member(user_id, roles)
-                if user_id != BOT_ID
-                else {**member(BOT_ID, []), "user": BOT_USER}
-            )
-            data["message_author_id"] = BOT_ID
-        await self.dispatch("MESSAGE_REACTION_REMOVE" if remove else "MESSAGE_REACTION_ADD", data)
-
-    async def ask_reconnect(self) -> None:
-        """Op 7 RECONNECT: the client drops the socket and resumes on a new one."""
-        assert self._ws is not None
-        await self._ws.send_str(json.dumps({"op": 7, "d": None, "s": None, "t": None}))
-
-    async def raw(self, event: str, data: dict[str, Any]) -> None:
-        await self.dispatch(event, data)
-
-    async def interaction(self, data: dict[str, Any]) -> str:
-        """INTERACTION_CREATE with ``data`` as given, its token made answerable here."""
-        iid = str(data["id"])
-        token = f"itoken-{iid}"
-        self._token_channel[token] = str(data.get("channel_id") or CHANNEL_ID)
-        self._token_iid[token] = iid
-        await self.dispatch("INTERACTION_CREATE", {**data, "token": token})
-        return iid
-
-    def _spec(self, name: str, sub: str | None) -> dict[str, int]:
-        """Option types from the last synced commands (so booleans go as booleans)."""
-        for cmds in self.commands.values():
-            for c in cmds:
-                if c["name"] != name:
-                    continue
-                opts = c.get("options", [])
-                if sub is not None:
-                    opts = next((o.get("options", []) for o in opts if o["name"] == sub), [])
-                return {o["name"]: o["type"] for o in opts}
-        return {}
+        if self.second_guild:
+            events.append(("GUILD_CREATE", guild2_payload()))
+        return events
 
     def iter_messages(self) -> Iterator[Msg]:
         return iter(self.messages.values())
-
-
-def attachment(url: str, filename: str, size: int, content_type: str | None) -> dict[str, Any]:
-    aid = snowflake()
-    out: dict[str, Any] = {
-        "id": aid,
-        "filename": filename,
-        "size": size,
-        "url": url,
-        "proxy_url": url,
-    }
-    if content_type is not None:
-        out["content_type"] = content_type
-    return out
 
 
 async def wait_until(pred: Any, within: float = 5.0) -> None:

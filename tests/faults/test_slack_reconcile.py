@@ -13,8 +13,8 @@ from adapters.slack.port import METADATA_EVENT, SlackPort
 from bot.chat import Announcement, Destination, MessageRef, Reply
 from bot.clock import FakeClock
 from bot.notifier.pacing import ChannelPacer
-from tests.faults.fake_slack import BOT_TOKEN, FakeSlack
 from tests.notifier.conftest import Crash, Env, env, settings  # noqa: F401 (fixtures)
+from tests.slack.fake_slack import BOT_TOKEN, FakeSlack
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ async def test_send_with_key_carries_metadata_and_find_sent_finds_it(fake: FakeS
     top = await port.send(Destination("slack", "C1"), ann("digest"), key="ndigest")
     assert await port.find_sent(Destination("slack", "C1"), "ndigest") == top
     assert await port.find_sent(Destination("slack", "C2"), "ndigest") is None
-    assert "conversations.replies" in fake.calls and "conversations.history" in fake.calls
+    assert "conversations.replies" in fake.methods() and "conversations.history" in fake.methods()
 
 
 async def test_find_sent_on_a_deleted_thread_is_none(fake: FakeSlack) -> None:

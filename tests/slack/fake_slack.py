@@ -1,13 +1,20 @@
-"""A fake Slack on 127.0.0.1:0 (aiohttp): the Web API under /api/{method}, files under
-/files/…, response_url sinks under /respond/…, and a Socket Mode websocket at /link.
+"""The fake Slack of every test, bench and the fault suite: 127.0.0.1:0 (aiohttp), the Web
+API under /api/{method}, files under /files/…, response_url sinks under /respond/…, and a
+Socket Mode websocket at /link.
+
+It records every call (``calls``), keeps every message the bot posted in order (``posted``,
+with thread, metadata, edits and deletions; ``messages`` is the live ones by (channel, ts))
+so ``chat.update`` / ``chat.delete`` act on them and ``conversations.replies`` /
+``conversations.history`` (with metadata) let the bot's ``find_sent`` reconcile, and fails on
+demand: ``fail(method, error)`` for the next calls, ``gates`` to hold a method's calls, and
+``ambiguous_rate`` — that share of ``chat.postMessage`` calls carrying a de-duplication key
+(metadata) post the message and then answer HTTP 500 (the bot cannot tell it went out).
 
 File uploads follow Slack's current flow (``files_upload_v2``): files.getUploadURLExternal
 hands out an upload URL under /upload/{file_id}, the bytes are POSTed there (recorded in
 ``uploads``; ``refuse_uploads`` answers 500 instead), and files.completeUploadExternal shares
-them into a channel/thread (``shared``). Only completed uploads count as shared.
-
-It records every call (``calls``), keeps the messages the bot posted (``messages``) so
-``chat.update`` / ``chat.delete`` act on them, and fails on demand (``fail``).
+them into a channel/thread (``shared``). Only completed uploads count as shared. Blocks are
+checked as Slack would (``block_problems``): refused ones answer ``invalid_blocks``.
 
 Many teams: ``BOT_TOKEN`` is team ``TEAM``'s token (single-team mode). ``install_code(team)``
 hands out an OAuth code; ``oauth.v2.access`` (client ``CLIENT_ID``/``CLIENT_SECRET``) trades it
@@ -24,6 +31,7 @@ import asyncio
 import base64
 import itertools
 import json
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +62,46 @@ class FakeTeam:
     id: str
     name: str
     enterprise: str | None = None
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    thread_ts: str | None
+    params: dict[str, Any]  # what the bot sent, with its updates applied
+    deleted: bool = False
+    updates: int = 0
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or "")
+
+    @property
+    def blocks(self) -> Any:
+        return self.params.get("blocks")
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        meta = self.params.get("metadata")
+        return meta if isinstance(meta, dict) else None
+
+    @property
+    def key(self) -> str | None:
+        """The de-duplication key the bot put in the message metadata, if any."""
+        payload = (self.metadata or {}).get("event_payload")
+        return str(payload.get("key")) if isinstance(payload, dict) and "key" in payload else None
+
+    def body(self) -> str:
+        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+
+    def as_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        if self.thread_ts:
+            out["thread_ts"] = self.thread_ts
+        if self.metadata is not None:
+            out["metadata"] = self.metadata
+        return out
 
 
 @dataclass
@@ -90,10 +138,15 @@ def block_problems(blocks: list[dict[str, Any]], unreachable: set[str] = frozens
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, *, seed: int = 0, ambiguous_rate: float = 0.0) -> None:
         self.calls: list[Call] = []
-        self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts
-        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → params
+        self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts (tag, body)
+        self.posted: list[Message] = []  # every message, in order (deleted ones flagged)
+        self._by_ts: dict[tuple[str, str], Message] = {}
+        self.ambiguous_rate = ambiguous_rate  # keyed chat.postMessage: post, then answer 500
+        self.ambiguous = 0
+        self._rng = random.Random(seed)
+        self.reactions: list[dict[str, Any]] = []  # reactions.add calls
         self.ephemeral: list[dict[str, Any]] = []
         self.views: dict[str, dict[str, Any]] = {}
         self.tz: dict[str, str] = {}
@@ -198,6 +251,17 @@ class FakeSlack:
 
     # ------------------------------------------------------------ queries
 
+    @property
+    def messages(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """The live messages: (channel, ts) → what the bot sent (updates applied)."""
+        return {(m.channel, m.ts): m.params for m in self.posted if not m.deleted}
+
+    def live(self) -> list[Message]:
+        return [m for m in self.posted if not m.deleted]
+
+    def with_key_prefix(self, prefix: str) -> list[Message]:
+        return [m for m in self.live() if (m.key or "").startswith(prefix)]
+
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
 
@@ -214,7 +278,7 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
-        for k in ("blocks", "view"):
+        for k in ("blocks", "view", "metadata"):
             if isinstance(params.get(k), str):
                 params[k] = json.loads(params[k])
         auth = request.headers.get("Authorization", "")
@@ -258,6 +322,14 @@ class FakeSlack:
         answer = self._answer(method, params, team)
         if method == "chat.postMessage" and answer.get("ok") and team is not None:
             self.channel_teams.setdefault(str(params["channel"]), team)
+        if (
+            method == "chat.postMessage"
+            and isinstance(params.get("metadata"), dict)
+            and self.ambiguous_rate
+            and self._rng.random() < self.ambiguous_rate
+        ):
+            self.ambiguous += 1
+            return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
         return web.json_response(answer)
 
     def _oauth(self, auth: str, p: dict[str, Any]) -> dict[str, Any]:
@@ -305,30 +377,31 @@ class FakeSlack:
             }  # fmt: skip
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
-            self.messages[(p["channel"], ts)] = dict(p)
-            return {
-                "ok": True,
-                "channel": p["channel"],
-                "ts": ts,
-                "message": {"text": p.get("text")},
-            }
-        if method == "chat.update":
-            key = (p["channel"], p["ts"])
-            if key not in self.messages:
+            m = Message(
+                channel=str(p["channel"]),
+                ts=ts,
+                thread_ts=str(p["thread_ts"]) if p.get("thread_ts") else None,
+                params=dict(p),
+            )
+            self.posted.append(m)
+            self._by_ts[(m.channel, ts)] = m
+            return {"ok": True, "channel": m.channel, "ts": ts, "message": m.as_api()}
+        if method in ("chat.update", "chat.delete"):
+            found = self._by_ts.get((str(p["channel"]), str(p["ts"])))
+            if found is None or found.deleted:
                 return {"ok": False, "error": "message_not_found"}
-            self.messages[key] = {**self.messages[key], **p}
-            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
-        if method == "chat.delete":
-            if self.messages.pop((p["channel"], p["ts"]), None) is None:
-                return {"ok": False, "error": "message_not_found"}
-            return {"ok": True, "channel": p["channel"], "ts": p["ts"]}
+            if method == "chat.delete":
+                found.deleted = True
+            else:
+                found.params = {**found.params, **p}
+                found.updates += 1
+            return {"ok": True, "channel": found.channel, "ts": found.ts}
         if method == "chat.postEphemeral":
             self.ephemeral.append(dict(p))
             return {"ok": True, "message_ts": f"1700000001.{next(self._ts):06d}"}
         if method == "reactions.add":
+            self.reactions.append(dict(p))
             return {"ok": True}
-        if method in ("conversations.history", "conversations.replies"):
-            return {"ok": True, "messages": self._history(method, p), "has_more": False}
         if method == "users.info":
             tz = self.tz.get(p.get("user", ""))
             admin = p.get("user") in self.admins
@@ -345,6 +418,19 @@ class FakeSlack:
             view = p["view"] if isinstance(p["view"], dict) else json.loads(p["view"])
             self.views[vid] = view
             return {"ok": True, "view": {**view, "id": vid, "hash": f"h{next(self._views)}"}}
+        if method == "conversations.replies":
+            root = (str(p["channel"]), str(p["ts"]))
+            if root not in self._by_ts:
+                return {"ok": False, "error": "thread_not_found"}
+            msgs = [self._by_ts[root]] + [
+                m for m in self.live() if m.channel == root[0] and m.thread_ts == root[1]
+            ]
+            return {"ok": True, "messages": [m.as_api() for m in msgs], "has_more": False}
+        if method == "conversations.history":
+            channel = str(p["channel"])
+            msgs = [m for m in reversed(self.live()) if m.channel == channel and not m.thread_ts]
+            limit = int(p.get("limit") or 100)
+            return {"ok": True, "messages": [m.as_api() for m in msgs[:limit]], "has_more": False}
         if method == "files.getUploadURLExternal":
             if not p.get("filename") or not str(p.get("length", "")).isdigit():
                 return {"ok": False, "error": "invalid_arguments"}
@@ -352,47 +438,49 @@ class FakeSlack:
             self.upload_tickets[fid] = dict(p)
             return {"ok": True, "upload_url": f"{self.url}/upload/{fid}", "file_id": fid}
         if method == "files.completeUploadExternal":
-            files = p.get("files")
-            files = json.loads(files) if isinstance(files, str) else files or []
-            out = []
-            for f in files:
-                fid = f.get("id", "")
-                ticket = self.upload_tickets.get(fid)
-                if ticket is None or fid not in self.uploads:
-                    return {"ok": False, "error": "file_not_found"}
-                out.append({"id": fid, "title": f.get("title"), "name": ticket["filename"]})
-            for f, o in zip(files, out, strict=True):
-                ticket = self.upload_tickets[o["id"]]
-                self.shared.append(
-                    {
-                        "id": o["id"],
-                        "filename": ticket["filename"],
-                        "alt_txt": ticket.get("alt_txt"),
-                        "title": f.get("title"),
-                        "channel": p.get("channel_id"),
-                        "thread_ts": p.get("thread_ts"),
-                        "initial_comment": p.get("initial_comment"),
-                        "bytes": self.uploads[o["id"]],
-                    }
-                )
-            return {"ok": True, "files": out}
+            return self._complete_upload(p)
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
         return {"ok": False, "error": "unknown_method"}
 
-    def _history(self, method: str, p: dict[str, Any]) -> list[dict[str, Any]]:
+    def _complete_upload(self, p: dict[str, Any]) -> dict[str, Any]:
+        files = p.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
         out = []
-        for (channel, ts), m in sorted(self.messages.items(), key=lambda kv: kv[0][1]):
-            if channel != p.get("channel"):
-                continue
-            if method == "conversations.replies" and p.get("ts") not in (ts, m.get("thread_ts")):
-                continue
-            meta = m.get("metadata")
-            out.append(
-                {"ts": ts, "text": m.get("text"), "thread_ts": m.get("thread_ts"),
-                 "metadata": json.loads(meta) if isinstance(meta, str) else meta}
-            )  # fmt: skip
-        return out
+        for f in files:
+            fid = f.get("id", "")
+            ticket = self.upload_tickets.get(fid)
+            if ticket is None or fid not in self.uploads:
+                return {"ok": False, "error": "file_not_found"}
+            out.append({"id": fid, "title": f.get("title"), "name": ticket["filename"]})
+        for f, o in zip(files, out, strict=True):
+            ticket = self.upload_tickets[o["id"]]
+            self.shared.append(
+                {
+                    "id": o["id"],
+                    "filename": ticket["filename"],
+                    "alt_txt": ticket.get("alt_txt"),
+                    "title": f.get("title"),
+                    "channel": p.get("channel_id"),
+                    "thread_ts": p.get("thread_ts"),
+                    "initial_comment": p.get("initial_comment"),
+                    "bytes": self.uploads[o["id"]],
+                }
+            )
+        return {"ok": True, "files": out}
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        fid = request.match_info["fid"]
+        if fid not in self.upload_tickets:
+            return web.Response(status=404, text="unknown upload")
+        if self.refuse_uploads > 0:
+            self.refuse_uploads -= 1
+            return web.Response(status=500, text="upload failed")
+        data = await request.read()
+        if len(data) != int(self.upload_tickets[fid]["length"]):
+            return web.Response(status=400, text="length mismatch")
+        self.uploads[fid] = data
+        return web.Response(text=f"OK - {len(data)}")
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         self.file_requests.append(dict(request.headers))
@@ -409,19 +497,6 @@ class FakeSlack:
             await resp.write(data[i : i + 16384])
         await resp.write_eof()
         return resp
-
-    async def _upload(self, request: web.Request) -> web.Response:
-        fid = request.match_info["fid"]
-        if fid not in self.upload_tickets:
-            return web.Response(status=404, text="unknown upload")
-        if self.refuse_uploads > 0:
-            self.refuse_uploads -= 1
-            return web.Response(status=500, text="upload failed")
-        data = await request.read()
-        if len(data) != int(self.upload_tickets[fid]["length"]):
-            return web.Response(status=400, text="length mismatch")
-        self.uploads[fid] = data
-        return web.Response(text=f"OK - {len(data)}")
 
     async def _respond(self, request: web.Request) -> web.Response:
         self.responses.append((request.match_info["tail"], await request.json()))
