@@ -16,7 +16,7 @@ users.info, the "working" message and ``chat.update`` against a fake Slack Web A
 and the real ``commands.dispatch`` against the in-process sandbox (``--stub``: a dispatch that
 answers at once) — on the same event loop, so the background work competes with the acks.
 
-Targets: bot p99 ≤ 1.5 × bare p99, and ≤ 100 ms.
+Targets: bot p99 ≤ 1.3 × bare p99 (5 of 5 runs on a quiet machine), and ≤ 100 ms.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import build_slack_adapter
 from adapters.slack.installations import DbInstallationStore
 from adapters.slack.runner import start_http
-from bot import installations
+from bot import heap, installations
 from bot.chat import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
 from bot.clock import SystemClock
 from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
@@ -309,6 +309,7 @@ async def bot_app(
             core, settings, dispatcher=StubCommands() if stub else None, records=records
         )
         runner = await start_http(adapter.app, "127.0.0.1", 0)
+        heap.settle()  # as ``socialbot run`` does at the end of its start-up
         try:
             yield f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events", adapter
         finally:
@@ -358,9 +359,9 @@ async def run(n: int, concurrency: int, stub: bool, rounds: int) -> int:
         res.statuses = {200: len(res.latencies)}
     print(table([bare, bot]))
     ratio = bot.pct(99) / bare.pct(99) if bare.pct(99) else float("inf")
-    ok_ratio, ok_abs = ratio <= 1.5, bot.pct(99) <= 100
+    ok_ratio, ok_abs = ratio <= 1.3, bot.pct(99) <= 100
     print(
-        f"\nbot p99 / bare p99 = {ratio:.2f} (target ≤ 1.5: {'ok' if ok_ratio else 'MISSED'}); "
+        f"\nbot p99 / bare p99 = {ratio:.2f} (target ≤ 1.3: {'ok' if ok_ratio else 'MISSED'}); "
         f"bot p99 {bot.pct(99):.1f} ms (target ≤ 100 ms: {'ok' if ok_abs else 'MISSED'})"
     )
     print(

@@ -23,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import approvals, installations, journal, readiness, recovery
+from bot import approvals, heap, installations, journal, readiness, recovery
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.connections import Connections
@@ -265,6 +265,7 @@ async def _start(
     # Order matters: adapters drain their in-flight commands first (``drains``), then the
     # outbox flushes through the still-open chat ports, then the adapters close.
     running.stops.insert(0, stop_notifier)
+    heap.settle()  # start-up's objects out of the collector's way: short pauses for the acks
     return running
 
 
