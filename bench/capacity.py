@@ -43,6 +43,8 @@ from typing import Any
 
 import aiohttp
 
+from bench._child import child_service
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-capacity-signing-secret"
 BOT_TOKEN = "xoxb-test-token"  # the fake Slack's
@@ -80,24 +82,12 @@ async def _serve(kind: str, teams: int) -> None:
 
 
 @asynccontextmanager
-async def service(kind: str, teams: int) -> AsyncIterator[str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.capacity", "--serve", kind, "--teams", str(teams),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        if not line:
-            raise RuntimeError(f"the {kind} process did not start")
-        yield line.decode().strip()
-    finally:
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+async def service(kind: str, teams: int = 0) -> AsyncIterator[str]:
+    """A fake remote service (Slack Web API or the Social API sandbox) in its own process."""
+    async with child_service(
+        "bench.capacity", ["--serve", kind, "--teams", str(teams)], kind
+    ) as url:
+        yield url
 
 
 def config_toml(teams: int, interval: float) -> str:

@@ -47,6 +47,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.app import build_slack_adapter
 from adapters.slack.installations import DbInstallationStore
 from adapters.slack.runner import start_http
+from bench._child import child_service
 from bot import heap, installations
 from bot.chat import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
 from bot.clock import SystemClock
@@ -189,23 +190,10 @@ def bench_token(team: str) -> str:
 @asynccontextmanager
 async def service(kind: str, teams: int = 0) -> AsyncIterator[str]:
     """A fake remote service (Slack Web API or the Social API sandbox) in its own process."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.slack_ack", "--serve", kind, "--teams", str(teams),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=str(ROOT),
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdin is not None
-    try:
-        line = await asyncio.wait_for(proc.stdout.readline(), 60)
-        if not line:
-            raise RuntimeError(f"the {kind} process did not start")
-        yield line.decode().strip()
-    finally:
-        proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 10)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
+    async with child_service(
+        "bench.slack_ack", ["--serve", kind, "--teams", str(teams)], kind
+    ) as url:
+        yield url
 
 
 @asynccontextmanager
