@@ -52,6 +52,7 @@ from adapters.slack.translate import (
     offer_event,
     reaction_event,
 )
+from bot.chat import ButtonEvent
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter
@@ -71,6 +72,27 @@ def register(adapter: SlackAdapter) -> None:
     app = adapter.app
     delivery = adapter.delivery
 
+    async def ack_command(ack: AsyncAck, cmd: SlashCommand, origin: Origin, name: str) -> None:
+        """Ack, and run ``cmd`` crash-safe: journaled before the ack in Socket Mode, right
+        after it over HTTP (nothing may run before an HTTP ack)."""
+        if adapter.record_first:
+            recorded = await delivery.record_command(cmd)
+            await ack()
+            delivery.start_command(cmd, origin, recorded)
+            return
+        await ack()
+        adapter.deliveries.spawn(delivery.accept_command(cmd, origin), name=name, urgent=True)
+
+    async def ack_card_event(ack: AsyncAck, event: ButtonEvent, name: str) -> None:
+        """The same for a press or a reason form on a card."""
+        if adapter.record_first:
+            recorded = await delivery.record_card_event(event)
+            await ack()
+            delivery.start_card_event(event, recorded)
+            return
+        await ack()
+        adapter.deliveries.spawn(delivery.accept_card_event(event), name=name, urgent=True)
+
     async def on_command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         cmd = SlashCommand.from_body(body)
         if connect.is_connect(cmd):  # never journaled: see adapters.slack.connect
@@ -87,15 +109,7 @@ def register(adapter: SlackAdapter) -> None:
             )
             return
         origin = Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
-        if adapter.record_first:
-            recorded = await delivery.record_command(cmd)
-            await ack()
-            delivery.start_command(cmd, origin, recorded)
-            return
-        await ack()
-        adapter.deliveries.spawn(
-            delivery.accept_command(cmd, origin), name=f"slack {cmd.slash} accept", urgent=True
-        )
+        await ack_command(ack, cmd, origin, f"slack {cmd.slash} accept")
 
     async def on_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
         await adapter.compose.on_submit(ack, body, record_first=adapter.record_first)
@@ -129,15 +143,7 @@ def register(adapter: SlackAdapter) -> None:
         if event is None:
             await ack()
             return
-        if adapter.record_first:
-            recorded = await delivery.record_card_event(event)
-            await ack()
-            delivery.start_card_event(event, recorded)
-            return
-        await ack()
-        adapter.deliveries.spawn(
-            delivery.accept_card_event(event), name="slack button accept", urgent=True
-        )
+        await ack_card_event(ack, event, "slack button accept")
 
     async def on_run(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         # A command button (Confirm delete, Retry failed): run it as the presser.
@@ -146,15 +152,7 @@ def register(adapter: SlackAdapter) -> None:
             await ack()
             return
         origin = Origin(channel=cmd.channel, user=cmd.user_id, respond=respond)
-        if adapter.record_first:
-            recorded = await delivery.record_command(cmd)
-            await ack()
-            delivery.start_command(cmd, origin, recorded)
-            return
-        await ack()
-        adapter.deliveries.spawn(
-            delivery.accept_command(cmd, origin), name="slack button", urgent=True
-        )
+        await ack_command(ack, cmd, origin, "slack button")
 
     async def on_offer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
@@ -189,15 +187,7 @@ def register(adapter: SlackAdapter) -> None:
         if event is None:
             await ack()
             return
-        if adapter.record_first:
-            recorded = await delivery.record_card_event(event)
-            await ack()
-            delivery.start_card_event(event, recorded)
-            return
-        await ack()
-        adapter.deliveries.spawn(
-            delivery.accept_card_event(event), name="slack changes", urgent=True
-        )
+        await ack_card_event(ack, event, "slack changes")
 
     async def on_message(body: dict[str, Any]) -> None:
         event = changes.reply_event(body)
