@@ -162,7 +162,6 @@ class SlackAdapter:
                 logger=bolt_log,
                 process_before_response=True,
             )
-            oauth.register(self, records)
         else:
             self.app = AsyncApp(
                 name="socialbot",

@@ -37,7 +37,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 
-from adapters.slack import changes, connect, modal
+from adapters.slack import changes, connect, modal, oauth
 from adapters.slack.delivery import THREADED, Origin
 from adapters.slack.errors import error_code, from_api_error
 from adapters.slack.translate import (
@@ -221,7 +221,11 @@ def register(adapter: SlackAdapter) -> None:
     app.event("reaction_added", middleware=[record_reaction])(on_reaction)
     app.event("reaction_removed", middleware=[record_reaction])(on_reaction)
     app.view_submission(connect.CALLBACK_ID)(on_connect_submit)
-    if not adapter.distributed:  # distributed: adapters.slack.oauth registered its own
+    if adapter.records is not None:  # distributed: the team's installation goes
+        gone = oauth.access_lost(adapter, adapter.records)
+        app.event("app_uninstalled")(gone)
+        app.event("tokens_revoked")(gone)
+    else:
         app.event("app_uninstalled")(on_access_lost)
         app.event("tokens_revoked")(on_access_lost)
     app.action(ACTION_APPROVE)(on_button)

@@ -11,7 +11,7 @@ Set ``SLACK_CLIENT_ID``, ``SLACK_CLIENT_SECRET``, ``SLACK_SIGNING_SECRET`` and
                                 (``adapters.slack.installations``), answers with a page in words
 
 Every request is authorized with its team's installation (``adapters.slack.teams``; the
-enterprise's for org-wide installs). ``app_uninstalled`` / ``tokens_revoked`` delete it and
+enterprise's for org-wide installs), which also sets the team the request's calls are for. ``app_uninstalled`` / ``tokens_revoked`` delete it and
 close the team's pending work (``bot.installations.close_pending``) with a log line; later
 requests from that team are refused by Bolt without a Web API call. Token rotation (refresh
 tokens) is Bolt's: ``token_rotation_expiration_minutes`` before a token expires the next
@@ -37,7 +37,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.installations import DbInstallationStore, DbStateStore
-from adapters.slack.teams import TeamKey, TeamTokens, enter_team
+from adapters.slack.teams import TeamTokens
 from bot.config import Settings
 from bot.installations import InstallationRecords, close_pending
 
@@ -162,26 +162,12 @@ def team_tokens(
     return TeamTokens(inner, records, bolt_client, adapter_clock)
 
 
-def register(adapter: SlackAdapter, records: InstallationRecords) -> None:
-    """The team scope middleware and the uninstall listeners (distributed mode only)."""
-    app = adapter.app
-
-    async def scope(
-        context: AsyncBoltContext, body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse]]
-    ) -> BoltResponse | None:
-        key = TeamKey(context.team_id, context.enterprise_id, bool(context.is_enterprise_install))
-        channel = context.channel_id
-        await records.learn(
-            team=key.team,
-            enterprise=key.enterprise,
-            is_enterprise_install=key.is_enterprise_install,
-            channels=(channel,) if channel else (),
-        )
-        # Bolt runs the middleware chain first and the listeners after it (``next`` only
-        # lets it go on), so the scope is set for the rest of this request's task — each
-        # request has its own task, and every request sets it afresh. Listener tasks copy it.
-        enter_team(key)
-        return await next()
+def access_lost(
+    adapter: SlackAdapter, records: InstallationRecords
+) -> Callable[[dict[str, Any], AsyncBoltContext], Awaitable[None]]:
+    """The ``app_uninstalled`` / ``tokens_revoked`` listener of distributed mode (registered by
+    ``listeners.register`` after the command listeners: they are matched in order, and
+    commands are what comes most often)."""
 
     async def gone(body: dict[str, Any], context: AsyncBoltContext) -> None:
         # A tracked task (shutdown drains it; tests wait for it like any other work).
@@ -219,6 +205,4 @@ def register(adapter: SlackAdapter, records: InstallationRecords) -> None:
             done,
         )
 
-    app.use(scope)
-    app.event("app_uninstalled")(gone)
-    app.event("tokens_revoked")(gone)
+    return gone

@@ -10,7 +10,8 @@ need its token:
   through one ``TeamRoutedClient``: each call goes out with the token of the team it is for.
 
 Which team a call is for, in order: the team of the request being handled (``team_scope``, a
-context variable a Bolt middleware sets and the tasks it starts inherit; the port sets it from
+context variable ``TeamTokens.__call__`` sets when it authorizes the request, and the tasks it
+starts inherit; the port sets it from
 ``Destination.team`` when the core sends on its own); else the team the call's ``channel``
 belongs to (``slack_channels``, learned from requests and from the bot's own posts). A call for
 no known team, or for a team with no installation, fails (``not_installed``) — it is never
@@ -78,7 +79,8 @@ def team_scope(key: TeamKey | None) -> Iterator[None]:
 
 
 def enter_team(key: TeamKey) -> None:
-    """Set the scope for the rest of the current task (a request's own task, see oauth.py)."""
+    """Set the scope for the rest of the current task (a request's own task: see
+    ``TeamTokens.__call__``)."""
     _current.set(key)
 
 
@@ -164,7 +166,22 @@ class TeamTokens(AsyncAuthorize):
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
         key = TeamKey(team_id, enterprise_id, bool(context.is_enterprise_install))
-        return await self._resolve(key, context, user_id)
+        result = await self._resolve(key, context, user_id)
+        if result is not None:
+            # The request's team scope, set here rather than in a middleware of its own (one
+            # less step on every request's path: bench slack_ack --teams). Bolt authorizes in
+            # the request's own task and runs the listeners after, in the same task, so the
+            # scope holds for the rest of the request; tasks it starts copy it. Every
+            # request sets it afresh.
+            channel = context.channel_id
+            await self.records.learn(
+                team=key.team,
+                enterprise=key.enterprise,
+                is_enterprise_install=key.is_enterprise_install,
+                channels=(channel,) if channel else (),
+            )
+            enter_team(key)
+        return result
 
     async def _resolve(
         self, key: TeamKey, context: AsyncBoltContext, user_id: str | None
