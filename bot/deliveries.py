@@ -31,8 +31,10 @@ first and acks after.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
+from collections import deque
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
@@ -80,7 +82,9 @@ class Deliveries:
         self._tasks: set[asyncio.Task[None]] = set()
         # Work behind acks runs at most this many at a time: a burst queues up cheaply instead
         # of crowding the event loop that has to answer the next acks.
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self._max = max_concurrent
+        self._running = 0
+        self._queue: deque[tuple[Coroutine[Any, Any, None], str, contextvars.Context]] = deque()
 
     # ------------------------------------------------------------ the journal
 
@@ -150,18 +154,37 @@ class Deliveries:
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str, *, urgent: bool = False) -> None:
         """Run ``coro`` in the background, tracked; ``urgent`` skips the queue (e.g. Slack's
-        views.open must happen within the trigger_id's 3 s whatever else is running)."""
-        work = coro if urgent else self._slotted(coro)
-        task = asyncio.get_running_loop().create_task(work, name=name)
+        views.open must happen within the trigger_id's 3 s whatever else is running).
+
+        Past ``max_concurrent`` the work waits in a queue as the bare coroutine and the context
+        it was spawned in (the request's, e.g. its Slack team), and becomes a task only when a
+        slot frees: a burst of thousands of requests holds no task, future or waiter each,
+        which the garbage collector's full passes would otherwise walk while acks wait."""
+        if urgent or self._running < self._max:
+            self._start(coro, name, slotted=not urgent, context=None)
+        else:
+            self._queue.append((coro, name, contextvars.copy_context()))
+
+    def _start(
+        self,
+        coro: Coroutine[Any, Any, None],
+        name: str,
+        *,
+        slotted: bool,
+        context: contextvars.Context | None,
+    ) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name, context=context)
         self._tasks.add(task)
+        if slotted:
+            self._running += 1
+            task.add_done_callback(self._slot_done)
         task.add_done_callback(self._task_done)
 
-    async def _slotted(self, coro: Coroutine[Any, Any, None]) -> None:
-        try:
-            async with self._slots:
-                await coro
-        finally:
-            coro.close()  # canceled while queued: it never started
+    def _slot_done(self, task: asyncio.Task[None]) -> None:
+        self._running -= 1
+        if self._queue:
+            coro, name, context = self._queue.popleft()
+            self._start(coro, name, slotted=True, context=context)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -172,8 +195,8 @@ class Deliveries:
 
     @property
     def busy(self) -> int:
-        """Background tasks still running."""
-        return len(self._tasks)
+        """Background work not finished: running, or queued for a slot."""
+        return len(self._tasks) + len(self._queue)
 
     @property
     def tasks(self) -> frozenset[asyncio.Task[None]]:
@@ -181,13 +204,22 @@ class Deliveries:
 
     async def idle(self) -> None:
         """Wait until every background task (and any they started) has finished."""
-        while self._tasks:
+        while self._tasks or self._queue:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def cancel(self) -> frozenset[asyncio.Task[None]]:
+        """Drop the queued work (never started) and cancel the running tasks; those tasks."""
+        while self._queue:
+            coro, _, _ = self._queue.popleft()
+            coro.close()
+        tasks = self.tasks
+        for t in tasks:
+            t.cancel()
+        return tasks
 
     async def drain(self, grace: float) -> None:
         """Let running work finish (up to ``grace`` seconds), then cancel what is left."""
         try:
             await asyncio.wait_for(self.idle(), grace)
         except TimeoutError:
-            for t in list(self._tasks):
-                t.cancel()
+            self.cancel()

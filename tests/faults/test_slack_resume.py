@@ -21,9 +21,7 @@ from tests.slack.payloads import reaction
 
 async def _die(s: Served) -> None:
     """The process dies: its background work is gone, its journal entries are stale."""
-    tasks = s.adapter.deliveries.tasks
-    for t in tasks:
-        t.cancel()
+    tasks = s.adapter.deliveries.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await s.adapter.core.db.run(
         lambda sdb: sdb.execute("UPDATE command_journal SET owner = 'dead'").rowcount
