@@ -32,6 +32,7 @@ from bench._capacity_steps import best_rates, failures_text, rising
 from bench._child import child_service
 
 BOT_TOKEN = "bench.capacity.discord-bot-token"  # the fake checks only the "Bot " scheme
+DEFAULT_RATES = "25,50,100,200,300,400,600,800"  # Slack's steps, and two more to find the edge
 
 
 def config_toml(guilds: int, interval: float = 2.0) -> str:
@@ -110,17 +111,18 @@ async def discord_world(tmp: Path, guilds: int) -> AsyncIterator[DiscordWorld]:
 
 
 async def run_discord(args: argparse.Namespace) -> int:
-    rates = [float(r) for r in args.rates.split(",")]
+    rates = [float(r) for r in (args.rates or DEFAULT_RATES).split(",")]
     print(f"Discord: {os.cpu_count()} CPUs; {args.teams} guilds → {args.teams} workspace keys; "
           f"{args.step_seconds:.0f} s per step", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as t:
         async with discord_world(Path(t), args.teams) as world:
             print(f"start → /readyz 200: {world.ready_s:.2f} s\n", flush=True)
-            rest: list[float] = []
+            rest: list[str] = []
 
             async def send(rate: float, secs: float, i0: int) -> dict[str, Any]:
                 out = await world.send(rate, secs, i0)
-                rest.append(out["discord_rest"] / max(out["send_seconds"], 1e-9))
+                per_s = out["discord_rest"] / max(out["send_seconds"], 1e-9)
+                rest.append(f"{rate:.0f}/s: {per_s:.0f} REST calls/s, {out['fake_cpu']:.0f}%")
                 return out
 
             steps = await rising(
@@ -128,8 +130,8 @@ async def run_discord(args: argparse.Namespace) -> int:
                 latency="to callback",
             )  # fmt: skip
     best100, best1s = best_rates(steps)
-    print(f"\nDiscord REST calls by the bot per second of each step: "
-          f"{', '.join(f'{r:.0f}' for r in rest)}")  # fmt: skip
+    print("\nper step, the bot's Discord REST calls and the CPU of the fake Discord + load "
+          f"generator process: {'; '.join(rest)}")  # fmt: skip
     for s in steps:
         if s.failures:
             print(f"failed at {s.rate:.0f}/s: {failures_text(s)}")

@@ -15,8 +15,8 @@ counts as failed, as does one that never gets a callback.
 
 Control (``POST {control}/step`` with ``{"rate", "seconds", "i0"}``) runs one step and answers
 with what ``bench._capacity_steps`` expects (``sent``, ``achieved_rate``, ``latencies`` per
-kind in seconds, ``statuses``, ``errors``) plus ``callback_types`` and ``discord_rest`` (REST
-calls the bot made during the step).
+kind in seconds, ``statuses``, ``errors``) plus ``callback_types``, ``discord_rest`` (REST
+calls the bot made during the step) and ``fake_cpu`` (this process's CPU %, load included).
 
 The world: guild ``g`` (ids from ``guild_ids(g)``, real-shaped snowflakes) has ``#general``,
 ``#review`` (its posts need approval) and ``#approvals`` (where the cards go); one approver.
@@ -264,7 +264,7 @@ class BenchDiscord(FakeDiscord):
         n = max(1, round(rate * seconds))
         sent: list[tuple[str, str, float]] = []  # (kind, interaction id, dispatched at)
         errors: Counter[str] = Counter()
-        rest0 = self.rest_count
+        rest0, cpu0 = self.rest_count, time.process_time()
         start = time.perf_counter()
         for k in range(n):
             delay = start + k / rate - time.perf_counter()
@@ -313,6 +313,7 @@ class BenchDiscord(FakeDiscord):
             "errors": dict(errors),
             "callback_types": dict(types),
             "discord_rest": self.rest_count - rest0,
+            "fake_cpu": 100 * (time.process_time() - cpu0) / (time.perf_counter() - start),
         }
 
 

@@ -223,7 +223,7 @@ async def startup(
 
 
 async def run_slack(args: argparse.Namespace) -> int:
-    rates = [float(r) for r in args.rates.split(",")]
+    rates = [float(r) for r in (args.rates or "25,50,100,200,300,400").split(",")]
     print(f"Slack: {os.cpu_count()} CPUs; {args.teams} Slack teams → {args.teams} workspace keys; "
           f"{args.step_seconds:.0f} s per step", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as t:
@@ -271,7 +271,10 @@ async def run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.capacity", description=__doc__.split("\n")[0])
     p.add_argument("--platform", choices=["slack", "discord", "both"], default="slack")
-    p.add_argument("--rates", default="25,50,100,200,300,400", help="commands/s, one step each")
+    p.add_argument(
+        "--rates",
+        help="commands/s, one step each (Slack: 25,50,100,200,300,400; Discord: …,600,800)",
+    )
     p.add_argument("--step-seconds", type=float, default=10.0)
     p.add_argument("--teams", type=int, default=50, help="Slack teams / Discord guilds = keys")
     p.add_argument("--tracked", default="0,10000,100000", help="tracked posts for start-up runs")
