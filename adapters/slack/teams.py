@@ -269,9 +269,10 @@ class TeamTokens(AsyncAuthorize):
             return TeamKey(key.team, enterprise, org)
         return key
 
-    async def token_for(self, key: TeamKey) -> str | None:
-        """The bot token of ``key``'s team for the bot's own calls (None: not installed)."""
-        key = await self.placed(key)
+    async def token_for(self, key: TeamKey, *, placed: bool = False) -> str | None:
+        """The bot token of ``key``'s team for the bot's own calls (None: not installed);
+        ``placed``: ``key`` comes from ``placed`` already."""
+        key = key if placed else await self.placed(key)
         context = AsyncBoltContext()
         context["client"] = self.auth_client
         context["is_enterprise_install"] = key.is_enterprise_install
@@ -307,7 +308,7 @@ class TeamRoutedClient(AsyncWebClient):
         if key is None:
             raise not_installed("-", "no team known for this call")
         key = await self.tokens.placed(key)
-        token = await self.tokens.token_for(key)
+        token = await self.tokens.token_for(key, placed=True)
         if token is None:
             raise not_installed("-", f"team {key.team or key.enterprise} has no installation")
         return key, token

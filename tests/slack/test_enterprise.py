@@ -252,8 +252,10 @@ async def test_approval_card_and_announcement_in_an_org_workspace(org: Teams) ->
         await one.aclose()
     updates = [u for u in org.fake.calls_to("chat.update") if u["ts"] == card[1]]
     assert updates and updates[-1]["text"].startswith("Approved")
-    # the button named no workspace: the card's channel still belongs to TE1
+    # the button named no workspace (Bolt's team id is the enterprise's): nothing learned
+    # from it, the card's channel still belongs to TE1, the org's workspaces are TE1 only
     assert await org.records.team_of_channel(C1_REVIEW) == TE1
+    assert await org.records.teams_of_enterprise(E) == [TE1]
     [req] = await org.requests()
     # Later, outside any request (as after a restart: nothing remembered in memory), the
     # notifier announces for the workspace and the card is updated by its channel alone.
@@ -408,3 +410,36 @@ async def test_uninstalling_the_org_deletes_it_and_its_workspaces_get_nothing_do
     assert org.fake.calls[before:] == []
     lines = [r.getMessage() for r in caplog.records if "app_uninstalled" in r.getMessage()]
     assert lines and f"enterprise {E}" in lines[-1] and "1 installation(s) deleted" in lines[-1]
+
+
+async def test_an_org_token_that_rotates_is_refreshed_once_for_all_workspaces(
+    org: Teams,
+) -> None:
+    org.fake.rotation = True
+    org.fake.expires_in = 60  # inside Bolt's refresh window: the next request refreshes
+    code = org.fake.org_install_code(E_OTHER, ("TFIRST", "TSECOND"), "Other Org")
+    assert (await org.install_with(code)).status_code == 200
+    [first] = org.fake.token_of(E_OTHER)
+    stored = await org.records.find(E_OTHER, None, is_enterprise_install=True)
+    assert stored is not None and stored["bot_refresh_token"].startswith("xoxe-1-")
+    before = len(org.fake.calls)
+    one, two = org.driver("r1"), org.driver("r2")
+    try:
+        await org_command(one, "/status", "", team="TFIRST", channel="CFIRST",
+                          enterprise=E_OTHER)  # fmt: skip
+        await org_command(two, "/status", "", team="TSECOND", channel="CSECOND",
+                          enterprise=E_OTHER)  # fmt: skip
+        await org.settle()
+    finally:
+        await one.aclose()
+        await two.aclose()
+    [now] = org.fake.token_of(E_OTHER)
+    assert now != first
+    refreshes = [c for c in org.fake.calls_to("oauth.v2.access") if c.get("grant_type")]
+    assert len(refreshes) == 1  # one org, one token: refreshed once for both workspaces
+    again = await org.records.find(E_OTHER, None, is_enterprise_install=True)
+    assert again is not None and again["bot_token"] == now and again["is_enterprise_install"]
+    assert await org.records.count() == 2  # the two orgs; the refresh replaced, not added
+    mine = [c for c in _org_calls(org, before) if c.team == E_OTHER]
+    assert mine and all(c.headers["Authorization"] == f"Bearer {now}" for c in mine)
+    assert now.encode() not in _db_bytes(org.core.settings.db_path)
