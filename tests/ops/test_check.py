@@ -50,7 +50,7 @@ async def services() -> AsyncIterator[Services]:
 def check_lines(stdout: str) -> dict[str, tuple[bool, str]]:
     out: dict[str, tuple[bool, str]] = {}
     for line in stdout.splitlines():
-        if line.startswith(("policy  ", "media   ")):
+        if line.startswith(("policy  ", "media   ", "report  ")):
             continue
         m = re.fullmatch(r"(ok  |FAIL)  ([^:]+): (.+)", line)
         assert m, f"not a check line: {line!r}"
@@ -77,6 +77,7 @@ async def test_all_good_exits_0_with_one_line_per_check(services: Services) -> N
     assert all(ok for ok, _ in checks.values()), out
     assert checks["Social API (default)"][1].startswith("8 connected account(s)")
     assert "4 passed, 0 failed" in err
+    assert "report  none ([[reports]] in the config file posts a weekly report)" in out
     assert [c.method for c in services.fake.calls] == ["auth.test"]
     assert_no_secret(out, err)
 
@@ -131,6 +132,10 @@ approvers = ["U0ALICE", "S0SOCIALLEADS", "role:1234"]
 quorum = 2
 channel = "C0APPROVALS"
 expires_after = "48h"
+
+[[reports]]
+channel = "slack:C0BRAND"
+when = "monday 09:00"
 """
 
 
@@ -151,6 +156,10 @@ async def test_check_prints_the_effective_policy_of_each_binding(
         "not allowed; cards in C0APPROVALS; expires after 48h",
         "policy  any other channel → workspace default · default targets: none (named in each "
         "command) · approval: not required",
+    ]
+    # the report takes the bound channel's workspace and has no zone of its own → UTC
+    assert [line for line in out.splitlines() if line.startswith("report  ")] == [
+        "report  slack:C0BRAND every monday 09:00 UTC → workspace brand"
     ]
     assert check_lines(out)["Social API (brand)"][0]
     assert_no_secret(out, err)
