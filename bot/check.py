@@ -134,10 +134,16 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     ):
         return [mode, CheckResult(name, True, f"none yet ({settings.db_path} does not exist)")]
 
-    def read(sdb: Any) -> tuple[list[str], str | None]:
+    def read(sdb: Any) -> tuple[list[tuple[str, str, int, str]], str | None]:
         tables = set(sdb.table_names())
         rows = (
-            [str(r[0]) for r in sdb.execute("SELECT data FROM slack_installations")]
+            [
+                (str(r[0]), str(r[1]), int(r[2]), str(r[3]))
+                for r in sdb.execute(
+                    "SELECT enterprise_id, team_id, is_enterprise_install, data "
+                    "FROM slack_installations"
+                )
+            ]
             if "slack_installations" in tables
             else []
         )
@@ -151,9 +157,19 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     db = Database(settings.db_path)
     await db.run_raw(db._connect)
     try:
-        blobs, canary = await db.run(read)
+        rows, canary = await db.run(read)
     finally:
         await db.close()
+    blobs = [r[3] for r in rows]
+    # one per team (or org) however many users installed it; an org-wide install serves every
+    # workspace of its Enterprise Grid organization
+    teams = {(r[0], r[1]) for r in rows if not r[2]}
+    orgs = {r[0] for r in rows if r[2]}
+    installed = f"{len(teams)} installed team(s)" + (
+        f" and {len(orgs)} org-wide install(s) (every workspace of an Enterprise Grid org)"
+        if orgs
+        else ""
+    )
     opened = 0
     for blob in [*blobs, *([canary] if canary else [])]:
         try:
@@ -168,7 +184,7 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
             CheckResult(
                 name,
                 False,
-                f"{len(blobs)} installed team(s), but SOCIALBOT_ENCRYPTION_KEY does not open "
+                f"{installed}, but SOCIALBOT_ENCRYPTION_KEY does not open "
                 f"{total - opened} stored secret(s) — use the key they were stored with",
             ),
         ]
@@ -179,9 +195,7 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     )
     return [
         mode,
-        CheckResult(
-            name, True, f"{len(blobs)} installed team(s); the encryption key opens them{keys}"
-        ),
+        CheckResult(name, True, f"{installed}; the encryption key opens them{keys}"),
     ]
 
 

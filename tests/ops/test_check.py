@@ -200,8 +200,10 @@ async def test_distributed_mode_reports_installations_and_the_key(
     db_path = str(tmp_path / "dist.db")
     db = await Database.open(db_path)
     records = await installations.open_records(db, key, SystemClock(), "111.222")
-    for team in ("T1", "T2"):
-        await records.save({"team_id": team, "user_id": "U1", "bot_token": "xoxb-" + team})
+    for team, user in (("T1", "U1"), ("T2", "U1"), ("T2", "U2")):  # T2: installed twice
+        await records.save({"team_id": team, "user_id": user, "bot_token": "xoxb-" + team})
+    org = {"enterprise_id": "E1", "team_id": None, "is_enterprise_install": True}
+    await records.save({**org, "user_id": "W1", "bot_token": "xoxb-E1"})
     from bot.connections import Connections
     from bot.secret import Secret
     from bot.vault import Vault
@@ -227,7 +229,8 @@ async def test_distributed_mode_reports_installations_and_the_key(
     assert ok and detail.startswith("distributed (OAuth)") and "/slack/oauth_redirect" in detail
     assert checks["Slack installations"] == (
         True,
-        "2 installed team(s); the encryption key opens them",
+        "2 installed team(s) and 1 org-wide install(s) (every workspace of an Enterprise Grid "
+        "org); the encryption key opens them",
     )
     assert checks["chat connections"] == (
         True,
