@@ -172,9 +172,13 @@ def team_tokens(
 def access_lost(
     adapter: SlackAdapter, records: InstallationRecords
 ) -> Callable[[dict[str, Any], AsyncBoltContext], Awaitable[None]]:
-    """The ``app_uninstalled`` / ``tokens_revoked`` listener of distributed mode (registered by
-    ``listeners.register`` after the command listeners: they are matched in order, and
-    commands are what comes most often)."""
+    """The ``app_uninstalled`` / ``tokens_revoked`` / ``team_access_revoked`` listener of
+    distributed mode (registered by ``listeners.register`` after the command listeners: they
+    are matched in order, and commands are what comes most often).
+
+    ``team_access_revoked`` (Enterprise Grid): an org admin removed the org-wide app from some
+    of the org's workspaces (``event.team_ids``). The org's installation stays, for the others;
+    those workspaces are forgotten and their pending work closed, as for an uninstall."""
 
     async def gone(body: dict[str, Any], context: AsyncBoltContext) -> None:
         # A tracked task (shutdown drains it; tests wait for it like any other work).
@@ -195,10 +199,15 @@ def access_lost(
             if not revoked:
                 log.info("slack: user tokens revoked in %s (no bot token); kept", where)
                 return
-        # An org-wide install goes for every workspace of the enterprise at once.
-        teams = await records.teams_of_enterprise(enterprise) if org and enterprise else []
-        teams += [team] if team and team not in teams else []
-        n = await records.delete(enterprise, None if org else team)
+        if kind == "team_access_revoked":
+            teams = [str(t) for t in event.get("team_ids") or () if t]
+            where = f"enterprise {enterprise} (org-wide), workspaces {', '.join(teams) or '-'}"
+            n = 0
+        else:
+            # An org-wide install goes for every workspace of the enterprise at once.
+            teams = await records.teams_of_enterprise(enterprise) if org and enterprise else []
+            teams += [team] if team and team not in teams else []
+            n = await records.delete(enterprise, None if org else team)
         sent = done = 0
         for gone_team in teams:
             adapter.team_gone(gone_team)
@@ -207,7 +216,7 @@ def access_lost(
             )
             sent, done = sent + s, done + d
             await records.forget_team(gone_team)
-        if org and enterprise:
+        if org and enterprise and kind != "team_access_revoked":
             adapter.team_gone(enterprise)  # what requests naming only the enterprise cached
         log.info(
             "slack: %s in %s: %d installation(s) deleted, %d workspace(s) forgotten, "

@@ -443,3 +443,44 @@ async def test_an_org_token_that_rotates_is_refreshed_once_for_all_workspaces(
     mine = [c for c in _org_calls(org, before) if c.team == E_OTHER]
     assert mine and all(c.headers["Authorization"] == f"Bearer {now}" for c in mine)
     assert now.encode() not in _db_bytes(org.core.settings.db_path)
+
+
+async def test_a_workspace_removed_from_the_org_app_is_forgotten_and_the_rest_keep_working(
+    org: Teams, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``team_access_revoked``: an org admin took the app out of one workspace; the org-wide
+    install stays for the others."""
+    [token] = org.fake.token_of(E)
+    one, two = org.driver("one"), org.driver("two")
+    try:
+        await org_command(one, "/status", "", team=TE1, channel=C1)
+        await org_command(two, "/status", "", team=TE2, channel=C2)
+        await org.settle()
+        caplog.set_level(logging.INFO, logger="adapters.slack.oauth")
+        revoked = org_event({"type": "team_access_revoked", "team_ids": [TE1]}, team=None)
+        assert (await one.send(*reversed(load.encode("event", revoked)))).status_code == 200
+        await org.settle()
+        assert await org.records.enterprise_of_team(TE1) == (None, False)
+        assert await org.records.team_of_channel(C1) is None
+        assert await org.records.find(E, None, is_enterprise_install=True) is not None
+        assert await org.records.enterprise_of_team(TE2) == (E, True)
+        # the core can no longer send for the removed workspace by its channel …
+        before = len(org.fake.calls)
+        with pytest.raises(Exception, match="install"):
+            await org.core.port("slack").update(
+                MessageRef("slack", C1, "1700000000.000100"),
+                Announcement(title="x", result="published", post_id=None),
+            )
+        assert org.fake.calls[before:] == []
+        # … and the other workspace goes on with the org's token
+        await org_command(two, "/post", "x “Still here”", team=TE2, channel=C2)
+        await org.settle()
+    finally:
+        await one.aclose()
+        await two.aclose()
+    [pb] = _posts(org.sandbox, KEY_B)
+    assert "Still here" in str(pb.spec)
+    calls = _org_calls(org, before)
+    assert calls and all(c.headers.get("Authorization") == f"Bearer {token}" for c in calls)
+    lines = [r.getMessage() for r in caplog.records if "team_access_revoked" in r.getMessage()]
+    assert lines and f"workspaces {TE1}" in lines[-1] and "0 installation(s) deleted" in lines[-1]
