@@ -23,6 +23,14 @@ refresh_token`` trades that for a new pair). Every call is made as the team its 
 to (``Call.team``); a call naming a channel of another team (``channel_teams``) is refused
 (``channel_not_found``, as Slack does) and noted in ``cross_team``. ``revoke(team)`` makes the
 team's tokens ``invalid_auth``.
+
+Enterprise Grid: ``org_install_code(enterprise, teams)`` hands out a code for an org-wide
+install; ``oauth.v2.access`` answers it as Slack documents (``is_enterprise_install: true``,
+``enterprise: {id, name}``, ``team: null``) with one token for the whole enterprise. Calls with it
+are made as the enterprise (``Call.team`` is its id) and may name a channel of any of its
+workspaces, never of a team outside it; the methods Slack documents as needing ``team_id`` with
+an org token (``ORG_TEAM_ID_METHODS``) answer ``missing_argument`` without one, and
+``team_access_not_granted`` for a team outside the enterprise.
 """
 
 from __future__ import annotations
@@ -47,6 +55,10 @@ BOT_ID = "BBOT"
 TEAM = "T111"
 CLIENT_ID = "111.222"
 CLIENT_SECRET = "fake-client-secret"
+# With an org-wide token these need ``team_id`` (Slack's "Using APIs with organization-wide apps").
+ORG_TEAM_ID_METHODS = frozenset(
+    {"usergroups.users.list", "usergroups.list", "users.list", "conversations.list"}
+)
 
 
 @dataclass
@@ -172,7 +184,9 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self._ws: list[web.WebSocketResponse] = []
         self.teams: dict[str, FakeTeam] = {TEAM: FakeTeam(TEAM, "Fake")}
-        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → team
+        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → team (or enterprise)
+        self.orgs: dict[str, str] = {}  # enterprise id → name (Enterprise Grid orgs)
+        self.org_codes: dict[str, str] = {}  # OAuth code → enterprise (org-wide install)
         self.refresh_tokens: dict[str, str] = {}  # refresh token → team
         self.codes: dict[str, str] = {}  # OAuth code → team
         self.channel_teams: dict[str, str] = {}  # channel → the team it belongs to
@@ -235,6 +249,26 @@ class FakeSlack:
         code = f"code-{team}-{next(self._tokens)}"
         self.codes[code] = team
         return code
+
+    def org_install_code(
+        self, enterprise: str, teams: tuple[str, ...], name: str | None = None
+    ) -> str:
+        """A code for an org-wide install of ``enterprise`` (workspaces ``teams``): its token
+        works in every one of them."""
+        self.orgs[enterprise] = name or f"Org {enterprise}"
+        for team in teams:
+            self.teams[team] = FakeTeam(team, f"Team {team}", enterprise)
+        code = f"code-{enterprise}-{next(self._tokens)}"
+        self.org_codes[code] = enterprise
+        return code
+
+    def in_reach(self, caller: str, team: str) -> bool:
+        """May a token of ``caller`` (a team, or an enterprise for an org token) act in
+        ``team``?"""
+        if caller == team:
+            return True
+        t = self.teams.get(team)
+        return caller in self.orgs and t is not None and t.enterprise == caller
 
     def revoke(self, team: str) -> None:
         for tok in [t for t, tm in self.tokens.items() if tm == team]:
@@ -300,9 +334,16 @@ class FakeSlack:
         else:
             channel = params.get("channel")
             owner = self.channel_teams.get(str(channel)) if channel else None
-            if owner is not None and owner != team:
+            if owner is not None and not self.in_reach(team, owner):
                 self.cross_team.append((method, team, owner))
                 return web.json_response({"ok": False, "error": "channel_not_found"})
+            if team in self.orgs and method in ORG_TEAM_ID_METHODS:
+                named = str(params.get("team_id") or "")
+                if not named:
+                    return web.json_response({"ok": False, "error": "missing_argument"})
+                if not self.in_reach(team, named):
+                    self.cross_team.append((method, team, named))
+                    return web.json_response({"ok": False, "error": "team_access_not_granted"})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             problems = block_problems(params.get("blocks") or [], self.unreachable_images)
             if problems:
@@ -320,7 +361,7 @@ class FakeSlack:
                 {"ok": False, "error": f.error, **f.extra}, status=f.status, headers=f.headers
             )
         answer = self._answer(method, params, team)
-        if method == "chat.postMessage" and answer.get("ok") and team is not None:
+        if method == "chat.postMessage" and answer.get("ok") and team and team not in self.orgs:
             self.channel_teams.setdefault(str(params["channel"]), team)
         if (
             method == "chat.postMessage"
@@ -345,10 +386,10 @@ class FakeSlack:
                 return {"ok": False, "error": "invalid_refresh_token"}
             self.revoke(team)
         else:
-            team = self.codes.pop(str(p.get("code")), None)
+            code = str(p.get("code"))
+            team = self.codes.pop(code, None) or self.org_codes.pop(code, None)
             if team is None:
                 return {"ok": False, "error": "invalid_code"}
-        t = self.teams[team]
         token = f"xoxb-{team}-{next(self._tokens)}"
         self.tokens[token] = team
         out: dict[str, Any] = {
@@ -356,10 +397,20 @@ class FakeSlack:
             "scope": "commands,chat:write,reactions:read,reactions:write,files:read,users:read,"
                      "usergroups:read",
             "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER,
-            "team": {"id": t.id, "name": t.name},
-            "enterprise": {"id": t.enterprise, "name": "Org"} if t.enterprise else None,
-            "is_enterprise_install": False,
         }  # fmt: skip
+        if team in self.orgs:  # org-wide: no team, the enterprise, one token for all of it
+            out |= {
+                "team": None, "enterprise": {"id": team, "name": self.orgs[team]},
+                "is_enterprise_install": True,
+            }  # fmt: skip
+        else:
+            t = self.teams[team]
+            org = {"id": t.enterprise, "name": self.orgs.get(t.enterprise, "Org")}
+            out |= {
+                "team": {"id": t.id, "name": t.name},
+                "enterprise": org if t.enterprise else None,
+                "is_enterprise_install": False,
+            }
         if self.rotation:
             refresh = f"xoxe-1-{team}-{next(self._tokens)}"
             self.refresh_tokens[refresh] = team
@@ -369,6 +420,13 @@ class FakeSlack:
 
     def _answer(self, method: str, p: dict[str, Any], team: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
+            if team in self.orgs:  # an org-wide token: the enterprise, no workspace
+                return {
+                    "ok": True, "url": "https://fake-org.enterprise.slack/",
+                    "team": self.orgs[team], "user": "socialbot", "team_id": team,
+                    "user_id": BOT_USER, "bot_id": BOT_ID, "enterprise_id": team,
+                    "is_enterprise_install": True,
+                }  # fmt: skip
             t = self.teams.get(team or TEAM) or self.teams[TEAM]
             return {
                 "ok": True, "url": "https://fake.slack/", "team": t.name, "user": "socialbot",
