@@ -46,7 +46,8 @@ class Attachment:
     open: Callable[[], AsyncIterator[bytes]] = field(repr=False, compare=False)
     # How the platform it came from can show it again (approval card previews):
     slack_file: str | None = None  # a Slack file id (F…), for an image block's ``slack_file``
-    platform_url: str | None = field(default=None, repr=False)  # a Discord attachment URL
+    # A Discord attachment URL, sealed by the adapter (opaque to the core, stored as it is):
+    platform_url: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,9 @@ class MediaPreview:
 
     ``url`` is a public link the media rules checked (any platform may show it); ``slack_file``
     and ``platform_url`` come from the chat platform the file was attached on and are shown only
-    there (Slack image blocks by file id, Discord embeds by attachment URL)."""
+    there (Slack image blocks by file id, Discord embeds by attachment URL). ``platform_url`` is
+    opaque here: the adapter hands it over sealed (a signed link is a capability) and opens it
+    itself; the core stores it as it is."""
 
     name: str
     kind: str

@@ -1,10 +1,8 @@
 """``socialbot check``: validate the configuration and reach each configured service.
 
-(Over 400 lines: one small function per check of one command's report; splitting them would scatter
-the report's order.)
-
-Prints one line per check — ``ok``/``FAIL`` with a plain-words fix — and exits non-zero if any
-check failed. Secrets are never printed.
+Prints one line per check — ``ok``/``FAIL`` with a plain-words fix — then what the settings
+will do, in words (``bot.checkwords``: each binding's policy, media links, weekly reports), and
+exits non-zero if any check failed. Secrets are never printed.
 """
 
 from __future__ import annotations
@@ -21,14 +19,8 @@ import httpx
 
 from bot.api.client import SocialClient
 from bot.api.errors import ApiError, Forbidden, HttpError, Unauthorized
-from bot.config import (
-    ApprovalPolicy,
-    ChannelBinding,
-    ChannelConfig,
-    ConfigError,
-    Settings,
-    load_settings,
-)
+from bot.checkwords import media_line, policy_lines, report_lines
+from bot.config import ConfigError, Settings, load_settings
 from bot.storage import Database
 from bot.vault import CANARY_KEY, Vault, VaultError
 
@@ -142,10 +134,16 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     ):
         return [mode, CheckResult(name, True, f"none yet ({settings.db_path} does not exist)")]
 
-    def read(sdb: Any) -> tuple[list[str], str | None]:
+    def read(sdb: Any) -> tuple[list[tuple[str, str, int, str]], str | None]:
         tables = set(sdb.table_names())
         rows = (
-            [str(r[0]) for r in sdb.execute("SELECT data FROM slack_installations")]
+            [
+                (str(r[0]), str(r[1]), int(r[2]), str(r[3]))
+                for r in sdb.execute(
+                    "SELECT enterprise_id, team_id, is_enterprise_install, data "
+                    "FROM slack_installations"
+                )
+            ]
             if "slack_installations" in tables
             else []
         )
@@ -159,9 +157,19 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     db = Database(settings.db_path)
     await db.run_raw(db._connect)
     try:
-        blobs, canary = await db.run(read)
+        rows, canary = await db.run(read)
     finally:
         await db.close()
+    blobs = [r[3] for r in rows]
+    # one per team (or org) however many users installed it; an org-wide install serves every
+    # workspace of its Enterprise Grid organization
+    teams = {(r[0], r[1]) for r in rows if not r[2]}
+    orgs = {r[0] for r in rows if r[2]}
+    installed = f"{len(teams)} installed team(s)" + (
+        f" and {len(orgs)} org-wide install(s) (every workspace of an Enterprise Grid org)"
+        if orgs
+        else ""
+    )
     opened = 0
     for blob in [*blobs, *([canary] if canary else [])]:
         try:
@@ -176,7 +184,7 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
             CheckResult(
                 name,
                 False,
-                f"{len(blobs)} installed team(s), but SOCIALBOT_ENCRYPTION_KEY does not open "
+                f"{installed}, but SOCIALBOT_ENCRYPTION_KEY does not open "
                 f"{total - opened} stored secret(s) — use the key they were stored with",
             ),
         ]
@@ -187,9 +195,7 @@ async def check_installations(settings: Settings) -> list[CheckResult]:
     )
     return [
         mode,
-        CheckResult(
-            name, True, f"{len(blobs)} installed team(s); the encryption key opens them{keys}"
-        ),
+        CheckResult(name, True, f"{installed}; the encryption key opens them{keys}"),
     ]
 
 
@@ -358,78 +364,6 @@ async def run_checks(
     return results
 
 
-def _duration(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if unit == "d" and seconds < 7 * 86400:
-            continue
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
-
-
-def _approval(p: ApprovalPolicy, card_default: str) -> str:
-    if not p.required:
-        return "approval: not required"
-    who = ", ".join(
-        f"role {a.split(':', 1)[1]}"
-        if a.startswith("role:")
-        else f"group {a.split(':', 1)[1] if a.startswith('group:') else a}"
-        if a.startswith("group:") or a in p.group_ids
-        else a
-        for a in p.approvers
-    )
-    expiry = (
-        f"expires after {_duration(p.expires_after.total_seconds())}"
-        if p.expires_after
-        else "never expires"
-    )
-    return (
-        f"approval: {who}; quorum {p.quorum}; "
-        f"self-approval {'allowed' if p.allow_self else 'not allowed'}; "
-        f"cards in {p.channel or card_default}; {expiry}"
-    )
-
-
-def _policy_line(scope: str, cfg: ChannelConfig, card_default: str) -> str:
-    targets = ", ".join(cfg.default_targets) or "none (named in each command)"
-    parts = [f"{scope} → workspace {cfg.workspace}", f"default targets: {targets}"]
-    if cfg.timezone:
-        parts.append(f"time zone {cfg.timezone}")
-    parts.append(_approval(cfg.approval, card_default))
-    return "policy  " + " · ".join(parts)
-
-
-def policy_lines(settings: Settings) -> list[str]:
-    """One line per binding: what will actually happen in that channel (most specific binding
-    wins), then what every channel without a binding gets."""
-
-    def scope(b: ChannelBinding) -> str:
-        words = [b.platform]
-        if b.team:
-            words.append(f"team {b.team}")
-        words.append(f"channel {b.channel}" if b.channel else "(every channel)")
-        return " ".join(words)
-
-    out = [
-        _policy_line(scope(b), b.config, "the same channel" if b.channel else "each channel")
-        for b in settings.bindings
-    ]
-    out.append(_policy_line("any other channel", ChannelConfig(), "the same channel"))
-    return out
-
-
-def media_line(settings: Settings) -> str:
-    """Which links the bot will download (``[media]``), for the operator to read."""
-    m = settings.media
-    ports = "any port" if m.ports is None else "ports " + ", ".join(map(str, sorted(m.ports)))
-    hosts = (
-        "private hosts ALLOWED (only for a local sandbox)"
-        if m.allow_private
-        else "public hosts only (every name resolved and checked)"
-    )
-    return f"media   links: http(s) · {hosts} · {ports} · at most 5 redirects, each checked"
-
-
 def run_check(args: argparse.Namespace) -> int:
     settings = load_settings()
     results = asyncio.run(run_checks(settings))
@@ -438,6 +372,8 @@ def run_check(args: argparse.Namespace) -> int:
     for line in policy_lines(settings):
         print(line)
     print(media_line(settings))
+    for line in report_lines(settings):
+        print(line)
     failed = sum(not r.ok for r in results)
     print(f"{len(results) - failed} passed, {failed} failed", file=sys.stderr)
     return 1 if failed else 0

@@ -292,6 +292,18 @@ class InstallationRecords:
 
         return await self.db.run(run)
 
+    async def teams_of_enterprise(self, enterprise: str) -> list[str]:
+        """The workspaces requests came from under ``enterprise``'s org-wide install."""
+
+        def run(sdb: sqlite_utils.Database) -> list[str]:
+            rows = sdb.execute(
+                "SELECT team FROM slack_teams WHERE enterprise = ? AND is_enterprise_install = 1",
+                [enterprise],
+            )
+            return [str(r[0]) for r in rows]
+
+        return await self.db.run(run)
+
     async def forget_team(self, team: str) -> None:
         self._teams.pop(team, None)
         for c in [c for c, t in self._channels.items() if t == team]:

@@ -108,10 +108,11 @@ class SocialDiscordClient(discord.Client):
         self.dispatcher: Dispatcher = dispatcher or CommandLayer()
         self.clock: Clock = clock or core.clock
         self.max_attachment_bytes = max_attachment_bytes
+        self.files = att.Files(self.http_session, max_attachment_bytes, settings.discord_bot_token)
         self.tree: app_commands.CommandTree[SocialDiscordClient] = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         install(self.tree, self)
-        self.port = DiscordPort(self)
+        self.port = DiscordPort(self, settings.discord_bot_token)
         self.deliveries = Deliveries(core, PLATFORM)
         self.brief_seconds = BRIEF_SECONDS  # how long a note answering a reaction stays
         self.synced_scopes: list[str] = []
@@ -188,9 +189,7 @@ class SocialDiscordClient(discord.Client):
             delivery_id=f"discord:{interaction.id}",
             team=str(interaction.guild_id) if interaction.guild_id else None,
             thread=responder.thread,
-            attachments=tuple(
-                att.streamed(a, self.http_session, self.max_attachment_bytes) for a in attachments
-            ),
+            attachments=tuple(self.files.streamed(a) for a in attachments),
             options=options,
         )
         # Acknowledged (the defer): from here on a crash is resumed (bot.deliveries).

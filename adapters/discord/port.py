@@ -9,6 +9,8 @@
                               latest messages (GET /channels/{id}/messages, newest first), so an
                               ambiguous send is not repeated once the nonce window has passed
     update(ref, reply)        PATCH the message (approval cards as votes arrive / when decided).
+                              A card's attachment URLs come sealed from the core: ``send`` and
+                              ``update`` open them (``attachments.opened``) just before rendering.
     add_reactions(ref, ...)   PUT …/reactions/{emoji}/@me (✅ ❌ seeded on cards).
 
 Missing permissions (50013 / 50001) are logged and, while an interaction is being handled,
@@ -24,11 +26,13 @@ from typing import Any
 
 import discord
 
+from adapters.discord.attachments import opened
 from adapters.discord.render import render
 from adapters.discord.respond import CURRENT, NO_PERMISSION_CODES, permission_words
 from adapters.discord.translate import PLATFORM, emoji_for, message_ref, nonce_for
 from adapters.discord.views import ApprovalView, view_for
 from bot.chat import ChatSendError, Destination, MessageRef, Reply
+from bot.secret import Secret
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +68,9 @@ class DiscordPermissionError(DiscordPortError):
 class DiscordPort:
     platform = PLATFORM
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, key: Secret | None = None) -> None:
         self.client = client
+        self.key = key  # the bot token: what a card's attachment URLs are sealed under
 
     def _channel(self, channel_id: str, team: str | None = None) -> discord.PartialMessageable:
         guild_id = int(team) if team and team.isdigit() else None
@@ -80,6 +85,7 @@ class DiscordPort:
         return words
 
     async def send(self, dest: Destination, reply: Reply, *, key: str | None = None) -> MessageRef:
+        reply = opened(reply, self.key)  # a card's sealed URLs
         r = render(reply)
         responder = CURRENT.get()
         if (
@@ -194,7 +200,7 @@ class DiscordPort:
         await channel.send(**kwargs)
 
     async def update(self, ref: MessageRef, reply: Reply) -> None:
-        r = render(reply)
+        r = render(opened(reply, self.key))
         message = self._channel(ref.channel).get_partial_message(int(ref.message_id))
         kwargs: dict[str, Any] = {
             "embeds": list(r.embeds),

@@ -11,25 +11,31 @@ run again and answered after a restart.
                                                reply to the request's message
 
 The interaction token is a credential (it can post as the app for 15 minutes): the journal
-keeps it sealed under the bot token (``bot.secret.seal``), never in clear. A command with
-attachments is not replayed (their CDN links are signed and short-lived): its requester is
-told it was not posted.
+keeps it sealed under the bot token (``bot.secret.seal``), never in clear. So are a command's
+attachment URLs (signed CDN links, ``attachments.Files``): the entry records each one's name,
+type, size and sealed URL, and the replay fetches them again while the links are valid (their
+``ex``; a link without one: 24 h from the request, by the injected clock). Expired links — or an
+entry from before attachments were recorded, which only counts them — are answered with
+``files_lost(why)``: it was not posted, send it again.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
+from adapters.discord.attachments import Files, Lost
 from adapters.discord.render import Rendered, render
 from adapters.discord.respond import DEAD_TOKEN_CODES, EXPIRY
 from adapters.discord.translate import PLATFORM, message_ref
 from adapters.discord.views import ApprovalView
 from bot import journal
 from bot.chat import (
+    Attachment,
     ButtonEvent,
     ErrorReply,
     Invocation,
@@ -82,12 +88,13 @@ def command_payload(
         "text": inv.text,
         "options": [list(o) for o in inv.options],
         "user": _user(inv.user),
-        "attachments": len(inv.attachments),
+        "attachments": len(inv.attachments),  # (entries from before "files" only count them)
+        **({"files": Files.record(inv.attachments)} if inv.attachments else {}),
         "ephemeral": ephemeral,
     }
 
 
-def invocation_from(entry: journal.Entry) -> Invocation:
+def invocation_from(entry: journal.Entry, attachments: tuple[Attachment, ...] = ()) -> Invocation:
     p = entry.payload
     return Invocation(
         command=str(p["command"]),
@@ -99,7 +106,21 @@ def invocation_from(entry: journal.Entry) -> Invocation:
         team=p.get("team"),
         thread=p.get("thread"),
         options=tuple((str(k), str(v)) for k, v in p.get("options", [])),
+        attachments=attachments,
     )
+
+
+def attachments_from(
+    entry: journal.Entry, files: Files, now: datetime
+) -> tuple[Attachment, ...] | Lost:
+    """The recorded attachments of a command, to fetch again — or why they cannot be."""
+    p = entry.payload
+    records = p.get("files")
+    if not int(p.get("attachments") or 0):
+        return ()
+    if not isinstance(records, list) or not p.get("at"):  # recorded before files were
+        return Lost("")  # answered as before: FILES_LOST
+    return files.restore(records, datetime.fromisoformat(str(p["at"])), now)
 
 
 def card_payload(
@@ -271,6 +292,13 @@ FILES_LOST = ErrorReply(
 )
 
 
+def files_lost(lost: Lost) -> ErrorReply:
+    """``FILES_LOST`` saying why the attachments could not be fetched again."""
+    if not lost.problem:
+        return FILES_LOST
+    return replace(FILES_LOST, problems=(f"It was not posted: {lost.problem}",))
+
+
 class DiscordReplayer:
     """``bot.deliveries.Replayer`` for Discord."""
 
@@ -281,11 +309,13 @@ class DiscordReplayer:
         c = self.client
         if entry.kind == "command":
             answer = LateAnswer(c, entry.payload, component=False)
-            if int(entry.payload.get("attachments") or 0):
-                await self._answer(answer, (FILES_LOST,))
+            files = attachments_from(entry, c.files, c.clock.now())
+            if isinstance(files, Lost):
+                log.info("journal: %s not replayed: its attachments cannot be fetched", entry.id)
+                await self._answer(answer, (files_lost(files),))
                 await c.deliveries.done(entry.id)
                 return
-            inv = invocation_from(entry)
+            inv = invocation_from(entry, files)
             outcome = await c.deliveries.guarded(
                 c.dispatcher.dispatch(c.core, inv, resumed=True), entry.id
             )

@@ -6,8 +6,12 @@ runs like a command. The views themselves are ``adapters.slack.modal``.
     on_submit(ack, body) problems visible without I/O → inline errors (response_action
                          "errors"); else ack (closes it) → journal → "⏳ working" message in
                          the chosen channel → dispatch → replies as for a command
-    replay(entry)        after a restart, in its recorded working message; a submission with
-                         files cannot be replayed (the uploads are gone) and is reported failed
+    replay(entry)        after a restart, in its recorded working message, with its files:
+                         the entry records each one (id, name, type, size, private URL) and the
+                         replay streams them from Slack again with the bot token. A private URL
+                         is no credential by itself (it needs the token, which is never stored).
+                         An entry from before files were recorded only counts them: reported
+                         failed, as it always was.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from adapters.slack import modal
 from adapters.slack.delivery import Origin, SlackDelivery
 from adapters.slack.directory import TtlCache
 from adapters.slack.errors import SlackPortError, error_code, from_api_error
-from adapters.slack.files import FileFetcher
+from adapters.slack.files import FileFetcher, SlackFile
 from adapters.slack.render import working_message
 from adapters.slack.translate import PLATFORM, SlashCommand, view_delivery_id
 from bot import journal
@@ -51,6 +55,17 @@ def quick_check(options: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ..
     except Exception:  # anything else is dispatch's to report
         log.debug("quick_check: option parsing raised", exc_info=True)
     return ()
+
+
+def _file_record(f: SlackFile) -> dict[str, Any]:
+    """A submitted file as the journal keeps it (``SlackFile.from_json`` reads it back)."""
+    return {
+        "id": f.id,
+        "name": f.name,
+        "mimetype": f.mimetype,
+        "size": f.size,
+        "url_private_download": f.url,
+    }
 
 
 class ComposeFlow:
@@ -145,7 +160,8 @@ class ComposeFlow:
             "user_name": user.get("username") or user.get("name"),
             "tz": sub.tz,
             "options": [list(o) for o in sub.options],
-            "files": len(sub.files),
+            "files": len(sub.files),  # (entries from before "uploads" only count them)
+            "uploads": [_file_record(f) for f in sub.files],
         }
         await self.deliveries.record(view_delivery_id(body), "compose", payload)
 
@@ -192,8 +208,9 @@ class ComposeFlow:
     async def replay(self, e: journal.Entry) -> None:
         p = e.payload
         origin = Origin(channel=str(p["channel"]), user=str(p["user"]))
-        if int(p.get("files", 0)):
-            # Uploaded files cannot be fetched again for a replay: report it failed.
+        uploads = p.get("uploads")
+        if int(p.get("files", 0)) and not isinstance(uploads, list):
+            # Journaled before the files were recorded: they cannot be fetched again.
             await self.delivery.tell(
                 origin,
                 ErrorReply(
@@ -221,6 +238,9 @@ class ComposeFlow:
                 team=p.get("team"),
                 thread=working.message_id,
                 user_tz=p.get("tz"),
+                attachments=tuple(
+                    self.files.attachment(SlackFile.from_json(f)) for f in uploads or ()
+                ),
                 options=tuple((str(k), str(v)) for k, v in p.get("options", [])),
             )
             await self.delivery.run_invocation(inv, origin, working, resumed=True)

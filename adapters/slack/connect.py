@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 
 from adapters.slack.delivery import Origin
 from adapters.slack.errors import SlackPortError, error_code
+from adapters.slack.teams import scope_for
 from adapters.slack.translate import PLATFORM, SlashCommand
 from bot.chat import ErrorReply
 from commands.handlers import connect as connecting
@@ -51,11 +52,12 @@ def is_connect(cmd: SlashCommand) -> bool:
     return cmd.command == "social" and bool(words) and words[0].lower() in WORDS
 
 
-def connect_view(channel: str) -> dict[str, Any]:
+def connect_view(channel: str, team: str | None = None) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "private_metadata": json.dumps({"channel": channel}),
+        # the team too: an org-wide install's submission names no workspace (``team: null``)
+        "private_metadata": json.dumps({"channel": channel, "team": team}),
         "title": {"type": "plain_text", "text": "Connect Social API"},
         "submit": {"type": "plain_text", "text": "Connect"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -136,7 +138,7 @@ class ConnectFlow:
             return
         try:
             await self.adapter.client.views_open(
-                trigger_id=cmd.trigger_id, view=connect_view(cmd.channel)
+                trigger_id=cmd.trigger_id, view=connect_view(cmd.channel, cmd.team)
             )
         except SlackApiError as e:
             log.warning("views.open of the connect form failed: %s", error_code(e))
@@ -158,19 +160,22 @@ class ConnectFlow:
         team = body.get("team") if isinstance(body.get("team"), Mapping) else {}
         assert isinstance(user, Mapping) and isinstance(team, Mapping)
         try:
-            channel = str(json.loads(str(view.get("private_metadata") or "{}")).get("channel"))
-        except (ValueError, AttributeError):
-            channel = ""
-        origin = Origin(channel=channel, user=str(user.get("id") or ""))
+            meta = json.loads(str(view.get("private_metadata") or "{}"))
+        except ValueError:
+            meta = {}
+        meta = meta if isinstance(meta, Mapping) else {}
+        origin = Origin(channel=str(meta.get("channel") or ""), user=str(user.get("id") or ""))
+        where = team.get("id") or meta.get("team")
         self.adapter.deliveries.spawn(
-            self._finish(origin, team.get("id"), key), name="slack connect", urgent=True
+            self._finish(origin, str(where) if where else None, key),
+            name="slack connect",
+            urgent=True,
         )
 
-    async def _finish(self, origin: Origin, team: Any, key: str) -> None:
-        if not await self.is_admin(origin.user):  # the form is theirs, but check again
-            await self.adapter.delivery.tell(origin, ONLY_ADMINS)
-            return
-        reply = await connecting.connect(
-            self.adapter.core, PLATFORM, str(team) if team else None, origin.user, key
-        )
-        await self.adapter.delivery.tell(origin, reply)
+    async def _finish(self, origin: Origin, team: str | None, key: str) -> None:
+        with scope_for(team):  # the workspace's, not only the enterprise's (org-wide installs)
+            if not await self.is_admin(origin.user):  # the form is theirs, but check again
+                await self.adapter.delivery.tell(origin, ONLY_ADMINS)
+                return
+            reply = await connecting.connect(self.adapter.core, PLATFORM, team, origin.user, key)
+            await self.adapter.delivery.tell(origin, reply)

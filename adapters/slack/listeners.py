@@ -225,6 +225,7 @@ def register(adapter: SlackAdapter) -> None:
         gone = oauth.access_lost(adapter, adapter.records)
         app.event("app_uninstalled")(gone)
         app.event("tokens_revoked")(gone)
+        app.event("team_access_revoked")(gone)
     else:
         app.event("app_uninstalled")(on_access_lost)
         app.event("tokens_revoked")(on_access_lost)

@@ -95,14 +95,21 @@ async def _success(args: AsyncSuccessArgs) -> BoltResponse:
     inst = args.installation
     where = inst.team_name or inst.enterprise_name or inst.team_id or inst.enterprise_id or ""
     log.info(
-        "slack: installed in team %s (enterprise %s)",
+        "slack: installed in %s %s (enterprise %s)",
+        "org-wide" if inst.is_enterprise_install else "team",
         inst.team_id or "-",
         inst.enterprise_id or "-",
     )
+    org = (
+        " for every workspace of the organization: an org admin chooses which ones in Slack "
+        "(<i>Manage apps</i> → socialbot → <i>Add to workspaces</i>)"
+        if inst.is_enterprise_install
+        else ""
+    )
     return _page(
         "socialbot is installed",
-        f"socialbot is now installed in <b>{html.escape(where)}</b>. Invite it to a channel "
-        "(<code>/invite @socialbot</code>) and type <code>/social help</code> there.",
+        f"socialbot is now installed in <b>{html.escape(where)}</b>{org}. Invite it to a "
+        "channel (<code>/invite @socialbot</code>) and type <code>/social help</code> there.",
         200,
         args.settings.state_utils.build_set_cookie_for_deletion(),
     )
@@ -165,9 +172,13 @@ def team_tokens(
 def access_lost(
     adapter: SlackAdapter, records: InstallationRecords
 ) -> Callable[[dict[str, Any], AsyncBoltContext], Awaitable[None]]:
-    """The ``app_uninstalled`` / ``tokens_revoked`` listener of distributed mode (registered by
-    ``listeners.register`` after the command listeners: they are matched in order, and
-    commands are what comes most often)."""
+    """The ``app_uninstalled`` / ``tokens_revoked`` / ``team_access_revoked`` listener of
+    distributed mode (registered by ``listeners.register`` after the command listeners: they
+    are matched in order, and commands are what comes most often).
+
+    ``team_access_revoked`` (Enterprise Grid): an org admin removed the org-wide app from some
+    of the org's workspaces (``event.team_ids``). The org's installation stays, for the others;
+    those workspaces are forgotten and their pending work closed, as for an uninstall."""
 
     async def gone(body: dict[str, Any], context: AsyncBoltContext) -> None:
         # A tracked task (shutdown drains it; tests wait for it like any other work).
@@ -182,25 +193,38 @@ def access_lost(
     ) -> None:
         event = body.get("event") or {}
         kind = event.get("type")
+        where = f"enterprise {enterprise} (org-wide)" if org else f"team {team or enterprise}"
         if kind == "tokens_revoked":
             revoked = (event.get("tokens") or {}).get("bot") or []
             if not revoked:
-                log.info("slack: user tokens revoked in team %s (no bot token); kept", team)
+                log.info("slack: user tokens revoked in %s (no bot token); kept", where)
                 return
-        n = await records.delete(enterprise, None if org else team)
-        adapter.team_gone(team)
-        sent, done = (0, 0)
-        if team:
-            sent, done = await close_pending(
-                adapter.core.db, "slack", team, adapter.core.clock.now().isoformat()
+        if kind == "team_access_revoked":
+            teams = [str(t) for t in event.get("team_ids") or () if t]
+            where = f"enterprise {enterprise} (org-wide), workspaces {', '.join(teams) or '-'}"
+            n = 0
+        else:
+            # An org-wide install goes for every workspace of the enterprise at once.
+            teams = await records.teams_of_enterprise(enterprise) if org and enterprise else []
+            teams += [team] if team and team not in teams else []
+            n = await records.delete(enterprise, None if org else team)
+        sent = done = 0
+        for gone_team in teams:
+            adapter.team_gone(gone_team)
+            s, d = await close_pending(
+                adapter.core.db, "slack", gone_team, adapter.core.clock.now().isoformat()
             )
-            await records.forget_team(team)
+            sent, done = sent + s, done + d
+            await records.forget_team(gone_team)
+        if org and enterprise and kind != "team_access_revoked":
+            adapter.team_gone(enterprise)  # what requests naming only the enterprise cached
         log.info(
-            "slack: %s in team %s: %d installation(s) deleted, %d unsent announcement(s) "
-            "and %d unfinished request(s) closed",
+            "slack: %s in %s: %d installation(s) deleted, %d workspace(s) forgotten, "
+            "%d unsent announcement(s) and %d unfinished request(s) closed",
             kind,
-            team or enterprise,
+            where,
             n,
+            len(teams),
             sent,
             done,
         )

@@ -17,6 +17,15 @@ belongs to (``slack_channels``, learned from requests and from the bot's own pos
 no known team, or for a team with no installation, fails (``not_installed``) — it is never
 made with another team's token.
 
+Enterprise Grid: an org-wide install is one installation (one token) for every workspace of the
+enterprise. A request from one of its workspaces carries the enterprise and
+``is_enterprise_install``; its team is the workspace when the payload names one (commands) and
+None when it names only the enterprise (events' ``authorizations``; ``team: null`` actions and
+views, where Bolt falls back to the enterprise id). What requests teach —
+workspace → (enterprise, org-wide) — lets a call for a workspace alone (the core's
+``Destination.team``, a channel's team) find the org's token; calls Slack documents as needing
+``team_id`` with an org token (``ORG_TEAM_ID_METHODS``) get the workspace's.
+
 The cache holds up to ``max_entries`` teams (least recently used dropped first) for ``ttl``
 seconds, or until shortly before a rotating token expires; a save or delete of a team's
 installation (install, uninstall, token rotation) drops its entry at once.
@@ -47,6 +56,12 @@ from bot.clock import Clock
 from bot.installations import InstallationRecords
 
 log = logging.getLogger(__name__)
+
+# Methods that need ``team_id`` when called with an org-wide token (Slack: "Using APIs with
+# organization-wide apps"); of these the bot calls usergroups.users.list (the connect group).
+ORG_TEAM_ID_METHODS = frozenset(
+    {"usergroups.users.list", "usergroups.list", "users.list", "conversations.list"}
+)
 
 
 @dataclass(frozen=True)
@@ -165,7 +180,11 @@ class TeamTokens(AsyncAuthorize):
         actor_team_id: str | None = None,
         actor_user_id: str | None = None,
     ) -> AuthorizeResult | None:
-        key = TeamKey(team_id, enterprise_id, bool(context.is_enterprise_install))
+        org = bool(context.is_enterprise_install)
+        # In org-wide payloads without a workspace (``team: null``) Bolt's team id is the
+        # enterprise's (user.team_id, view.app_installed_team_id): not a workspace.
+        team = None if org and team_id == enterprise_id else team_id
+        key = TeamKey(team, enterprise_id, org)
         result = await self._resolve(key, context, user_id)
         if result is not None:
             # The request's team scope, set here rather than in a middleware of its own (one
@@ -242,11 +261,18 @@ class TeamTokens(AsyncAuthorize):
         left = float(expires_at) - self.clock.now().timestamp() - margin
         return max(0.0, min(self.ttl, left))
 
-    async def token_for(self, key: TeamKey) -> str | None:
-        """The bot token of ``key``'s team for the bot's own calls (None: not installed)."""
+    async def placed(self, key: TeamKey) -> TeamKey:
+        """``key`` with its enterprise (and whether that has an org-wide install) filled in
+        from what requests taught, when it names a team alone."""
         if key.team and key.enterprise is None and not key.is_enterprise_install:
             enterprise, org = await self.records.enterprise_of_team(key.team)
-            key = TeamKey(key.team, enterprise, org)
+            return TeamKey(key.team, enterprise, org)
+        return key
+
+    async def token_for(self, key: TeamKey, *, placed: bool = False) -> str | None:
+        """The bot token of ``key``'s team for the bot's own calls (None: not installed);
+        ``placed``: ``key`` comes from ``placed`` already."""
+        key = key if placed else await self.placed(key)
         context = AsyncBoltContext()
         context["client"] = self.auth_client
         context["is_enterprise_install"] = key.is_enterprise_install
@@ -274,13 +300,18 @@ class TeamRoutedClient(AsyncWebClient):
         return None
 
     async def current_token(self, channel: str | None = None) -> str:
+        return (await self.route(channel))[1]
+
+    async def route(self, channel: str | None = None) -> tuple[TeamKey, str]:
+        """The team a call is for (its enterprise filled in) and its token."""
         key = await self.team_for(channel)
         if key is None:
             raise not_installed("-", "no team known for this call")
-        token = await self.tokens.token_for(key)
+        key = await self.tokens.placed(key)
+        token = await self.tokens.token_for(key, placed=True)
         if token is None:
             raise not_installed("-", f"team {key.team or key.enterprise} has no installation")
-        return token
+        return key, token
 
     async def api_call(
         self,
@@ -294,6 +325,7 @@ class TeamRoutedClient(AsyncWebClient):
         headers: dict[str, Any] | None = None,
         auth: dict[str, Any] | None = None,
     ) -> AsyncSlackResponse:
+        key: TeamKey | None = None
         if not any(isinstance(d, dict) and "token" in d for d in (params, json)):
             channel = next(
                 (
@@ -304,11 +336,18 @@ class TeamRoutedClient(AsyncWebClient):
                 None,
             )
             try:
-                token = await self.current_token(channel)
+                key, token = await self.route(channel)
             except SlackApiError as e:
                 log.warning("slack %s not made: %s", api_method, e.args[0] if e.args else e)
                 raise
             params = {**(params or {}), "token": token}
+            if (
+                key.is_enterprise_install
+                and key.team
+                and api_method in ORG_TEAM_ID_METHODS
+                and not any(isinstance(d, dict) and d.get("team_id") for d in (params, json, data))
+            ):
+                params["team_id"] = key.team  # the org's token acts in this workspace
         resp = await super().api_call(
             api_method,
             http_verb=http_verb,
@@ -320,8 +359,7 @@ class TeamRoutedClient(AsyncWebClient):
             auth=auth,
         )
         if api_method == "chat.postMessage" and resp.get("channel"):
-            key = current_team()
-            if key is not None and key.team:
+            if key is not None and key.team:  # placed: its enterprise is never forgotten
                 await self.records.learn(
                     team=key.team,
                     enterprise=key.enterprise,

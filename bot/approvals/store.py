@@ -115,7 +115,27 @@ def _v1(sdb: sqlite_utils.Database) -> None:
     sdb.execute("CREATE INDEX approval_events_post ON approval_events(post_id, id)")
 
 
-MIGRATIONS: list[Migration] = [_v1]
+def _v2(sdb: sqlite_utils.Database) -> None:
+    """Cards keep a chat platform's own media link (``platform_url``) as the adapter hands it
+    over — sealed, opaque to the core. Older rows kept a Discord attachment's signed CDN URL in
+    clear (a capability): drop it (the card then names the file without its image; the link
+    would have expired within a day anyway)."""
+    rows = sdb.execute(
+        "SELECT id, preview FROM approval_cards WHERE preview LIKE '%platform_url%'"
+    ).fetchall()
+    for card_id, raw in rows:
+        d = json.loads(raw)
+        media = (d.get("content") or {}).get("media") or []
+        clear = [m for m in media if "://" in str(m.get("platform_url") or "")]
+        for m in clear:  # a sealed value is url-safe base64: never "://"
+            m["platform_url"] = None
+        if clear:
+            sdb.execute(
+                "UPDATE approval_cards SET preview = ? WHERE id = ?", [json.dumps(d), card_id]
+            )
+
+
+MIGRATIONS: list[Migration] = [_v1, _v2]
 
 
 @dataclass(frozen=True)

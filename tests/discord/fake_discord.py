@@ -33,6 +33,7 @@ lists a channel's visible messages newest first (``limit``, ``before``).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import random
 import time
@@ -159,6 +160,11 @@ class FakeDiscord(GatewayMixin, EventsMixin):
 
     # ------------------------------------------------------------------ on demand
 
+    @staticmethod
+    def signature(url: str) -> str:
+        """The ``hm`` part of a signed CDN URL (what must never be stored or shown)."""
+        return url.split("hm=", 1)[1].split("&", 1)[0]
+
     def expire(self, interaction_id: str) -> None:
         self._expired.add(interaction_id)
 
@@ -202,10 +208,14 @@ class FakeDiscord(GatewayMixin, EventsMixin):
     def interaction_messages(self, interaction_id: str) -> list[Msg]:
         return [m for m in self.messages.values() if m.interaction_id == interaction_id]
 
-    def add_cdn_file(self, name: str, data: bytes) -> str:
+    def add_cdn_file(self, name: str, data: bytes, *, expires: float | None = None) -> str:
+        """A signed attachment URL as Discord gives them: ``?ex=<hex unix time>&is=<hex>&hm=
+        <signature>&``; ``expires`` (unix time) defaults to a day from now (real time)."""
         key = snowflake()
         self.cdn[f"{key}/{name}"] = data
-        return f"{self.api_url}/cdn/{key}/{name}?ex=signed&hm=secret"
+        ex = int(expires if expires is not None else time.time() + 86400)
+        hm = hashlib.sha256(f"{key}/{name}/{ex}".encode()).hexdigest()
+        return f"{self.api_url}/cdn/{key}/{name}?ex={ex:x}&is={ex - 86400:x}&hm={hm}&"
 
     # ------------------------------------------------------------------ REST
 

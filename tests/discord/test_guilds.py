@@ -222,3 +222,35 @@ def _layer() -> Any:
     from commands.dispatcher import CommandLayer
 
     return CommandLayer()
+
+
+async def test_each_guild_is_announced_in_its_own_channel_from_its_own_key(
+    fake: FakeDiscord, make_bot: BotFactory, world: World
+) -> None:
+    from bot.notifier.service import Notifier
+    from tests.discord.fake_discord import CHANNEL_ID
+
+    await start(make_bot, world)
+    one = await answer(fake, await fake.slash("post", {"caption": "Announce one"}))
+    two = await answer(
+        fake, await fake.slash("post", {"caption": "Announce two"}, channel_id=CHANNEL2_ID)
+    )
+    [p1], [p2] = posts(world, KEY1), posts(world, KEY2)
+    clock = world.core.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(5)  # the sandbox publishes after 2 s
+    await Notifier(world.core).tick(clock.now())
+
+    def announced(channel: str) -> list[Msg]:
+        return [m for m in fake.channel_messages(channel) if m.reference is not None]
+
+    await wait_until(lambda: announced(CHANNEL_ID) and announced(CHANNEL2_ID), within=10)
+    [a1], [a2] = announced(CHANNEL_ID), announced(CHANNEL2_ID)
+    # each a reply to its own request, naming its own post and not the other guild's
+    assert a1.reference is not None and a1.reference["message_id"] == one.id
+    assert a2.reference is not None and a2.reference["message_id"] == two.id
+    assert p1.post_id in str(a1.embeds) and p2.post_id not in str(a1.embeds)
+    assert p2.post_id in str(a2.embeds) and p1.post_id not in str(a2.embeds)
+    # "published" could only be read with the post's own key (the other key gets not found)
+    assert all("published" in str(a.embeds).lower() for a in (a1, a2)), (a1.embeds, a2.embeds)
+    assert "not found" not in str(a1.embeds).lower() + str(a2.embeds).lower()

@@ -2,7 +2,9 @@
 the sandbox in this process, SIGKILLed at a chosen moment and restarted on the same database.
 
 1. Killed after a ``/post``'s defer and before its Social API call: after the restart the post
-   exists once and the requester's "thinking…" message became the answer (``bot.deliveries``).
+   exists once and the requester's "thinking…" message became the answer (``bot.deliveries``);
+   a post with a picture is published with the picture (fetched again from the CDN while its
+   signed link is valid; the journal keeps the link sealed).
 2. Killed after the Social API created the post and before the bot learned of it: after the
    restart the post is adopted (found by its fingerprint), not created a second time.
 3. Killed between an announcement's send and its record, restarted after Discord's nonce
@@ -11,6 +13,7 @@ the sandbox in this process, SIGKILLed at a chosen moment and restarted on the s
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -23,7 +26,15 @@ import pytest
 from bot.api.client import SocialClient
 from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
 from bot.secret import Secret
-from tests.discord.fake_discord import CHANNEL_ID, GUILD_ID, NONCE_WINDOW, FakeDiscord, Msg
+from tests.discord.fake_discord import (
+    CHANNEL_ID,
+    GUILD_ID,
+    NONCE_WINDOW,
+    FakeDiscord,
+    Msg,
+    attachment,
+)
+from tests.discord.test_replay_files import stored_anywhere
 from tests.ops.harness import BotProcess, eventually
 from tests.secrets import DISCORD_BOT_TOKEN
 
@@ -147,6 +158,40 @@ async def test_killed_after_the_defer_the_post_exists_once_and_the_user_is_answe
     assert "resuming discord command" in bot2.stderr
     # Answered through the interaction's webhook (its token was still valid), not the channel.
     assert world.discord.channel_messages() == []
+
+
+async def test_killed_after_the_defer_a_post_with_a_picture_is_published_with_it(
+    world: World,
+) -> None:
+    bot = await world.start()
+    faults = world.sandbox.faults
+    faults.timeout_mode, faults.hang_seconds, faults.timeout_rate = "hang", 120.0, 1.0
+    photo = b"\xff\xd8\xff" + bytes(range(256)) * 400
+    url = world.discord.add_cdn_file("photo.jpg", photo)  # signed, valid for a day
+    iid = await world.discord.slash(
+        "post",
+        {"targets": "x", "caption": "A picture survives a SIGKILL"},
+        attachments={"media": attachment(url, "photo.jpg", len(photo), "image/jpeg")},
+    )
+    await eventually(
+        lambda: _value(faults.by_kind["timeout"]), lambda n: n >= 1, what="the first API call"
+    )
+    await world.kill(bot)
+    faults.reset()
+    faults.release_hangs()
+    # The journal kept the attachment to fetch it again, its signed URL sealed.
+    assert not stored_anywhere(world.tmp, world.discord.signature(url))
+
+    await world.start()
+    await eventually(
+        lambda: _value(visible_answer(world.discord, iid)), what="the requester's answer"
+    )
+    answer = visible_answer(world.discord, iid)
+    assert answer is not None and "sorry" not in (answer.title or "").lower(), answer.embeds
+    [post] = await world.api.list_posts()
+    [media] = [m for m in world.sandbox.state.media(KEY) if m.received]
+    assert post.content == "A picture survives a SIGKILL" and post.media_ids == (media.media_id,)
+    assert media.sha256 == hashlib.sha256(photo).hexdigest()  # the picture, fetched again
 
 
 async def test_killed_after_the_api_created_the_post_it_is_adopted_not_created_twice(

@@ -50,7 +50,7 @@ async def services() -> AsyncIterator[Services]:
 def check_lines(stdout: str) -> dict[str, tuple[bool, str]]:
     out: dict[str, tuple[bool, str]] = {}
     for line in stdout.splitlines():
-        if line.startswith(("policy  ", "media   ")):
+        if line.startswith(("policy  ", "media   ", "report  ")):
             continue
         m = re.fullmatch(r"(ok  |FAIL)  ([^:]+): (.+)", line)
         assert m, f"not a check line: {line!r}"
@@ -77,6 +77,7 @@ async def test_all_good_exits_0_with_one_line_per_check(services: Services) -> N
     assert all(ok for ok, _ in checks.values()), out
     assert checks["Social API (default)"][1].startswith("8 connected account(s)")
     assert "4 passed, 0 failed" in err
+    assert "report  none ([[reports]] in the config file posts a weekly report)" in out
     assert [c.method for c in services.fake.calls] == ["auth.test"]
     assert_no_secret(out, err)
 
@@ -131,6 +132,10 @@ approvers = ["U0ALICE", "S0SOCIALLEADS", "role:1234"]
 quorum = 2
 channel = "C0APPROVALS"
 expires_after = "48h"
+
+[[reports]]
+channel = "slack:C0BRAND"
+when = "monday 09:00"
 """
 
 
@@ -151,6 +156,10 @@ async def test_check_prints_the_effective_policy_of_each_binding(
         "not allowed; cards in C0APPROVALS; expires after 48h",
         "policy  any other channel → workspace default · default targets: none (named in each "
         "command) · approval: not required",
+    ]
+    # the report takes the bound channel's workspace and has no zone of its own → UTC
+    assert [line for line in out.splitlines() if line.startswith("report  ")] == [
+        "report  slack:C0BRAND every monday 09:00 UTC → workspace brand"
     ]
     assert check_lines(out)["Social API (brand)"][0]
     assert_no_secret(out, err)
@@ -191,8 +200,10 @@ async def test_distributed_mode_reports_installations_and_the_key(
     db_path = str(tmp_path / "dist.db")
     db = await Database.open(db_path)
     records = await installations.open_records(db, key, SystemClock(), "111.222")
-    for team in ("T1", "T2"):
-        await records.save({"team_id": team, "user_id": "U1", "bot_token": "xoxb-" + team})
+    for team, user in (("T1", "U1"), ("T2", "U1"), ("T2", "U2")):  # T2: installed twice
+        await records.save({"team_id": team, "user_id": user, "bot_token": "xoxb-" + team})
+    org = {"enterprise_id": "E1", "team_id": None, "is_enterprise_install": True}
+    await records.save({**org, "user_id": "W1", "bot_token": "xoxb-E1"})
     from bot.connections import Connections
     from bot.secret import Secret
     from bot.vault import Vault
@@ -218,7 +229,8 @@ async def test_distributed_mode_reports_installations_and_the_key(
     assert ok and detail.startswith("distributed (OAuth)") and "/slack/oauth_redirect" in detail
     assert checks["Slack installations"] == (
         True,
-        "2 installed team(s); the encryption key opens them",
+        "2 installed team(s) and 1 org-wide install(s) (every workspace of an Enterprise Grid "
+        "org); the encryption key opens them",
     )
     assert checks["chat connections"] == (
         True,

@@ -23,121 +23,48 @@ refresh_token`` trades that for a new pair). Every call is made as the team its 
 to (``Call.team``); a call naming a channel of another team (``channel_teams``) is refused
 (``channel_not_found``, as Slack does) and noted in ``cross_team``. ``revoke(team)`` makes the
 team's tokens ``invalid_auth``.
+
+Enterprise Grid: ``org_install_code(enterprise, teams)`` hands out a code for an org-wide
+install; ``oauth.v2.access`` answers it as Slack documents (``is_enterprise_install: true``,
+``enterprise: {id, name}``, ``team: null``) with one token for the whole enterprise. Calls with it
+are made as the enterprise (``Call.team`` is its id) and may name a channel of any of its
+workspaces, never of a team outside it; the methods Slack documents as needing ``team_id`` with
+an org token (``ORG_TEAM_ID_METHODS``) answer ``missing_argument`` without one, and
+``team_access_not_granted`` for a team outside the enterprise.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
-from slack_sdk.errors import SlackObjectFormationError
-from slack_sdk.models.blocks import Block
 
-BOT_TOKEN = "xoxb-test-token"
-APP_TOKEN = "xapp-test-token"
-BOT_USER = "UBOT"
-BOT_ID = "BBOT"
-TEAM = "T111"
-CLIENT_ID = "111.222"
-CLIENT_SECRET = "fake-client-secret"
+from tests.slack.fake_slack_data import (
+    APP_TOKEN,
+    BOT_ID,
+    BOT_TOKEN,
+    BOT_USER,
+    TEAM,
+    Call,
+    Failure,
+    FakeTeam,
+    Message,
+    block_problems,
+)
+from tests.slack.fake_slack_teams import CLIENT_ID, CLIENT_SECRET, FakeTeams
 
-
-@dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    headers: Mapping[str, str]
-    team: str | None = None  # the team whose token made it
-
-
-@dataclass
-class FakeTeam:
-    id: str
-    name: str
-    enterprise: str | None = None
+__all__ = [
+    "APP_TOKEN", "BOT_ID", "BOT_TOKEN", "BOT_USER", "CLIENT_ID", "CLIENT_SECRET", "TEAM",
+    "Call", "FakeSlack", "FakeTeam", "Message", "block_problems", "wait_for",
+]  # fmt: skip
 
 
-@dataclass
-class Message:
-    channel: str
-    ts: str
-    thread_ts: str | None
-    params: dict[str, Any]  # what the bot sent, with its updates applied
-    deleted: bool = False
-    updates: int = 0
-
-    @property
-    def text(self) -> str:
-        return str(self.params.get("text") or "")
-
-    @property
-    def blocks(self) -> Any:
-        return self.params.get("blocks")
-
-    @property
-    def metadata(self) -> dict[str, Any] | None:
-        meta = self.params.get("metadata")
-        return meta if isinstance(meta, dict) else None
-
-    @property
-    def key(self) -> str | None:
-        """The de-duplication key the bot put in the message metadata, if any."""
-        payload = (self.metadata or {}).get("event_payload")
-        return str(payload.get("key")) if isinstance(payload, dict) and "key" in payload else None
-
-    def body(self) -> str:
-        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
-
-    def as_api(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
-        if self.thread_ts:
-            out["thread_ts"] = self.thread_ts
-        if self.metadata is not None:
-            out["metadata"] = self.metadata
-        return out
-
-
-@dataclass
-class Failure:
-    error: str
-    times: int = 1
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def block_problems(blocks: list[dict[str, Any]], unreachable: set[str] = frozenset()) -> list[str]:
-    """What Slack would refuse in a message's blocks, checked with slack_sdk's Block Kit models
-    (every block parsed, validated with its nested objects), plus the 50-block limit and image
-    URLs Slack cannot download."""
-    out: list[str] = []
-    if len(blocks) > 50:
-        out.append(f"{len(blocks)} blocks; the limit is 50")
-    for i, raw in enumerate(blocks):
-        block = Block.parse(raw)
-        if block is None:
-            out.append(f"blocks[{i}]: unknown block {raw.get('type')!r}")
-            continue
-        try:
-            block.validate_json()
-            block.to_dict()  # validates nested elements and text objects too
-        except SlackObjectFormationError as e:
-            out.append(f"blocks[{i}]: {e}")
-        if raw.get("type") == "image" and ("image_url" in raw) == ("slack_file" in raw):
-            out.append(f"blocks[{i}]: an image needs exactly one of image_url, slack_file")
-        if raw.get("type") == "image" and raw.get("image_url") in unreachable:
-            out.append(f"blocks[{i}]: downloading image failed")
-    return out
-
-
-class FakeSlack:
+class FakeSlack(FakeTeams):
     def __init__(self, *, seed: int = 0, ambiguous_rate: float = 0.0) -> None:
         self.calls: list[Call] = []
         self.responses: list[tuple[str, dict[str, Any]]] = []  # response_url posts (tag, body)
@@ -171,16 +98,7 @@ class FakeSlack:
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._ws: list[web.WebSocketResponse] = []
-        self.teams: dict[str, FakeTeam] = {TEAM: FakeTeam(TEAM, "Fake")}
-        self.tokens: dict[str, str] = {BOT_TOKEN: TEAM}  # bot token → team
-        self.refresh_tokens: dict[str, str] = {}  # refresh token → team
-        self.codes: dict[str, str] = {}  # OAuth code → team
-        self.channel_teams: dict[str, str] = {}  # channel → the team it belongs to
-        self.cross_team: list[tuple[str, str, str]] = []  # (method, caller team, channel team)
-        self.rotation = False
-        self.expires_in = 43200  # of a token from an install
-        self.refreshed_expires_in = 43200  # of a token from a refresh
-        self._tokens = itertools.count(1)
+        self._init_teams()
 
     # ------------------------------------------------------------ set-up
 
@@ -226,22 +144,6 @@ class FakeSlack:
             "url_private_download": f"{self.url}/files/{fid}/{name}",
             "url_private": f"{self.url}/files/{fid}/{name}",
         }
-
-    def install_code(
-        self, team: str, name: str | None = None, enterprise: str | None = None
-    ) -> str:
-        """A code the OAuth redirect can exchange for a token of ``team``."""
-        self.teams.setdefault(team, FakeTeam(team, name or f"Team {team}", enterprise))
-        code = f"code-{team}-{next(self._tokens)}"
-        self.codes[code] = team
-        return code
-
-    def revoke(self, team: str) -> None:
-        for tok in [t for t, tm in self.tokens.items() if tm == team]:
-            del self.tokens[tok]
-
-    def token_of(self, team: str) -> list[str]:
-        return [t for t, tm in self.tokens.items() if tm == team]
 
     def calls_by(self, team: str) -> list[Call]:
         return [c for c in self.calls if c.team == team]
@@ -298,11 +200,9 @@ class FakeSlack:
                 {"ok": False, "error": "invalid_auth" if bearer else "not_authed"}
             )
         else:
-            channel = params.get("channel")
-            owner = self.channel_teams.get(str(channel)) if channel else None
-            if owner is not None and owner != team:
-                self.cross_team.append((method, team, owner))
-                return web.json_response({"ok": False, "error": "channel_not_found"})
+            refused = self._out_of_reach(method, params, team)
+            if refused is not None:
+                return web.json_response({"ok": False, "error": refused})
         if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             problems = block_problems(params.get("blocks") or [], self.unreachable_images)
             if problems:
@@ -320,7 +220,7 @@ class FakeSlack:
                 {"ok": False, "error": f.error, **f.extra}, status=f.status, headers=f.headers
             )
         answer = self._answer(method, params, team)
-        if method == "chat.postMessage" and answer.get("ok") and team is not None:
+        if method == "chat.postMessage" and answer.get("ok") and team and team not in self.orgs:
             self.channel_teams.setdefault(str(params["channel"]), team)
         if (
             method == "chat.postMessage"
@@ -332,49 +232,9 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "fatal_error"}, status=500)
         return web.json_response(answer)
 
-    def _oauth(self, auth: str, p: dict[str, Any]) -> dict[str, Any]:
-        basic = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        if auth != basic and (
-            p.get("client_id") != CLIENT_ID or p.get("client_secret") != CLIENT_SECRET
-        ):
-            return {"ok": False, "error": "invalid_client_id"}
-        refreshing = p.get("grant_type") == "refresh_token"
-        if refreshing:
-            team = self.refresh_tokens.pop(str(p.get("refresh_token")), None)
-            if team is None:
-                return {"ok": False, "error": "invalid_refresh_token"}
-            self.revoke(team)
-        else:
-            team = self.codes.pop(str(p.get("code")), None)
-            if team is None:
-                return {"ok": False, "error": "invalid_code"}
-        t = self.teams[team]
-        token = f"xoxb-{team}-{next(self._tokens)}"
-        self.tokens[token] = team
-        out: dict[str, Any] = {
-            "ok": True, "app_id": "A1", "authed_user": {"id": "U_INSTALLER"},
-            "scope": "commands,chat:write,reactions:read,reactions:write,files:read,users:read,"
-                     "usergroups:read",
-            "token_type": "bot", "access_token": token, "bot_user_id": BOT_USER,
-            "team": {"id": t.id, "name": t.name},
-            "enterprise": {"id": t.enterprise, "name": "Org"} if t.enterprise else None,
-            "is_enterprise_install": False,
-        }  # fmt: skip
-        if self.rotation:
-            refresh = f"xoxe-1-{team}-{next(self._tokens)}"
-            self.refresh_tokens[refresh] = team
-            expires = self.refreshed_expires_in if refreshing else self.expires_in
-            out |= {"refresh_token": refresh, "expires_in": expires}
-        return out
-
     def _answer(self, method: str, p: dict[str, Any], team: str | None = None) -> dict[str, Any]:
         if method == "auth.test":
-            t = self.teams.get(team or TEAM) or self.teams[TEAM]
-            return {
-                "ok": True, "url": "https://fake.slack/", "team": t.name, "user": "socialbot",
-                "team_id": t.id, "user_id": BOT_USER, "bot_id": BOT_ID,
-                "enterprise_id": t.enterprise,
-            }  # fmt: skip
+            return self._auth_test(team)
         if method == "chat.postMessage":
             ts = f"1700000000.{next(self._ts):06d}"
             m = Message(

@@ -110,13 +110,17 @@ class Teams:
 
     async def install(self, team: str) -> httpx.Response:
         """An admin of ``team`` clicks "Add to Slack" and comes back through the redirect."""
+        return await self.install_with(self.fake.install_code(team))
+
+    async def install_with(self, code: str) -> httpx.Response:
+        """ "Add to Slack" on the install page, Slack's authorize (which hands out ``code``),
+        back through the redirect with the page's state and cookie."""
         page = await self.http.get(f"{self.base}/slack/install")
         assert page.status_code == 200
         url = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text)
         assert url is not None
         query = parse_qs(urlsplit(url.group(1).replace("&amp;", "&")).query)
         cookie = page.headers["set-cookie"].split(";")[0]
-        code = self.fake.install_code(team)
         return await self.http.get(
             f"{self.base}/slack/oauth_redirect",
             params={"code": code, "state": query["state"][0]},
