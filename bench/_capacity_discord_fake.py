@@ -136,9 +136,13 @@ class BenchDiscord(FakeDiscord):
         self.rest_count = 0
         self._awaited: set[str] = set()  # interactions of the step still without a callback
         self._all_in = asyncio.Event()
+
+    def name_guilds(self) -> None:
+        """Make message payloads name their channel's guild (``fake_data.guild_of`` knows the
+        tests' two guilds only). Process-wide: for the bench's own process, never a test's."""
         original = fake_data.guild_of
 
-        def guild_of(channel_id: str) -> str:  # message payloads name their channel's guild
+        def guild_of(channel_id: str) -> str:
             return self.guild_of_channel.get(channel_id) or original(channel_id)
 
         fake_data.guild_of = guild_of
@@ -319,6 +323,7 @@ class BenchDiscord(FakeDiscord):
 
 async def serve(guilds: int) -> None:
     fake = BenchDiscord(guilds)
+    fake.name_guilds()
     await fake.start()
     lock = asyncio.Lock()
 

@@ -5,11 +5,14 @@ every interaction it sent got its callback. Counts and statuses only — speed i
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from bench._capacity_bot import metrics
 from bench._capacity_discord import config_toml, discord_world
-from bench._capacity_discord_fake import guild_ids
+from bench._capacity_discord_fake import BenchDiscord, guild_ids
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "discord"
 
 
 def test_each_guild_is_bound_to_its_own_key_and_review_channel() -> None:
@@ -19,6 +22,19 @@ def test_each_guild_is_bound_to_its_own_key_and_review_channel() -> None:
         assert f'team = "{w.guild}"\nworkspace = "w{g:04d}"' in text
         assert f'channel = "{w.review}"' in text and f'channel = "{w.approvals}"' in text
     assert len({guild_ids(g).guild for g in range(50)}) == 50
+
+
+def test_the_events_have_the_shape_discord_documents() -> None:
+    fake = BenchDiscord(2)
+    sample = json.loads((CORPUS / "interaction_application_command.json").read_text())
+    for kind in ("status", "queue", "post", "schedule"):
+        data = fake.command(kind, 1)
+        assert set(sample) <= set(data), set(sample) - set(data)
+        assert set(sample["member"]) - {"is_pending"} <= set(data["member"])
+        assert data["guild_id"] == guild_ids(1).guild == data["channel"]["guild_id"]
+        assert int(data["id"]) >> 22 > int(data["guild_id"]) >> 22  # snowflakes: made later
+    reaction = json.loads((CORPUS / "gateway_message_reaction_add.json").read_text())["d"]
+    assert set(reaction) <= set(fake.reaction(0))
 
 
 async def test_a_tiny_step_gets_a_callback_for_every_interaction(tmp_path: Path) -> None:
