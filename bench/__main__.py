@@ -1,4 +1,6 @@
-"""``python -m bench [NAME ...]``: run every benchmark module's ``main()`` (or the named ones)."""
+"""``python -m bench [NAME ...] [OPTIONS]``: run every benchmark module's ``main()`` (or the named
+ones); options after the names go to each named module (``python -m bench capacity --platform
+discord``)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ def available() -> list[str]:
     )
 
 
-def run(names: Sequence[str]) -> int:
-    names = list(names) or available()
+def run(argv: Sequence[str]) -> int:
+    argv = list(argv)
+    split = next((i for i, a in enumerate(argv) if a.startswith("-")), len(argv))
+    names, options = argv[:split] or available(), argv[split:]
     unknown = [n for n in names if n not in available()]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available())}")
@@ -28,7 +32,7 @@ def run(names: Sequence[str]) -> int:
     for name in names:
         module = importlib.import_module(f"bench.{name}")
         print(f"== bench.{name}", flush=True)
-        rc = module.main([])
+        rc = module.main(options)
         status = status or int(rc or 0)
     return status
 
