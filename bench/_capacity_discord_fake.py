@@ -44,6 +44,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bench._capacity_load import MIX  # the Slack run's mix, the same on Discord
 from tests.discord import fake_data
 from tests.discord.fake_data import ALL_PERMISSIONS, APP_ID, BOT_ID, BOT_USER, Msg, jresp
 from tests.discord.fake_discord import FakeDiscord
@@ -51,13 +52,6 @@ from tests.discord.fake_discord import FakeDiscord
 ACK_WINDOW = 3.0  # seconds: Discord's limit for the first callback
 DISCORD_EPOCH_MS = 1_420_070_400_000
 GUILDS_BORN_MS = 1_577_836_800_000  # 2020-01-01: when the bench's guilds "were created"
-MIX: tuple[tuple[str, float], ...] = (
-    ("status", 0.35),
-    ("queue", 0.35),
-    ("post", 0.10),
-    ("schedule", 0.10),
-    ("reaction", 0.10),
-)
 _increment = 0
 COMMAND_IDS = {  # as the bot's sync made them (fixed here: the tree finds commands by name)
     name: str(((GUILDS_BORN_MS + 10**6 + k - DISCORD_EPOCH_MS) << 22) | (1 << 17))
