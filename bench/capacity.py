@@ -209,6 +209,8 @@ def populate(db: Path, n: int) -> None:
 async def startup(
     tmp: Path, slack_url: str, api_url: str, teams: int, sizes: Sequence[int]
 ) -> None:
+    if not sizes:  # --tracked ""
+        return
     print("\n| tracked posts | DB MiB | seconds to /readyz 200 | RSS when ready MiB |")
     print("|---|---|---|---|")
     rss: dict[int, float] = {}
