@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bot commands adapters tests bench scripts
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot commands adapters
+	$(BIN)/mypy bot commands adapters tests bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest

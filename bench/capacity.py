@@ -154,7 +154,8 @@ async def announcements(
         async with http.post(url, data=body.encode(), headers=headers) as r:
             await r.read()
     first = last = None
-    n = seen = 0
+    n: float = 0
+    seen: float = 0
     deadline = time.perf_counter() + 180
     while time.perf_counter() < deadline:
         n = (await metrics(http, bot)).get("socialbot_announcements", 0) - before

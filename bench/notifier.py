@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+import sqlite_utils
 
 from bot import tracking
 from bot.api.client import SocialClient
@@ -160,11 +161,11 @@ def seed_sandbox(state: object, posts: Sequence[Seeded], now: datetime) -> None:
 
 
 async def seed_bot(db: Database, posts: Sequence[Seeded], now: datetime) -> None:
-    def write(sdb: object) -> None:
+    def write(sdb: sqlite_utils.Database) -> None:
         for i, s in enumerate(posts):
             status = {"terminal": "published", "publishing": "publishing"}.get(s.kind, "scheduled")
             tracking.record(
-                sdb,  # type: ignore[arg-type]
+                sdb,
                 TrackedPost(
                     post_id=s.post_id,
                     workspace="default",
@@ -181,7 +182,7 @@ async def seed_bot(db: Database, posts: Sequence[Seeded], now: datetime) -> None
                 ),
             )
 
-    await db.transaction(write)  # type: ignore[arg-type]
+    await db.transaction(write)
 
 
 def went_out(state: object, posts: Sequence[Seeded], end: datetime) -> dict[str, datetime]:

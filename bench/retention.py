@@ -210,7 +210,11 @@ async def simulate(days: int, keep: bool, workdir: Path) -> Run:
     started = time.perf_counter()
     for day in range(1, days + 1):
         start = clock.now()
-        await db.transaction(lambda sdb, d=day, s=start: _seed_day(sdb, d, s, api))
+
+        def seed(sdb: sqlite_utils.Database, d: int = day, s: datetime = start) -> None:
+            _seed_day(sdb, d, s, api)
+
+        await db.transaction(seed)
         ticks: list[float] = []
         cpu: list[float] = []
         for _ in range(TICKS_PER_DAY):

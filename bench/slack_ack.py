@@ -52,7 +52,14 @@ from adapters.slack.installations import DbInstallationStore
 from adapters.slack.runner import start_http
 from bench._child import child_service, keep_off_first_core
 from bot import heap, installations
-from bot.chat import ButtonEvent, Confirmation, Invocation, Outcome, ReactionEvent
+from bot.chat import (
+    ButtonEvent,
+    Confirmation,
+    Invocation,
+    Outcome,
+    ReactionEvent,
+    ReplyEvent,
+)
 from bot.clock import SystemClock
 from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
 from bot.core import Clients, Core
@@ -244,8 +251,24 @@ class StubCommands:
     ) -> Outcome:
         return Outcome()
 
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return Outcome()
+
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
+    ) -> list[Choice]:
+        return []
+
+    async def when_choices(
+        self,
+        core: Core,
+        platform: str,
+        team: str | None,
+        channel: str,
+        typed: str,
+        user_tz: str | None,
     ) -> list[Choice]:
         return []
 

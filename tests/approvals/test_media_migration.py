@@ -5,6 +5,7 @@ Slack file ids are kept."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import sqlite_utils
@@ -15,7 +16,7 @@ from bot.storage import Database
 SIGNED = "https://cdn.discordapp.com/attachments/1/2/photo.jpg?ex=6b0e8b42&is=6b0d39c2&hm=56e3f&"
 
 
-def _preview(media: list[dict[str, object]]) -> str:
+def _preview(media: Sequence[Mapping[str, object]]) -> str:
     return json.dumps(
         {
             "title": "t",

@@ -21,8 +21,8 @@ from bot.chat import (
     ReactionAction,
     ReactionEvent,
 )
-from commands import dispatch as dispatch_mod
 from commands.dispatch import dispatch, dispatch_button, dispatch_reaction
+from commands.handlers import post as post_handler
 from tests.commands.conftest import BOB, REVIEW, Chat
 
 
@@ -111,7 +111,7 @@ async def test_unexpected_error_apologises_with_a_reference(
     async def boom(ctx: object) -> tuple[()]:
         raise RuntimeError("kaboom sk_test_main")
 
-    monkeypatch.setattr(dispatch_mod.post, "post", boom)
+    monkeypatch.setattr(post_handler, "post", boom)
     with caplog.at_level(logging.ERROR, logger="commands.dispatch"):
         reply = chat.one(await chat.run("post", 'x "hi"', delivery_id="Ev3"))
     assert isinstance(reply, ErrorReply)
@@ -170,6 +170,7 @@ async def test_approval_channel_goes_through_the_workflow(chat: Chat) -> None:
     assert reply.title.startswith("Sent for approval")
     [card] = [s for s in chat.port.sent if isinstance(s.reply, ApprovalCard)]
     assert card.dest.channel == REVIEW
+    assert isinstance(card.reply, ApprovalCard)
     pid = card.reply.card_id
     client = chat.core.clients.for_workspace("main")
     assert (await client.get_post(pid)).status == "draft"

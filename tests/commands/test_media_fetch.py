@@ -247,8 +247,12 @@ def test_what_counts_as_public(address: str, public: bool) -> None:
 async def test_the_transport_pins_the_address_and_keeps_the_name_for_tls() -> None:
     seen: list[httpx.Request] = []
 
+    def answer(r: httpx.Request) -> httpx.Response:
+        seen.append(r)
+        return httpx.Response(200)
+
     def dial() -> httpx.AsyncBaseTransport:
-        return httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
+        return httpx.MockTransport(answer)
 
     net, _, _ = network(NAMES)
     guard = Guard(MediaRules(), net.resolve)

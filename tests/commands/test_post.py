@@ -6,7 +6,7 @@ import pytest
 import sqlite_utils
 
 from bot import tracking
-from commands import publish
+from commands import publish, threadoffer
 from tests.commands.conftest import BADKEY, MAIN, READONLY, Chat, attachment
 
 
@@ -317,7 +317,7 @@ async def test_api_422_becomes_a_specific_reply(
 ) -> None:
     """Should the local check miss something, the API's 422 reads the same way."""
     monkeypatch.setattr(publish, "problems", lambda draft, targets: [])
-    monkeypatch.setattr(publish.threadoffer, "overflows", lambda draft, targets: [])
+    monkeypatch.setattr(threadoffer, "overflows", lambda draft, targets: [])
     e = chat.error(await chat.post('x "' + "a" * 300 + '"'))
     assert e.title == "The Social API refused to create the post"
     assert "280-character limit" in e.problems[0]

@@ -16,8 +16,8 @@ def at(text: str, tz: ZoneInfo = BERLIN, now: datetime = NOW) -> datetime:
     return parse_when(text, now, tz)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.api.models import Account, MediaKind, Platform, PostType
-from commands.validate import Draft, MediaInfo, problems
+from commands.validate import Draft, MediaInfo, Problem, problems
 
 ACC = {p: Account(f"acc_{p.value}", p, f"@{p.value}", p.value.title()) for p in Platform}
 X_PREMIUM = Account("acc_xp", Platform.X, "@big", "Big", premium=True)
@@ -14,7 +14,7 @@ VID = MediaInfo("a.mp4", MediaKind.VIDEO, "video/mp4", 10)
 PDF = MediaInfo("a.pdf", MediaKind.DOCUMENT, "application/pdf", 10)
 
 
-def check(draft: Draft, *platforms: Platform) -> list[str]:
+def check(draft: Draft, *platforms: Platform) -> list[Problem]:
     return problems(draft, [ACC[p] for p in platforms])
 
 

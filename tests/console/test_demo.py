@@ -25,6 +25,7 @@ from bot.chat import (
     Outcome,
     ReactionEvent,
     Reply,
+    ReplyEvent,
 )
 from bot.clock import SystemClock
 from bot.core import Core
@@ -104,6 +105,11 @@ class MiniLayer:
 
     async def dispatch_button(
         self, core: Core, event: ButtonEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return Outcome()
+
+    async def dispatch_reply(
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
     ) -> Outcome:
         return Outcome()
 

@@ -3,6 +3,7 @@ what a newcomer trips over."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -195,13 +196,14 @@ def test_demo_and_sandbox_help_describe_every_option() -> None:
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "cmd")
+    assert isinstance(sub, argparse._SubParsersAction)
     for name in ("demo", "sandbox"):
-        p = sub.choices[name]  # type: ignore[attr-defined]
+        p = sub.choices[name]
         assert p.description
         for action in p._actions:
             if action.dest != "help":
                 assert action.help, f"socialbot {name} {action.option_strings} has no help"
-    text = sub.choices["demo"].format_help()  # type: ignore[attr-defined]
+    text = sub.choices["demo"].format_help()
     assert "--db FILE" in text and "FILE.sandbox" in text and "(default 30.0)" in text
 
 

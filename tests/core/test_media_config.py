@@ -57,7 +57,7 @@ def test_the_demo_turns_it_on_for_itself(tmp_path: Path) -> None:
 
 
 def test_check_says_which_links_will_be_fetched(tmp_path: Path) -> None:
-    from bot.check import media_line
+    from bot.checkwords import media_line
 
     assert media_line(load_settings({})) == (
         "media   links: http(s) · public hosts only (every name resolved and checked) · "

@@ -66,13 +66,14 @@ def test_error_mapping_never_keyerrors() -> None:
     assert isinstance(e, ContentInvalid) and e.status == 422 and e.message == "too long"
     r = error_from_response(429, {"error": {"code": "rate_limited", "message": "slow"}}, 7.0)
     assert isinstance(r, RateLimited) and r.retry_after == 7.0
-    for body in [
+    bodies: list[object] = [
         "<html>oops</html>",
         None,
         {"error": "flat"},
         {"error": {"code": "brand_new"}},
         [],
-    ]:
+    ]
+    for body in bodies:
         err = error_from_response(502, body)
         assert isinstance(err, ServerError) and err.status == 502
 

@@ -20,7 +20,7 @@ from adapters.discord.client import (
     create_discord_client,
     start_discord,
 )
-from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply
+from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply, ReplyEvent
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.core import Clients, Core
@@ -68,6 +68,11 @@ class Recorder:
     ) -> Outcome:
         self.buttons.append(event)
         return Outcome(replies=self.replies)
+
+    async def dispatch_reply(  # Slack only (thread replies): never called on Discord
+        self, core: Core, event: ReplyEvent, *, resumed: bool = False
+    ) -> Outcome:
+        return Outcome()
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str

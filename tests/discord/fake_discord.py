@@ -234,7 +234,7 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             meta = {str(a.get("id")): a for a in body.get("attachments") or []}
             files = []
             for name, part in form.items():
-                if name.startswith("files[") and hasattr(part, "file"):
+                if name.startswith("files[") and isinstance(part, web.FileField):
                     index = name[len("files[") : -1]
                     files.append(
                         {
@@ -402,9 +402,10 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             return jresp(msg.payload())
         if len(parts) == 5 and parts[3] == "messages":
             mid = self._originals.get(token) if parts[4] == "@original" else parts[4]
-            msg = self.messages.get(mid or "")
-            if msg is None or msg.deleted:
+            found = self.messages.get(mid or "")
+            if found is None or found.deleted:
                 return error(404, 10008, "Unknown Message")
+            msg = found
             if m == "PATCH":
                 self._edit(msg, body)
                 return jresp(msg.payload())
@@ -433,9 +434,10 @@ class FakeDiscord(GatewayMixin, EventsMixin):
             msg = self._new(cid, body, nonce=nonce, reference=ref)
             return jresp(msg.payload())
         if len(parts) >= 4 and parts[2] == "messages":
-            msg = self.messages.get(parts[3])
-            if msg is None or msg.deleted or msg.channel_id != cid:
+            found = self.messages.get(parts[3])
+            if found is None or found.deleted or found.channel_id != cid:
                 return error(404, 10008, "Unknown Message")
+            msg = found
             # PUT /channels/{cid}/messages/{mid}/reactions/{emoji}/@me
             if m == "PUT" and len(parts) == 7 and parts[4] == "reactions":
                 if (cid, "react") in self._forbidden:

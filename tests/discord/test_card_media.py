@@ -133,7 +133,8 @@ def gallery(embeds: list[dict[str, Any]]) -> list[str]:
 
 
 def media_field(embeds: list[dict[str, Any]]) -> str:
-    return next(f["value"] for f in embeds[0].get("fields") or () if f["name"] == "Media")
+    value: str = next(f["value"] for f in embeds[0].get("fields") or () if f["name"] == "Media")
+    return value
 
 
 async def test_two_images_by_url_and_an_attachment_make_one_gallery(world: World) -> None:

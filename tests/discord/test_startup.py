@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import discord
 
 from adapters.discord.sync import sync_if_changed, tree_hash
@@ -48,12 +50,14 @@ async def test_changed_tree_or_scope_is_synced(fake: FakeDiscord, make_bot: BotF
     assert second.client.synced_scopes == ["global"]
     assert fake.calls("PUT", f"/applications/{APP_ID}/commands")
     # A changed tree (a new command) is synced again.
-    cmd = discord.app_commands.Command(name="extra", description="x", callback=_noop)
+    cmd: discord.app_commands.Command[Any, [], None] = discord.app_commands.Command(
+        name="extra", description="x", callback=_noop
+    )
     second.client.tree.add_command(cmd)
     synced = await sync_if_changed(second.client.tree, first.core.db, int(APP_ID), ())
     assert synced == ["global"]
     assert "extra" in [c["name"] for c in fake.commands["global"]]
 
 
-async def _noop(interaction: discord.Interaction) -> None:  # type: ignore[type-arg]
+async def _noop(interaction: discord.Interaction[Any]) -> None:
     return None

@@ -274,8 +274,8 @@ quorum = 1
         # approvals: every card we approved must have gone out (announced as a result)
         lost = 0
         for pid in self.approved_posts:
-            text = self.card_text(pid)
-            toks = set(TOKEN.findall(text)) if text is not None else set()
+            card = self.card_text(pid)
+            toks = set(TOKEN.findall(card)) if card is not None else set()
             if not toks or not all(announced[t] for t in toks):
                 lost += 1
                 problems.append(f"approved {pid} ({', '.join(toks) or '?'}): not published")

@@ -187,7 +187,8 @@ async def test_killed_after_the_defer_a_post_with_a_picture_is_published_with_it
         lambda: _value(visible_answer(world.discord, iid)), what="the requester's answer"
     )
     answer = visible_answer(world.discord, iid)
-    assert answer is not None and "sorry" not in (answer.title or "").lower(), answer.embeds
+    assert answer is not None
+    assert "sorry" not in (answer.title or "").lower(), answer.embeds
     [post] = await world.api.list_posts()
     [media] = [m for m in world.sandbox.state.media(KEY) if m.received]
     assert post.content == "A picture survives a SIGKILL" and post.media_ids == (media.media_id,)

@@ -84,7 +84,7 @@ async def test_resumed_post_adopts_the_post_created_before_the_crash(chat: Chat)
     await _record(chat, inv.delivery_id)
     await journal.mark_creating(chat.core.db, inv.delivery_id)
     client = chat.core.clients.for_workspace("main")
-    accounts = {a.platform.value: a.account_id for a in await client.list_accounts()}
+    accounts = {str(a.platform): a.account_id for a in await client.list_accounts()}
     # what the dead process sent, and the API created (its answer never got recorded)
     created = await client.create_post(
         NewPost(account_ids=(accounts["twitter"],), content=text, publish_now=True)
@@ -116,7 +116,7 @@ async def test_resumed_approval_adopts_the_draft(chat: Chat) -> None:  # noqa: F
     await _record(chat, inv.delivery_id)
     await journal.mark_creating(chat.core.db, inv.delivery_id)
     client = chat.core.clients.for_workspace("main")
-    accounts = {a.platform.value: a.account_id for a in await client.list_accounts()}
+    accounts = {str(a.platform): a.account_id for a in await client.list_accounts()}
     draft = await client.create_post(
         NewPost(account_ids=(accounts["twitter"],), content=text, draft=True)
     )

@@ -8,7 +8,7 @@ import asyncio
 import json
 
 from bot import journal
-from bot.chat import Confirmation, Outcome, ReactionAction
+from bot.chat import Confirmation, Outcome, ReactionAction, ReactionEvent
 from tests.slack.conftest import (  # noqa: F401 (fixtures)
     Served,
     adapter,
@@ -65,6 +65,7 @@ async def test_reaction_killed_mid_dispatch_is_resumed(served: Served) -> None: 
     assert await s.adapter.resume() == 1
     await s.adapter.idle()
     [first, again] = s.commands.events
+    assert isinstance(again, ReactionEvent)
     assert again == first and again.action is ReactionAction.ADDED
 
 

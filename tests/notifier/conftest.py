@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot import tracking
 from bot.api.errors import ApiError, NotFound
@@ -260,11 +261,11 @@ class Env:
             rows.append(tp)
             self.apis[tp.workspace].add(pid, tp.status, tp.scheduled_at)
 
-        def write(sdb: object) -> None:
+        def write(sdb: sqlite_utils.Database) -> None:
             for tp in rows:
-                tracking.record(sdb, tp)  # type: ignore[arg-type]
+                tracking.record(sdb, tp)
 
-        await self.core.db.transaction(write)  # type: ignore[arg-type]
+        await self.core.db.transaction(write)
 
     async def status_of(self, post_id: str) -> str:
         tp = await self.core.db.run(lambda sdb: tracking.get(sdb, post_id))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlite_utils
+
 from bot.api.models import PostStatus, Target
 from tests.notifier.conftest import Env, failed_target, published_target
 
@@ -49,7 +51,7 @@ async def test_many_due_posts_use_one_list_and_details_only_for_changes(env: Env
     env.api.posts["p3"].status = "publishing"
     await n.tick(env.now)
     assert env.api.count("list") == 1
-    assert sorted(pid for k, pid in env.api.calls if k == "status") == ["p0", "p1", "p2"]
+    assert sorted((pid for k, pid in env.api.calls if k == "status"), key=str) == ["p0", "p1", "p2"]
     assert await env.status_of("p3") == "publishing"  # progress recorded, no request
     # 3 results in one channel at once → one digest
     assert len(env.slack.visible) == 1
@@ -213,10 +215,10 @@ async def test_deferred_post_rescheduled_earlier_by_a_command_is_polled_then(env
     assert env.api.count() == 1
     sooner = env.now + timedelta(minutes=10)
 
-    def reschedule(sdb: object) -> None:  # what /reschedule does
-        tracking.set_status(sdb, "p1", "scheduled", scheduled_at=first, last_due_at=sooner)  # type: ignore[arg-type]
+    def reschedule(sdb: sqlite_utils.Database) -> None:  # what /reschedule does
+        tracking.set_status(sdb, "p1", "scheduled", scheduled_at=first, last_due_at=sooner)
 
-    await env.core.db.run(reschedule)  # type: ignore[arg-type]
+    await env.core.db.run(reschedule)
     env.clock.advance(11 * 60)
     env.api.settle("p1", "published")
     await n.tick(env.now)

@@ -70,6 +70,7 @@ async def test_given_up_after_n_failures_and_the_requester_is_told_by_dm(
     stack: tuple[Core, SlackAdapter], fake: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     core, _ = stack
+    assert isinstance(core.clock, FakeClock)
     await _queue(core, "p_gone")
     fake.fail("chat.postMessage", "not_in_channel", times=ATTEMPTS)
     notifier = Notifier(core)
@@ -102,6 +103,7 @@ async def test_a_send_that_recovers_before_n_is_not_given_up(
     stack: tuple[Core, SlackAdapter], fake: FakeSlack
 ) -> None:
     core, _ = stack
+    assert isinstance(core.clock, FakeClock)
     await _queue(core, "p_late")
     fake.fail("chat.postMessage", "internal_error", times=ATTEMPTS - 1)
     notifier = Notifier(core)

@@ -26,7 +26,7 @@ from adapters.slack.app import SlackAdapter, build_slack_adapter
 from adapters.slack.oauth import BOT_SCOPES
 from adapters.slack.runner import start_http, start_socket_mode
 from bot import installations, tracking
-from bot.chat import Announcement, Destination, TargetLine
+from bot.chat import Announcement, Destination, MessageRef, TargetLine
 from bot.clock import SystemClock
 from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, ConfigError, Settings
 from bot.config import Workspace as Ws
@@ -330,15 +330,13 @@ async def test_approval_and_announcement_stay_in_their_team(teams: Teams) -> Non
     )  # fmt: skip
     port = teams.core.port("slack")
     await port.send(Destination("slack", CA_REVIEW, thread=req.thread, team=TA), ann)
-    await port.update(teams.adapter.port and _ref(card), ann)  # the card, by channel alone
+    await port.update(_ref(card), ann)  # the card, by channel alone
     assert teams.fake.cross_team == []
     assert {c.team for c in teams.fake.calls if c.params.get("channel") == CA_REVIEW} == {TA}
     assert _posts(teams.sandbox, KEY_B) == []
 
 
-def _ref(card: tuple[str, str]) -> Any:
-    from bot.chat import MessageRef
-
+def _ref(card: tuple[str, str]) -> MessageRef:
     return MessageRef("slack", card[0], card[1])
 
 

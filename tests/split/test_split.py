@@ -72,8 +72,8 @@ def check(text: str, limit: int, count: object = len) -> list[str]:
     event(f"parts: {'1' if len(parts) == 1 else '2-3' if len(parts) <= 3 else '4+'}")
     located = spans(body, parts)
     cuts = {e for _, e in located[:-1]} | {s for s, _ in located[1:]}
-    bounds = {0} | {m.end() for m in regex.finditer(r"\X", body)}
-    assert cuts <= bounds, "a cut inside a grapheme cluster"
+    clusters = {0} | {m.end() for m in regex.finditer(r"\X", body)}
+    assert cuts <= clusters, "a cut inside a grapheme cluster"
     for m in PROTECTED.finditer(body):
         assert any(s <= m.start() and m.end() <= e for s, e in located), f"{m.group()} was cut"
     return parts
