@@ -22,25 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.slack.app import build_slack_adapter
-from adapters.slack.runner import start_http
-from bot import installations
 from bot.chat import Announcement, Destination, MessageRef, TargetLine
-from bot.clock import SystemClock
-from bot.config import ApprovalPolicy, ChannelBinding, ChannelConfig, Settings
-from bot.config import Workspace as Ws
-from bot.connections import Connections
-from bot.core import Clients, Core
-from bot.notifier.pacing import ChannelPacer
-from bot.sandbox import Sandbox, SandboxOptions, start_sandbox
-from bot.secret import Secret
-from bot.storage import Database
-from bot.vault import Vault
+from bot.config import Settings
+from bot.sandbox import Sandbox
 from commands import times
 from tests.corpus import load
-from tests.slack.fake_slack import BOT_USER, CLIENT_ID, CLIENT_SECRET, FakeSlack, FakeTeam
-from tests.slack.payloads import SECRET, SlackDriver
-from tests.slack.test_teams import ENC_KEY, KEY_A, KEY_B, KEY_C, Teams, _db_bytes
+from tests.slack.fake_slack import BOT_USER, FakeSlack, FakeTeam
+from tests.slack.payloads import SlackDriver
+from tests.slack.test_teams import KEY_A, KEY_B, KEY_C, Teams, _db_bytes, serving, settings_for
 
 E, E_OTHER = "EACME", "EOTHER"
 TE1, TE2, TE3 = "TENG", "TSALES", "TOPS"  # workspaces of the org; TE3 bound by /social connect
@@ -55,65 +44,24 @@ def _warm_dateparser() -> None:
     times.warm()
 
 
-def settings_for(sandbox_url: str, fake: FakeSlack, db_path: str) -> Settings:
-    review = ChannelConfig(
-        workspace="a", approval=ApprovalPolicy(required=True, approvers=(APPROVER,), quorum=1)
-    )
-    return Settings(
-        api_url=sandbox_url,
-        db_path=db_path,
-        workspaces={
-            "default": Ws("default", "SOCIAL_API_KEY", key=Secret("sk_test_sandbox")),
-            "a": Ws("a", "KEY_A", key=Secret(KEY_A)),
-            "b": Ws("b", "KEY_B", key=Secret(KEY_B)),
-        },
-        bindings=(
-            ChannelBinding("slack", TE1, None, ChannelConfig(workspace="a")),
-            ChannelBinding("slack", TE2, None, ChannelConfig(workspace="b")),
-            ChannelBinding("slack", TE1, C1_REVIEW, review),
-            ChannelBinding("slack", TX, None, ChannelConfig(workspace="b")),
-        ),
-        slack_signing_secret=Secret(SECRET),
-        slack_api_url=fake.url,
-        slack_client_id=CLIENT_ID,
-        slack_client_secret=Secret(CLIENT_SECRET),
-        encryption_key=Secret(ENC_KEY),
-    )
-
-
 @pytest.fixture
 async def org(tmp_path: Path) -> AsyncIterator[Teams]:
     fake = await FakeSlack().start()
     fake.teams[TX] = FakeTeam(TX, "Outside")
     fake.channel_teams.update({C1: TE1, C1_REVIEW: TE1, C2: TE2, C3: TE3, CX: TX})
-    options = SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B, KEY_C))
-    async with start_sandbox(options) as sandbox:
-        db_path = str(tmp_path / "bot.db")
-        settings = settings_for(sandbox.url, fake, db_path)
-        db = await Database.open(db_path)
-        clock = SystemClock()
-        core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
-        core.pacers["slack"] = ChannelPacer(clock, per_second=1000)
-        records = await installations.open_records(db, ENC_KEY, clock, CLIENT_ID)
-        core.use_connections(
-            await Connections.open(db, Vault.from_text(ENC_KEY), clock, sandbox.url)
+
+    def settings(url: str, db: str) -> Settings:
+        return settings_for(
+            url, fake, db, a=TE1, b=TE2, a_review=C1_REVIEW, b_too=TX, approver=APPROVER
         )
-        adapter = build_slack_adapter(core, settings, records=records)
-        runner = await start_http(adapter.app, "127.0.0.1", 0)
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        http = httpx.AsyncClient(timeout=10)
-        t = Teams(fake, sandbox, adapter, core, records, base, http)
-        try:
+
+    try:
+        async with serving(fake, tmp_path, settings) as t:
             r = await t.install_with(fake.org_install_code(E, (TE1, TE2, TE3), "Acme Org"))
             assert r.status_code == 200 and "<b>Acme Org</b>" in r.text, r.text
             yield t
-        finally:
-            await http.aclose()
-            await runner.cleanup()
-            await adapter.aclose()
-            await core.clients.aclose()
-            await db.close()
-            await fake.stop()
+    finally:
+        await fake.stop()
 
 
 # ---------------------------------------------------------------- payloads (corpus shapes)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,17 @@ def _warm_dateparser() -> None:
     times.warm()
 
 
-def settings_for(sandbox_url: str, fake: FakeSlack, db_path: str, key: str = ENC_KEY) -> Settings:
+def settings_for(
+    sandbox_url: str, fake: FakeSlack, db_path: str, key: str = ENC_KEY,
+    *, a: str = TA, b: str = TB, a_review: str = CA_REVIEW, b_too: str = TD,
+    approver: str = APPROVER,
+) -> Settings:  # fmt: skip
+    """Team ``a`` on key A (its channel ``a_review`` needs one approval), teams ``b`` and
+    ``b_too`` on key B; every other team unbound (the default workspace's key is never
+    theirs)."""
     review = ChannelConfig(
         workspace="a",
-        approval=ApprovalPolicy(required=True, approvers=(APPROVER,), quorum=1),
+        approval=ApprovalPolicy(required=True, approvers=(approver,), quorum=1),
     )
     return Settings(
         api_url=sandbox_url,
@@ -82,10 +90,10 @@ def settings_for(sandbox_url: str, fake: FakeSlack, db_path: str, key: str = ENC
             "b": Ws("b", "KEY_B", key=Secret(KEY_B)),
         },
         bindings=(
-            ChannelBinding("slack", TA, None, ChannelConfig(workspace="a")),
-            ChannelBinding("slack", TB, None, ChannelConfig(workspace="b")),
-            ChannelBinding("slack", TA, CA_REVIEW, review),
-            ChannelBinding("slack", TD, None, ChannelConfig(workspace="b")),
+            ChannelBinding("slack", a, None, ChannelConfig(workspace="a")),
+            ChannelBinding("slack", b, None, ChannelConfig(workspace="b")),
+            ChannelBinding("slack", a, a_review, review),
+            ChannelBinding("slack", b_too, None, ChannelConfig(workspace="b")),
         ),
         slack_signing_secret=Secret(SECRET),
         slack_api_url=fake.url,
@@ -140,38 +148,49 @@ class Teams:
         return await self.core.db.run(rows)
 
 
-@pytest.fixture
-async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
-    fake = await FakeSlack().start()
-    fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB, CD: TD})
+@asynccontextmanager
+async def serving(
+    fake: FakeSlack, tmp: Path, settings: Callable[[str, str], Settings]
+) -> AsyncIterator[Teams]:
+    """The distributed bot over HTTP against ``fake`` and a sandbox with keys A, B and C
+    (``settings(sandbox_url, db_path)``), its database in ``tmp``; nothing installed yet."""
     options = SandboxOptions(publish_delay=0.2, keys=(KEY_A, KEY_B, KEY_C))
     async with start_sandbox(options) as sandbox:
-        db_path = str(tmp_path / "bot.db")
-        settings = settings_for(sandbox.url, fake, db_path)
+        db_path = str(tmp / "bot.db")
+        cfg = settings(sandbox.url, db_path)
         db = await Database.open(db_path)
         clock = SystemClock()
-        core = Core(settings=settings, db=db, clients=Clients(settings, clock), clock=clock)
+        core = Core(settings=cfg, db=db, clients=Clients(cfg, clock), clock=clock)
         core.pacers["slack"] = ChannelPacer(clock, per_second=1000)
         records = await installations.open_records(db, ENC_KEY, clock, CLIENT_ID)
         vault = Vault.from_text(ENC_KEY)
         core.use_connections(await Connections.open(db, vault, clock, sandbox.url))
-        adapter = build_slack_adapter(core, settings, records=records)
+        adapter = build_slack_adapter(core, cfg, records=records)
         runner = await start_http(adapter.app, "127.0.0.1", 0)
         base = f"http://127.0.0.1:{runner.addresses[0][1]}"
         http = httpx.AsyncClient(timeout=10)
-        t = Teams(fake, sandbox, adapter, core, records, base, http)
         try:
-            for team in (TA, TB):
-                r = await t.install(team)
-                assert r.status_code == 200 and "socialbot is now installed" in r.text
-            yield t
+            yield Teams(fake, sandbox, adapter, core, records, base, http)
         finally:
             await http.aclose()
             await runner.cleanup()
             await adapter.aclose()
             await core.clients.aclose()
             await db.close()
-            await fake.stop()
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[Teams]:
+    fake = await FakeSlack().start()
+    fake.channel_teams.update({CA: TA, CA_REVIEW: TA, CB: TB, CD: TD})
+    try:
+        async with serving(fake, tmp_path, lambda url, db: settings_for(url, fake, db)) as t:
+            for team in (TA, TB):
+                r = await t.install(team)
+                assert r.status_code == 200 and "socialbot is now installed" in r.text
+            yield t
+    finally:
+        await fake.stop()
 
 
 def _posts(sandbox: Sandbox, key: str) -> list[Any]:
