@@ -53,12 +53,9 @@ from adapters.slack.runner import start_http
 from bench._child import child_service, keep_off_first_core
 from bot import heap, installations
 from bot.chat import (
-    ButtonEvent,
     Confirmation,
     Invocation,
     Outcome,
-    ReactionEvent,
-    ReplyEvent,
 )
 from bot.clock import SystemClock
 from bot.config import ChannelBinding, ChannelConfig, Settings, Workspace
@@ -67,8 +64,8 @@ from bot.notifier.pacing import ChannelPacer
 from bot.sandbox import SandboxOptions, start_sandbox
 from bot.secret import Secret
 from bot.storage import Database
-from commands.complete import Choice
 from tests.slack.fake_slack import BOT_TOKEN, FakeSlack, FakeTeam
+from tests.stand_in import NullDispatcher
 
 SECRET = "bench-signing-secret"
 CHANNELS = 50
@@ -237,40 +234,9 @@ async def bare_app(slack_url: str) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-class StubCommands:
+class StubCommands(NullDispatcher):
     async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
         return Outcome((Confirmation(title=f"Publishing now: {inv.text[:20]}"),))
-
-    async def dispatch_reaction(
-        self, core: Core, event: ReactionEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
-    async def dispatch_button(
-        self, core: Core, event: ButtonEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
-    async def dispatch_reply(
-        self, core: Core, event: ReplyEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
-    async def target_choices(
-        self, core: Core, platform: str, team: str | None, channel: str, typed: str
-    ) -> list[Choice]:
-        return []
-
-    async def when_choices(
-        self,
-        core: Core,
-        platform: str,
-        team: str | None,
-        channel: str,
-        typed: str,
-        user_tz: str | None,
-    ) -> list[Choice]:
-        return []
 
 
 @asynccontextmanager

@@ -18,19 +18,17 @@ from adapters.console.demo import DemoOptions, demo
 from bot import approvals, journal, tracking
 from bot.api.models import NewPost
 from bot.chat import (
-    ButtonEvent,
     Confirmation,
     Destination,
     Invocation,
     Outcome,
     ReactionEvent,
     Reply,
-    ReplyEvent,
 )
 from bot.clock import SystemClock
 from bot.core import Core
 from bot.storage import Database
-from commands.complete import Choice
+from tests.stand_in import NullDispatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,7 +90,7 @@ async def _reaction(core: Core, event: ReactionEvent) -> Outcome:
     return await approvals.on_reaction(core, event)
 
 
-class MiniLayer:
+class MiniLayer(NullDispatcher):
     """Just enough of the command layer (``commands.dispatcher.Dispatcher``) for the demo."""
 
     async def dispatch(self, core: Core, inv: Invocation, *, resumed: bool = False) -> Outcome:
@@ -102,32 +100,6 @@ class MiniLayer:
         self, core: Core, event: ReactionEvent, *, resumed: bool = False
     ) -> Outcome:
         return await _reaction(core, event)
-
-    async def dispatch_button(
-        self, core: Core, event: ButtonEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
-    async def dispatch_reply(
-        self, core: Core, event: ReplyEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
-    async def target_choices(
-        self, core: Core, platform: str, team: str | None, channel: str, typed: str
-    ) -> list[Choice]:
-        return []
-
-    async def when_choices(
-        self,
-        core: Core,
-        platform: str,
-        team: str | None,
-        channel: str,
-        typed: str,
-        user_tz: str | None,
-    ) -> list[Choice]:
-        return []
 
 
 async def test_demo_in_process_approve_by_reaction_then_announced(tmp_path: Path) -> None:

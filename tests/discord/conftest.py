@@ -20,7 +20,7 @@ from adapters.discord.client import (
     create_discord_client,
     start_discord,
 )
-from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply, ReplyEvent
+from bot.chat import ButtonEvent, Invocation, Outcome, ReactionEvent, Reply
 from bot.clock import FakeClock
 from bot.config import Settings
 from bot.core import Clients, Core
@@ -29,10 +29,11 @@ from bot.storage import Database
 from commands.complete import Choice
 from commands.dispatcher import Dispatcher
 from tests.discord.fake_discord import GUILD_ID, FakeDiscord
+from tests.stand_in import NullDispatcher
 
 
 @dataclass
-class Recorder:
+class Recorder(NullDispatcher):
     invocations: list[Invocation] = field(default_factory=list)
     reactions: list[ReactionEvent] = field(default_factory=list)
     buttons: list[ButtonEvent] = field(default_factory=list)
@@ -68,11 +69,6 @@ class Recorder:
     ) -> Outcome:
         self.buttons.append(event)
         return Outcome(replies=self.replies)
-
-    async def dispatch_reply(  # Slack only (thread replies): never called on Discord
-        self, core: Core, event: ReplyEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
 
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str

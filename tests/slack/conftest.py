@@ -18,7 +18,6 @@ from bot.chat import (
     Invocation,
     Outcome,
     ReactionEvent,
-    ReplyEvent,
 )
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -29,12 +28,13 @@ from bot.storage import Database
 from commands.complete import Choice
 from tests.slack.fake_slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.slack.payloads import SECRET, SlackDriver
+from tests.stand_in import NullDispatcher
 
 Script = Callable[[Invocation], Outcome]
 
 
 @dataclass
-class FakeCommands:
+class FakeCommands(NullDispatcher):
     """Stands in for commands.dispatch: records what the adapter hands over, answers from a
     script, de-duplicates delivery ids like the real one, and can be held (``gate``)."""
 
@@ -80,26 +80,10 @@ class FakeCommands:
     ) -> Outcome:
         return await self._card(event)
 
-    async def dispatch_reply(
-        self, core: Core, event: ReplyEvent, *, resumed: bool = False
-    ) -> Outcome:
-        return Outcome()
-
     async def target_choices(
         self, core: Core, platform: str, team: str | None, channel: str, typed: str
     ) -> list[Choice]:
         return self.choices
-
-    async def when_choices(
-        self,
-        core: Core,
-        platform: str,
-        team: str | None,
-        channel: str,
-        typed: str,
-        user_tz: str | None,
-    ) -> list[Choice]:
-        return []
 
 
 def slack_settings(fake: FakeSlack, **kw: object) -> Settings:
