@@ -68,3 +68,39 @@ async def test_clear_attachment_urls_are_dropped_sealed_ones_kept(tmp_path: Path
         assert rows["p2"] == sealed
     finally:
         await db.close()
+
+
+async def test_no_copy_of_a_dropped_url_is_left_in_the_database_files(tmp_path: Path) -> None:
+    """The rows are rewritten in place; what they held before must not stay behind in the
+    page's free space or the WAL (SQLite rewrites the cells, and checkpoints and removes the
+    WAL when the last connection closes)."""
+    path = tmp_path / "bot.db"
+    db = await Database.open(str(path))
+    await db.migrate(store.NAMESPACE, store.MIGRATIONS[:1])  # as an older version left it
+
+    def insert(sdb: sqlite_utils.Database) -> None:
+        for i in range(6):  # several cards share a page, the others keep theirs around it
+            media = [{"name": "photo.jpg", "kind": "image", "platform_url": SIGNED + str(i)}]
+            sdb.execute(
+                "INSERT INTO approval_cards (post_id, workspace, state, origin_platform, "
+                "origin_channel, requester_id, approvers, quorum, allow_self, card_platform, "
+                "card_channel, intended, preview, created_at, updated_at) "
+                "VALUES (?, 'w', 'pending', 'discord', 'c', 'u', '[]', 1, 0, 'discord', 'c', "
+                "'{}', ?, 't', 't')",
+                [f"p{i}", _preview(media)],
+            )
+
+    await db.run(insert)
+    await db.close()  # the old version stops: its rows are in the main file
+    signature = b"hm=56e3f"
+    assert signature in _files(tmp_path)["bot.db"]
+    db = await Database.open(str(path))  # the new version starts and migrates
+    await db.migrate(store.NAMESPACE, store.MIGRATIONS)
+    await db.close()
+    for name, data in _files(tmp_path).items():
+        assert signature not in data, name
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """The database file and its WAL / shared-memory files, as stored on disk."""
+    return {f.name: f.read_bytes() for f in folder.glob("bot.db*")}
