@@ -273,6 +273,10 @@ class TeamTokens(AsyncAuthorize):
         """The bot token of ``key``'s team for the bot's own calls (None: not installed);
         ``placed``: ``key`` comes from ``placed`` already."""
         key = key if placed else await self.placed(key)
+        hit = self._fresh(key.cache_key)  # every Web API call asks: no context built for a hit
+        if hit is not None:
+            self.hits += 1
+            return hit.bot_token
         context = AsyncBoltContext()
         context["client"] = self.auth_client
         context["is_enterprise_install"] = key.is_enterprise_install
