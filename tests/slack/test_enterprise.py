@@ -27,9 +27,9 @@ from bot.config import Settings
 from bot.sandbox import Sandbox
 from commands import times
 from tests.corpus import load
+from tests.slack.distributed import KEY_A, KEY_B, KEY_C, Teams, db_bytes, serving, settings_for
 from tests.slack.fake_slack import BOT_USER, FakeSlack, FakeTeam
 from tests.slack.payloads import SlackDriver
-from tests.slack.test_teams import KEY_A, KEY_B, KEY_C, Teams, _db_bytes, serving, settings_for
 
 E, E_OTHER = "EACME", "EOTHER"
 TE1, TE2, TE3 = "TENG", "TSALES", "TOPS"  # workspaces of the org; TE3 bound by /social connect
@@ -149,7 +149,7 @@ async def test_an_org_wide_install_is_stored_once_for_the_enterprise(org: Teams)
         assert again is not None and again["bot_token"] == token
     assert await org.records.find(None, TX) is None
     assert await org.records.count() == 1
-    assert token.encode() not in _db_bytes(org.core.settings.db_path)
+    assert token.encode() not in db_bytes(org.core.settings.db_path)
 
 
 # ---------------------------------------------------------------- requests
@@ -390,7 +390,7 @@ async def test_an_org_token_that_rotates_is_refreshed_once_for_all_workspaces(
     assert await org.records.count() == 2  # the two orgs; the refresh replaced, not added
     mine = [c for c in _org_calls(org, before) if c.team == E_OTHER]
     assert mine and all(c.headers["Authorization"] == f"Bearer {now}" for c in mine)
-    assert now.encode() not in _db_bytes(org.core.settings.db_path)
+    assert now.encode() not in db_bytes(org.core.settings.db_path)
 
 
 async def test_a_workspace_removed_from_the_org_app_is_forgotten_and_the_rest_keep_working(
