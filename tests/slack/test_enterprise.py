@@ -22,13 +22,14 @@ from typing import Any
 import httpx
 import pytest
 
+from adapters.slack.runner import start_socket_mode
 from bot.chat import Announcement, Destination, MessageRef, TargetLine
 from bot.config import Settings
 from bot.sandbox import Sandbox
 from commands import times
 from tests.corpus import load
 from tests.slack.distributed import KEY_A, KEY_B, KEY_C, Teams, db_bytes, serving, settings_for
-from tests.slack.fake_slack import BOT_USER, FakeSlack, FakeTeam
+from tests.slack.fake_slack import APP_TOKEN, BOT_USER, FakeSlack, FakeTeam, wait_for
 from tests.slack.payloads import SlackDriver
 
 E, E_OTHER = "EACME", "EOTHER"
@@ -73,16 +74,28 @@ def _doc(name: str, ids: dict[str, str]) -> dict[str, Any]:
     return doc
 
 
-async def org_command(
-    driver: SlackDriver, command: str, text: str, *, team: str, channel: str,
+def org_command_doc(
+    command: str, text: str, response_url: str, *, team: str, channel: str,
     user: str = "W111", enterprise: str = E,
-) -> httpx.Response:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     """``command_slash_org_install``: a workspace of an org-installed enterprise."""
     doc = _doc("command_slash_org_install", {"T111": team, "E111": enterprise, "W111": user})
     doc |= {
         "command": command, "text": text, "channel_id": channel,
-        "response_url": driver.response_url, "trigger_id": f"trig.org.{next(_ids)}",
+        "response_url": response_url, "trigger_id": f"trig.org.{next(_ids)}",
     }  # fmt: skip
+    return doc
+
+
+async def org_command(
+    driver: SlackDriver, command: str, text: str, *, team: str, channel: str,
+    user: str = "W111", enterprise: str = E,
+) -> httpx.Response:  # fmt: skip
+    """An org-install slash command, signed, over HTTP."""
+    doc = org_command_doc(
+        command, text, driver.response_url, team=team, channel=channel, user=user,
+        enterprise=enterprise,
+    )  # fmt: skip
     return await driver.send(*reversed(load.encode("command", doc)))
 
 
@@ -432,3 +445,30 @@ async def test_a_workspace_removed_from_the_org_app_is_forgotten_and_the_rest_ke
     assert calls and all(c.headers.get("Authorization") == f"Bearer {token}" for c in calls)
     lines = [r.getMessage() for r in caplog.records if "team_access_revoked" in r.getMessage()]
     assert lines and f"workspaces {TE1}" in lines[-1] and "0 installation(s) deleted" in lines[-1]
+
+
+async def test_socket_mode_serves_the_orgs_workspaces_with_the_orgs_token(org: Teams) -> None:
+    """Socket Mode with OAuth (the app-level token plus the org-wide installation): the same
+    org-install command shapes, as ``slash_commands`` envelopes."""
+    [token] = org.fake.token_of(E)
+    before = len(org.fake.calls)
+    handler = await start_socket_mode(org.adapter.app, APP_TOKEN)
+    fake = org.fake
+    try:
+        sent = ((TE1, C1, E), (TE2, C2, E), (TX, CX, E_OTHER))  # the last: not installed
+        for n, (team, channel, enterprise) in enumerate(sent):
+            doc = org_command_doc(
+                "/post", f"x “Socket {team}”", fake.response_url(f"s{n}"), team=team,
+                channel=channel, enterprise=enterprise,
+            )  # fmt: skip
+            await fake.send_envelope("slash_commands", doc, f"envorg{n}")
+        await wait_for(lambda: len(fake.acks) == 3, what="3 envelope acks")
+        await org.settle()
+    finally:
+        await handler.close_async()  # type: ignore[no-untyped-call]
+    assert ["Socket" in str(p.spec) for p in _posts(org.sandbox, KEY_A)] == [True]
+    assert ["Socket" in str(p.spec) for p in _posts(org.sandbox, KEY_B)] == [True]
+    calls = [c for c in _org_calls(org, before) if c.method != "apps.connections.open"]
+    assert calls and all(c.headers.get("Authorization") == f"Bearer {token}" for c in calls)
+    assert not any(c.params.get("channel") == CX for c in calls)
+    assert fake.cross_team == []
